@@ -1,0 +1,170 @@
+# kaudit - audits GPU-kernel speedup claims.  See README.md and DESIGN.
+#
+#   make              build/kaudit (+ build/libkaudit-gpu.so when nvcc exists)
+#   make check        every test that needs no GPU (unit, CLI, man lint)
+#   make asan         the same under AddressSanitizer + UBSan (= make check SAN=1)
+#   make fuzz         libFuzzer targets, FUZZ_TIME seconds each (default 60)
+#   make bench        benchmarks (tests/bench/bench_*.c)
+#   make bundle       self-contained folder for GPU nodes: build/bundle/
+#   make install      PREFIX=/usr/local
+#
+# New files need no edit here: src/*/*.c are the core, src/gpu/* the GPU
+# plugin, tests/unit/test_*.c unit tests (other tests/unit/*.c are support
+# code linked into every unit test), tests/sh/*.sh shell tests,
+# tests/fuzz/fuzz_*.c fuzz targets, tests/bench/bench_*.c benchmarks.
+
+CUDA_HOME ?= /usr/local/cuda
+PREFIX ?= /usr/local
+BUILD ?= build
+CC ?= cc
+NVCC ?= $(CUDA_HOME)/bin/nvcc
+FUZZ_TIME ?= 60
+# Device architectures for kaudit's own helpers (claims pick theirs at verify time).
+GPU_ARCHS ?= -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=sm_90 \
+	     -gencode arch=compute_90,code=compute_90
+
+WARN = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-missing-field-initializers
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+ifeq ($(CI),true)
+WARN += -Werror
+endif
+
+CFLAGS ?= -O2 -g
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Iinclude -Isrc -MMD -MP
+LIBS = -lyaml -ljansson -lz -lcrypto -ldl -lpthread -lm
+
+ifeq ($(SAN),1)
+BUILD := $(BUILD)/san
+ALL_CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+SAN_LDFLAGS = -fsanitize=address,undefined
+endif
+
+CORE_SRC := $(filter-out src/cli/main.c src/gpu/%,$(wildcard src/*/*.c))
+CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
+MAIN_OBJ := $(BUILD)/obj/src/cli/main.o
+GPU_C := $(wildcard src/gpu/*.c)
+GPU_CU := $(wildcard src/gpu/*.cu)
+GPU_OBJ := $(GPU_C:%.c=$(BUILD)/gpuobj/%.o) $(GPU_CU:%.cu=$(BUILD)/gpuobj/%.o)
+
+TEST_SRC := $(wildcard tests/unit/test_*.c)
+TEST_SUPPORT := $(filter-out $(TEST_SRC),$(wildcard tests/unit/*.c))
+TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+TEST_SUPPORT_OBJ := $(TEST_SUPPORT:%.c=$(BUILD)/obj/%.o)
+SH_TESTS := $(sort $(wildcard tests/sh/*.sh))
+MANPAGES := $(wildcard man/*.1 man/*.5 man/*.7)
+
+HAVE_NVCC := $(wildcard $(NVCC))
+ifneq ($(and $(HAVE_NVCC),$(GPU_OBJ)),)
+GPU_LIB := $(BUILD)/libkaudit-gpu.so
+endif
+
+.PHONY: all check unit shtest manlint asan fuzz bench bundle install clean check-headers
+all: $(BUILD)/kaudit $(GPU_LIB)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fPIC -c $< -o $@
+
+$(BUILD)/libkaudit-core.a: $(CORE_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+# -rdynamic: the GPU plugin uses the core's record codec from the executable.
+$(BUILD)/kaudit: $(MAIN_OBJ) $(BUILD)/libkaudit-core.a
+	$(CC) $(SAN_LDFLAGS) -rdynamic -o $@ $(MAIN_OBJ) -Wl,--whole-archive \
+		$(BUILD)/libkaudit-core.a -Wl,--no-whole-archive $(LIBS)
+
+# The GPU plugin: the only code that includes CUDA/CUPTI headers or links
+# their libraries, loaded by worker processes only (kaudit(1), FILES).
+$(BUILD)/gpuobj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fPIC -I$(CUDA_HOME)/include -c $< -o $@
+$(BUILD)/gpuobj/%.o: %.cu
+	@mkdir -p $(dir $@)
+	$(NVCC) -std=c++17 -O2 -Xcompiler -fPIC,-Wall -Iinclude -Isrc $(GPU_ARCHS) -c $< -o $@
+$(BUILD)/libkaudit-gpu.so: $(GPU_OBJ)
+	$(NVCC) -shared -o $@ $^ -L$(CUDA_HOME)/lib64 -lcudart -lcupti -ldl \
+		-Xlinker -rpath,'$$ORIGIN' -Xlinker -rpath,$(CUDA_HOME)/lib64 \
+		-Xlinker -rpath,$(CUDA_HOME)/extras/CUPTI/lib64
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libkaudit-core.a $(TEST_SUPPORT_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(SAN_LDFLAGS) -Itests/unit -o $@ $< $(TEST_SUPPORT_OBJ) \
+		$(BUILD)/libkaudit-core.a -lcmocka $(LIBS)
+
+check: unit shtest manlint check-headers
+	@echo "make check: all tests passed"
+
+unit: $(TEST_BIN)
+	@set -e; for t in $(TEST_BIN); do echo "== $$t"; $$t; done
+
+shtest: all
+	@set -e; for t in $(SH_TESTS); do echo "== $$t"; \
+		KAUDIT=$(abspath $(BUILD)/kaudit) BUILD=$(abspath $(BUILD)) sh $$t; done
+
+manlint:
+	mandoc -T lint -W warning $(MANPAGES)
+
+# Each header must compile on its own (git's hdr-check).
+check-headers:
+	@set -e; for h in include/kaudit/launcher.h $(filter-out src/gpu/%,$(wildcard src/*/*.h)); do \
+		$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -Werror -Iinclude -Isrc -fsyntax-only -xc $$h; done
+
+asan:
+	$(MAKE) check SAN=1
+
+# Fuzzing builds everything with clang in its own tree.
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
+FUZZ_FLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -Iinclude -Isrc \
+	     -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+build/fuzz/%: tests/fuzz/%.c $(CORE_SRC)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_FLAGS) -o $@ $< $(CORE_SRC) $(LIBS)
+fuzz: $(FUZZ_BIN)
+	@set -e; for f in $(FUZZ_BIN); do n=$$(basename $$f); \
+		mkdir -p build/fuzz/corpus-$$n; \
+		echo "== $$n for $(FUZZ_TIME)s"; \
+		$$f -max_total_time=$(FUZZ_TIME) -timeout=5 -rss_limit_mb=2048 \
+		    build/fuzz/corpus-$$n tests/fuzz/corpus/$${n#fuzz_}; done
+
+BENCH_SRC := $(wildcard tests/bench/bench_*.c)
+BENCH_BIN := $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
+$(BUILD)/bench/%: tests/bench/%.c $(BUILD)/libkaudit-core.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -O2 -o $@ $< $(BUILD)/libkaudit-core.a $(LIBS)
+bench: $(BENCH_BIN)
+	@set -e; for b in $(BENCH_BIN); do $$b; done
+
+# Self-contained folder for GPU nodes (DESIGN section 8): libyaml, jansson,
+# zlib and libcrypto linked statically; the CUDA runtime and CUPTI beside it.
+BUNDLE = build/bundle
+bundle: $(BUILD)/libkaudit-core.a $(MAIN_OBJ) $(GPU_LIB)
+	rm -rf $(BUNDLE) && mkdir -p $(BUNDLE)/include/kaudit $(BUNDLE)/man
+	$(CC) -rdynamic -o $(BUNDLE)/kaudit $(MAIN_OBJ) -Wl,--whole-archive \
+		$(BUILD)/libkaudit-core.a -Wl,--no-whole-archive \
+		-Wl,-Bstatic -lyaml -ljansson -lz -lcrypto -Wl,-Bdynamic -ldl -lpthread -lm \
+		-Wl,-rpath,'$$ORIGIN'
+	cp $(GPU_LIB) $(BUNDLE)/
+	cp -L $(CUDA_HOME)/lib64/libcudart.so.[0-9]* $(BUNDLE)/ 2>/dev/null || true
+	cp -L $$(ls $(CUDA_HOME)/lib64/libcupti.so.[0-9]* $(CUDA_HOME)/extras/CUPTI/lib64/libcupti.so.[0-9]* 2>/dev/null | head -n 1) $(BUNDLE)/
+	cp include/kaudit/launcher.h $(BUNDLE)/include/kaudit/
+	cp $(MANPAGES) $(BUNDLE)/man/
+	@echo "bundle: $(BUNDLE)"; ls -l $(BUNDLE)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include/kaudit \
+		$(DESTDIR)$(PREFIX)/lib/kaudit $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man7
+	install -m 755 $(BUILD)/kaudit $(DESTDIR)$(PREFIX)/bin/kaudit
+	$(if $(GPU_LIB),install -m 755 $(GPU_LIB) $(DESTDIR)$(PREFIX)/lib/kaudit/)
+	install -m 644 include/kaudit/launcher.h $(DESTDIR)$(PREFIX)/include/kaudit/
+	for m in $(MANPAGES); do s=$${m##*.}; \
+		install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man$$s/; done
+
+clean:
+	rm -rf $(BUILD) build
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,157 @@
+/*
+ * claim.h - a claim manifest (kaudit-claim(5)) loaded into plain C structs.
+ *
+ * claim_load() parses and fully validates a manifest; everything in the
+ * returned struct claim is owned by it and released by claim_free().  Other
+ * modules only read these structs.  Positions are 1-based line/column in
+ * the manifest, kept so later stages (build, verify) can point back at the
+ * line that caused a problem.
+ */
+#ifndef KAUDIT_CLAIM_H
+#define KAUDIT_CLAIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../util/util.h"
+
+/* Hard limits: a manifest is a small hand-written file. */
+#define CLAIM_MAX_BYTES (1u << 20)     /* 1 MiB of YAML */
+#define CLAIM_MAX_NODES 100000         /* after alias expansion */
+#define CLAIM_MAX_DEPTH 64
+
+struct claim_pos {
+	int line; /* 1-based */
+	int col;  /* 1-based */
+};
+
+/* A parsed integer expression over params (opaque; see claim_expr_eval). */
+struct claim_expr;
+
+enum claim_role { CLAIM_IN, CLAIM_OUT, CLAIM_INOUT };
+
+enum claim_dist {
+	CLAIM_INIT_DEFAULT, /* normal(0,1) for floats, randint(-100,100) for integers */
+	CLAIM_INIT_NORMAL,  /* a = mean, b = std */
+	CLAIM_INIT_UNIFORM, /* a = low, b = high */
+	CLAIM_INIT_RANDINT, /* a = low, b = high (inclusive) */
+	CLAIM_INIT_ARANGE,  /* 0, 1, 2, ... */
+	CLAIM_INIT_CONSTANT /* a = value */
+};
+
+struct claim_init {
+	enum claim_dist dist;
+	double a, b;
+};
+
+struct claim_buffer {
+	char *name;
+	enum claim_role role;
+	int dtype;                  /* enum kaudit_dtype */
+	size_t ndim;
+	struct claim_expr **shape;  /* ndim expressions */
+	struct claim_init init;
+	struct claim_pos pos;
+};
+
+struct claim_impl {
+	char *source;   /* as written in the manifest */
+	char *path;     /* resolved against the manifest's directory */
+	char *entry;    /* a C identifier */
+	char **flags;   /* extra nvcc arguments, argv entries */
+	size_t nflags;
+	struct claim_pos pos;
+};
+
+/* One parameter set: names in the order the manifest gives them. */
+struct claim_params {
+	size_t n;
+	char **names;
+	int64_t *values;
+	struct claim_pos pos;
+};
+
+struct claim_tolerance {
+	int set;        /* 0: defaults per dtype (claim_default_tolerance) */
+	double rtol, atol;
+};
+
+struct claim_expect {
+	int set;
+	char *verdict;      /* reproduced, not-reproduced, invalid, inconclusive, error */
+	char **findings;    /* finding codes that must appear */
+	size_t nfindings;
+};
+
+struct claim_kernel {
+	char *id;
+	double claimed_speedup;
+	struct claim_impl baseline, candidate;
+	struct claim_params *params;  /* nparams >= 1 sets (an empty set if absent) */
+	size_t nparams;
+	struct claim_buffer *buffers;
+	size_t nbuffers;
+	struct claim_tolerance tolerance;
+	int deterministic;            /* default 1 */
+	struct claim_expr *work_bytes; /* NULL if absent */
+	struct claim_expr *work_flops; /* NULL if absent */
+	struct claim_expect expect;
+	struct claim_pos pos;
+};
+
+struct claim {
+	char *path;      /* as given */
+	char *dir;       /* directory sources are resolved against */
+	char *text;      /* the manifest verbatim (NUL-terminated) */
+	size_t text_len;
+	char sha256[65]; /* of text */
+	char *title, *source, *hardware; /* source/hardware may be NULL */
+	struct claim_kernel *kernels;
+	size_t nkernels;
+};
+
+/* One case: a kernel entry with one parameter set. */
+struct claim_case {
+	const struct claim_kernel *kernel;
+	size_t kernel_index;
+	size_t param_index;
+};
+
+/* Loads and validates PATH.  On failure E->msg is "FILE:LINE:COL: message"
+ * (or "FILE: message" when there is no position) and E->code is
+ * EXIT_BAD_INPUT. */
+int claim_load(const char *path, struct claim **out, struct errbuf *e) KAUDIT_MUST_CHECK;
+
+/* The same from a buffer; PATH only names it in messages and anchors
+ * relative sources. */
+int claim_load_buffer(const char *path, const char *text, size_t len,
+		      struct claim **out, struct errbuf *e) KAUDIT_MUST_CHECK;
+
+void claim_free(struct claim *c);
+
+/* All cases in manifest order; *N receives the count.  Caller frees. */
+struct claim_case *claim_cases(const struct claim *c, size_t *n);
+
+/* Evaluates X with the parameter set P. */
+int claim_expr_eval(const struct claim_expr *x, const struct claim_params *p,
+		    int64_t *out, struct errbuf *e) KAUDIT_MUST_CHECK;
+
+/* The expression's source text, for messages and the trace. */
+const char *claim_expr_text(const struct claim_expr *x);
+
+/* Number of elements of buffer B under P (product of its shape). */
+int claim_buffer_numel(const struct claim_buffer *b, const struct claim_params *p,
+		       int64_t *out, struct errbuf *e) KAUDIT_MUST_CHECK;
+
+/* dtype names and sizes ("f32" <-> KAUDIT_F32); -1 / NULL when unknown. */
+int claim_dtype_parse(const char *name);
+const char *claim_dtype_name(int dtype);
+size_t claim_dtype_size(int dtype);
+int claim_dtype_is_float(int dtype);
+
+/* The tolerance that applies to an output of DTYPE in kernel K. */
+struct claim_tolerance claim_tolerance_for(const struct claim_kernel *k, int dtype);
+
+const char *claim_role_name(enum claim_role r);
+
+#endif

@@ -1,0 +1,26 @@
+/*
+ * cli.h - what subcommands share: messages on stderr and option help.
+ *
+ * Messages follow one shape, "kaudit: what went wrong", lower case, no full
+ * stop, naming the file (for YAML, FILE:LINE:COLUMN).
+ */
+#ifndef KAUDIT_CLI_H
+#define KAUDIT_CLI_H
+
+#include "../util/util.h"
+
+/* Prints "kaudit: MESSAGE" on stderr and returns CODE. */
+int cli_fail(int code, const char *fmt, ...) KAUDIT_PRINTF(2, 3);
+/* Prints E's message and returns its code. */
+int cli_fail_err(const struct errbuf *e);
+/* Prints "kaudit CMD: MESSAGE" and the usage hint; returns EXIT_BAD_INPUT. */
+int cli_usage_error(const char *cmd, const char *usage, const char *fmt, ...)
+	KAUDIT_PRINTF(3, 4);
+/* Nonzero when ARG is -h or --help. */
+int cli_is_help(const char *arg);
+/* Nonzero when colour may be used on FD (a TTY and NO_COLOR unset). */
+int cli_use_color(int fd);
+/* Directory holding the running executable (no trailing slash). */
+const char *cli_exe_dir(void);
+
+#endif

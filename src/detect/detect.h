@@ -1,0 +1,36 @@
+/*
+ * detect.h - detectors and verdicts: pure functions from records to findings.
+ *
+ * The same code runs inside `verify` (over the records a worker streamed)
+ * and inside `check` (over a stored trace), so a trace can be re-judged by a
+ * newer kaudit without a GPU.  Nothing here touches CUDA, files or clocks.
+ *
+ * Input: every record of an audit in trace order (ids set), as a read-only
+ * array.  Records of type finding/verdict already present in the input are
+ * ignored by the analysis (check compares them against what it derives).
+ */
+#ifndef KAUDIT_DETECT_H
+#define KAUDIT_DETECT_H
+
+#include "../trace/record.h"
+
+/* Severity of a finding code (kaudit-findings(7)). */
+enum detect_severity { SEV_INVALIDATING, SEV_WARNING };
+
+/* Known finding codes; NULL-terminated table lookups. */
+int detect_code_known(const char *code);
+enum detect_severity detect_code_severity(const char *code);
+
+/* Runs every detector over RECS and appends finding records (phase
+ * analysis, case and impl set, evidence naming record ids) to OUT. */
+int detect_all(const struct record *recs, size_t n, struct record_list *out) KAUDIT_MUST_CHECK;
+
+/* Derives one verdict record per case and one for the claim (case_index
+ * REC_NONE) from RECS and the FINDINGS detect_all produced; appends them to
+ * OUT.  MARGIN is the fraction of the claimed speedup a measurement may
+ * fall short by and still reproduce it (DESIGN section 5, default 0.10). */
+int detect_verdicts(const struct record *recs, size_t n,
+		    const struct record *findings, size_t nfindings,
+		    double margin, struct record_list *out) KAUDIT_MUST_CHECK;
+
+#endif
