@@ -46,7 +46,7 @@ CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
 MAIN_OBJ := $(BUILD)/obj/src/cli/main.o
 GPU_C := $(wildcard src/gpu/*.c)
 GPU_CU := $(wildcard src/gpu/*.cu)
-GPU_OBJ := $(GPU_C:%.c=$(BUILD)/gpuobj/%.o) $(GPU_CU:%.cu=$(BUILD)/gpuobj/%.o)
+GPU_OBJ := $(strip $(GPU_C:%.c=$(BUILD)/gpuobj/%.o) $(GPU_CU:%.cu=$(BUILD)/gpuobj/%.o))
 
 TEST_SRC := $(wildcard tests/unit/test_*.c)
 TEST_SUPPORT := $(filter-out $(TEST_SRC),$(wildcard tests/unit/*.c))
