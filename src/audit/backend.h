@@ -99,4 +99,14 @@ struct backend {
 	void (*close)(void *self);
 };
 
+
+
+/* The GPU plugin (libkaudit-gpu.so) exports this symbol; the worker
+ * dlopens the plugin and calls it to get the CUDA + CUPTI backend for
+ * DEVICE.  Fails with EXIT_ENVIRONMENT when there is no usable device,
+ * driver or CUPTI. */
+#define KAUDIT_GPU_BACKEND_SYMBOL "kaudit_gpu_backend_open"
+typedef int (*kaudit_gpu_backend_open_fn)(struct backend *out, int device,
+					  struct errbuf *e);
+
 #endif

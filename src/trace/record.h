@@ -24,6 +24,34 @@
 
 #include "../util/util.h"
 
+/*
+ * Conventions between the worker (producer) and the detectors (consumers):
+ *
+ * - case_index: the case's position in claim_cases() order; every record a
+ *   worker emits carries it.  call: every invocation of an implementation
+ *   entry in a case gets the next call number (both impls share one
+ *   counter); all activity the call caused carries that number and its impl.
+ *   Activity that happens while no call is in progress (after an entry
+ *   returned, or from a thread kaudit did not call the entry on) is given
+ *   the most recent call's number with api.in_call = 0.
+ * - check.kind and what a failed check (ok = false) means:
+ *     compare      candidate output vs the baseline's for the same inputs
+ *                  (trial; or sample for a checked timed call, detail.sample)
+ *                  -> wrong-output; detail {ref_min, ref_max, ref_absmax}
+ *                  feeds degenerate-reference even when ok
+ *     unwritten    elements still holding the poison after the call -> unwritten-output
+ *     guards       guard-zone bytes changed (detail.bad_bytes) -> out-of-bounds-write
+ *     input        bytes of an `in` buffer changed (mismatches) -> input-mutation
+ *     bait         output equals the previous trial's answer although the
+ *                  inputs changed (detail.equal_old) -> stale-output
+ *     repeat       identical inputs, different poison, different bits -> nondeterministic-output
+ *     sensitivity  output unchanged while inputs and the baseline's output
+ *                  changed -> input-insensitive
+ * - sample: one timed call; traced = 0 marks untraced control samples
+ *   (tracing-overhead compares them with traced ones).
+ * - error: a case that could not be audited (build, crash, timeout, CUDA
+ *   error); its verdict is `error`.
+ */
 #define REC_NONE INT64_MIN
 
 /* Longest JSON line kaudit writes or accepts (a header carrying every source
