@@ -11,7 +11,7 @@
 # New files need no edit here: src/*/*.c are the core, src/gpu/* the GPU
 # plugin, tests/unit/test_*.c unit tests (other tests/unit/*.c are support
 # code linked into every unit test), tests/sh/*.sh shell tests,
-# tests/fuzz/fuzz_*.c fuzz targets, tests/bench/bench_*.c benchmarks.
+# tests/fuzz/fuzz_*.c fuzz targets, tests/tools/*.c helper programs for tests, tests/bench/bench_*.c benchmarks.
 
 CUDA_HOME ?= /usr/local/cuda
 PREFIX ?= /usr/local
@@ -60,7 +60,7 @@ ifneq ($(and $(HAVE_NVCC),$(GPU_OBJ)),)
 GPU_LIB := $(BUILD)/libkaudit-gpu.so
 endif
 
-.PHONY: all check unit shtest manlint asan fuzz bench bundle install clean check-headers
+.PHONY: tools all check unit shtest manlint asan fuzz bench bundle install clean check-headers
 all: $(BUILD)/kaudit $(GPU_LIB)
 
 $(BUILD)/obj/%.o: %.c
@@ -100,7 +100,7 @@ check: unit shtest manlint check-headers
 unit: $(TEST_BIN)
 	@set -e; for t in $(TEST_BIN); do echo "== $$t"; $$t; done
 
-shtest: all
+shtest: all $(TOOL_BIN)
 	@set -e; for t in $(SH_TESTS); do echo "== $$t"; \
 		KAUDIT=$(abspath $(BUILD)/kaudit) BUILD=$(abspath $(BUILD)) sh $$t; done
 
@@ -129,6 +129,14 @@ fuzz: $(FUZZ_BIN)
 		echo "== $$n for $(FUZZ_TIME)s"; \
 		$$f -max_total_time=$(FUZZ_TIME) -timeout=5 -rss_limit_mb=2048 \
 		    build/fuzz/corpus-$$n tests/fuzz/corpus/$${n#fuzz_}; done
+
+# Small programs the tests use (fixture generators): tests/tools/*.c.
+TOOL_SRC := $(wildcard tests/tools/*.c)
+TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
+$(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libkaudit-core.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(SAN_LDFLAGS) -o $@ $< $(BUILD)/libkaudit-core.a $(LIBS)
+tools: $(TOOL_BIN)
 
 BENCH_SRC := $(wildcard tests/bench/bench_*.c)
 BENCH_BIN := $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)

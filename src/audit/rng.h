@@ -1,0 +1,66 @@
+/*
+ * rng.h - the counter-based generator behind every input kaudit makes.
+ *
+ * Element i of a buffer filled with seed s is a pure function of (s, i), so
+ * the host test double and the CUDA helpers produce the same values, any
+ * element can be recomputed from the seed recorded in the trace, and the
+ * device fills buffers in parallel without generator state.
+ * splitmix64's finaliser is the hash: it passes BigCrush as a counter-based
+ * generator and costs a few multiplies.
+ */
+#ifndef KAUDIT_RNG_H
+#define KAUDIT_RNG_H
+
+#include <stdint.h>
+
+#ifdef __CUDACC__
+#define RNG_FN static inline __host__ __device__
+#else
+#define RNG_FN static inline
+#endif
+
+RNG_FN uint64_t rng_hash(uint64_t seed, uint64_t index)
+{
+	uint64_t z = seed + (index + 1) * 0x9e3779b97f4a7c15ULL;
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/* Uniform in [0, 1) with 53 random bits; stream selects independent draws
+ * for the same element (Box-Muller needs two). */
+RNG_FN double rng_uniform(uint64_t seed, uint64_t index, uint64_t stream)
+{
+	uint64_t h = rng_hash(seed ^ (stream * 0xd1b54a32d192ed03ULL), index);
+	return (double)(h >> 11) * (1.0 / 9007199254740992.0);
+}
+
+/* Standard normal by Box-Muller; log of 1-u keeps the argument in (0, 1]. */
+RNG_FN double rng_normal(uint64_t seed, uint64_t index)
+{
+	double u1 = rng_uniform(seed, index, 1);
+	double u2 = rng_uniform(seed, index, 2);
+#ifdef __CUDACC__
+	return sqrt(-2.0 * log(1.0 - u1)) * cospi(2.0 * u2);
+#else
+	return __builtin_sqrt(-2.0 * __builtin_log(1.0 - u1)) *
+	       __builtin_cos(2.0 * 3.14159265358979323846 * u2);
+#endif
+}
+
+/* Integer in [low, high] (inclusive). */
+RNG_FN int64_t rng_randint(uint64_t seed, uint64_t index, int64_t low, int64_t high)
+{
+	uint64_t span = (uint64_t)(high - low) + 1;
+	uint64_t h = rng_hash(seed ^ 0x632be59bd9b4e019ULL, index);
+	return span ? low + (int64_t)(h % span) : (int64_t)h;
+}
+
+/* Seed of a derived stream (trial t of case c), so every trial's inputs
+ * can be regenerated from the audit's root seed. */
+RNG_FN uint64_t rng_derive(uint64_t root, uint64_t a, uint64_t b)
+{
+	return rng_hash(rng_hash(root, a), b);
+}
+
+#endif
