@@ -97,6 +97,10 @@ struct backend {
 	/* Writes at least twice the L2 size so the next call starts cold. */
 	int (*flush_l2)(void *self, struct errbuf *e);
 	void (*close)(void *self);
+	/* Optional (may be NULL): free and total device memory in bytes, so
+	 * the protocol refuses plans that do not fit before allocating. */
+	int (*mem_info)(void *self, size_t *free_bytes, size_t *total_bytes,
+			struct errbuf *e);
 };
 
 
