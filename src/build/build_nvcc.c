@@ -1,0 +1,228 @@
+/*
+ * build_nvcc.c - finding nvcc, asking its version, choosing the GPU
+ * architecture and writing its command line.
+ */
+#include "build_private.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int is_executable(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
+}
+
+static int copy_path(char *out, size_t outsz, const char *path, struct errbuf *e)
+{
+	int n = snprintf(out, outsz, "%s", path);
+	if (n < 0 || (size_t)n >= outsz)
+		return errbuf_set(e, EXIT_ENVIRONMENT, "path too long: '%s'", path);
+	return 0;
+}
+
+/* First executable NAME in $PATH; 0 when found. */
+static int search_path(const char *name, char *out, size_t outsz)
+{
+	const char *path = getenv("PATH");
+	if (!path || !*path)
+		return -1;
+	while (*path) {
+		size_t len = strcspn(path, ":");
+		/* An empty PATH entry means the current directory. */
+		int n = len ? snprintf(out, outsz, "%.*s/%s", (int)len, path, name)
+			    : snprintf(out, outsz, "./%s", name);
+		if (n > 0 && (size_t)n < outsz && is_executable(out))
+			return 0;
+		path += len;
+		if (*path == ':')
+			path++;
+	}
+	return -1;
+}
+
+int build_find_nvcc(char *out, size_t outsz, struct errbuf *e)
+{
+	const char *env = getenv("NVCC");
+	if (env && *env) {
+		if (!strchr(env, '/')) {
+			if (search_path(env, out, outsz) == 0)
+				return 0;
+		} else if (is_executable(env)) {
+			return copy_path(out, outsz, env, e);
+		}
+		return errbuf_set(e, EXIT_ENVIRONMENT,
+				  "nvcc not found: $NVCC is '%s', which is not an executable file",
+				  env);
+	}
+	const char *home = getenv("CUDA_HOME");
+	if (home && *home) {
+		char p[PATH_MAX];
+		int n = snprintf(p, sizeof p, "%s/bin/nvcc", home);
+		if (n > 0 && (size_t)n < sizeof p && is_executable(p))
+			return copy_path(out, outsz, p, e);
+	}
+	if (is_executable("/usr/local/cuda/bin/nvcc"))
+		return copy_path(out, outsz, "/usr/local/cuda/bin/nvcc", e);
+	if (search_path("nvcc", out, outsz) == 0)
+		return 0;
+	return errbuf_set(e, EXIT_ENVIRONMENT,
+			  "nvcc not found (looked at $NVCC, $CUDA_HOME/bin/nvcc, "
+			  "/usr/local/cuda/bin/nvcc and PATH); install the CUDA toolkit "
+			  "or set NVCC");
+}
+
+int build_nvcc_version(const char *nvcc, char **full, char *release, size_t relsz,
+		       struct errbuf *e)
+{
+	char *argv[] = { (char *)nvcc, (char *)"--version", NULL };
+	struct build_exec_result r;
+	if (build_exec(argv, BUILD_VERSION_TIMEOUT_S, 64 * 1024, &r, e) < 0)
+		return -1;
+	if (!r.exited || r.status != 0) {
+		build_exec_result_release(&r);
+		return errbuf_set(e, EXIT_ENVIRONMENT, "'%s --version' failed%s", nvcc,
+				  r.timed_out ? " (timed out)" : "");
+	}
+	/* "Cuda compilation tools, release 13.0, V13.0.88" */
+	release[0] = '\0';
+	const char *line = strstr(r.output, "release ");
+	if (line) {
+		while (line > r.output && line[-1] != '\n')
+			line--;
+		size_t len = strcspn(line, "\r\n");
+		snprintf(release, relsz, "%.*s", (int)len, line);
+	} else {
+		/* Not a format we know: keep the first line rather than nothing. */
+		snprintf(release, relsz, "%.*s", (int)strcspn(r.output, "\r\n"), r.output);
+	}
+	*full = r.output;
+	r.output = NULL;
+	return 0;
+}
+
+void build_cuda_libdir(const char *nvcc, char *out, size_t outsz)
+{
+	out[0] = '\0';
+	const char *slash = strrchr(nvcc, '/');
+	if (!slash)
+		return;
+	/* NVCC is <toolkit>/bin/nvcc: the runtime is in <toolkit>/lib64.  Only
+	 * <toolkit> is resolved; lib64 stays as named (often a link to lib). */
+	char dir[PATH_MAX], real[PATH_MAX];
+	int n = snprintf(dir, sizeof dir, "%.*s/..", (int)(slash - nvcc), nvcc);
+	if (n < 0 || (size_t)n >= sizeof dir || !realpath(dir, real))
+		return;
+	n = snprintf(dir, sizeof dir, "%s/lib64", real);
+	struct stat st;
+	if (n < 0 || (size_t)n >= sizeof dir || stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+		return;
+	snprintf(out, outsz, "%s", dir);
+}
+
+int build_gpu_visible(void)
+{
+	return access("/dev/nvidia0", F_OK) == 0;
+}
+
+static int valid_arch_name(const char *s)
+{
+	if (!*s)
+		return 0;
+	for (; *s; s++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-", *s))
+			return 0;
+	return 1;
+}
+
+int build_arch_args(const char *arch, int gpu_visible, struct build_argv *out,
+		    struct errbuf *e)
+{
+	const char *source = "the architecture option";
+	if (!arch || !*arch) {
+		arch = getenv("KAUDIT_ARCH");
+		source = "$KAUDIT_ARCH";
+	}
+	if (!arch || !*arch) {
+		if (gpu_visible) {
+			arch = "native";
+		} else {
+			static const char *const portable[] = { BUILD_PORTABLE_ARCH };
+			for (size_t i = 0; i < sizeof portable / sizeof portable[0]; i++)
+				build_argv_push(out, portable[i]);
+			return 0;
+		}
+	}
+	if (!valid_arch_name(arch))
+		return errbuf_set(e, EXIT_BAD_INPUT,
+				  "invalid GPU architecture '%s' in %s (expected a name such as "
+				  "sm_90, native or all)", arch, source);
+	char buf[128];
+	int n = snprintf(buf, sizeof buf, "-arch=%s", arch);
+	if (n < 0 || (size_t)n >= sizeof buf)
+		return errbuf_set(e, EXIT_BAD_INPUT, "GPU architecture name too long in %s",
+				  source);
+	build_argv_push(out, buf);
+	return 0;
+}
+
+/* nvcc options that name the output or stop before a shared object. */
+static const char *const refused_flags[] = {
+	"-o", "--output-file", "-odir", "--output-directory", "-c", "--compile",
+	"-E", "--preprocess", "-M", "--generate-dependencies", "-ptx", "--ptx",
+	"-cubin", "--cubin", "-fatbin", "--fatbin", "-lib", "--lib",
+	"-run", "--run", "-dryrun", "--dryrun",
+};
+
+int build_check_flags(char *const *flags, size_t n, struct errbuf *e)
+{
+	if (n > BUILD_MAX_ARGS / 2)
+		return errbuf_set(e, EXIT_BAD_INPUT, "too many nvcc flags (%zu, at most %d)",
+				  n, BUILD_MAX_ARGS / 2);
+	for (size_t i = 0; i < n; i++) {
+		for (size_t j = 0; j < sizeof refused_flags / sizeof refused_flags[0]; j++) {
+			const char *r = refused_flags[j];
+			size_t len = strlen(r);
+			/* nvcc takes option values as "-o x" or "-o=x". */
+			if (strcmp(flags[i], r) == 0 ||
+			    (strncmp(flags[i], r, len) == 0 && flags[i][len] == '='))
+				return errbuf_set(e, EXIT_BAD_INPUT,
+						  "nvcc flag '%s' is not allowed: kaudit chooses "
+						  "what nvcc builds and where it writes it", flags[i]);
+		}
+	}
+	return 0;
+}
+
+void build_compile_argv(struct build_argv *a, const char *nvcc, const char *incdir,
+			const struct build_argv *arch, const char *libdir,
+			char *const *flags, size_t nflags, const char *out,
+			const char *source)
+{
+	static const char *const fixed[] = {
+		"-shared", "-Xcompiler", "-fPIC", "-cudart", "shared", "-O3", "-std=c++17",
+	};
+	build_argv_push(a, nvcc);
+	for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+		build_argv_push(a, fixed[i]);
+	build_argv_push(a, "-I");
+	build_argv_push(a, incdir);
+	for (size_t i = 0; i < arch->n; i++)
+		build_argv_push(a, arch->v[i]);
+	if (libdir && *libdir) {
+		/* Loads the toolkit's libcudart wherever the .so is used. */
+		char rpath[PATH_MAX + 16];
+		snprintf(rpath, sizeof rpath, "-rpath,%s", libdir);
+		build_argv_push(a, "-Xlinker");
+		build_argv_push(a, rpath);
+	}
+	/* Manifest flags last, so they can override the defaults (-O2, -std). */
+	for (size_t i = 0; i < nflags; i++)
+		build_argv_push(a, flags[i]);
+	build_argv_push(a, "-o");
+	build_argv_push(a, out);
+	build_argv_push(a, source);
+}
