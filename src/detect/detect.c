@@ -1,34 +1,31 @@
-/* detect.c - placeholder: the detectors land with the detectors issue. */
-#include "detect.h"
+/*
+ * detect.c - the table of detectors and the entry point that runs them.
+ * Each detector lives in its own file (one finding family each) and is a
+ * pure function of the indexed records.
+ */
+#include "detect_private.h"
 
-int detect_code_known(const char *code)
-{
-	(void)code;
-	return 0;
-}
-
-enum detect_severity detect_code_severity(const char *code)
-{
-	(void)code;
-	return SEV_WARNING;
-}
+/* Order is the order findings appear in: correctness first (what a reader
+ * looks at first), then what the GPU really did, then timing warnings. */
+const struct detector detect_detectors[] = {
+	{ "checks", detect_checks },
+	{ "degenerate-reference", detect_degenerate },
+	{ "foreign-stream", detect_foreign_stream },
+	{ "timing-escape", detect_timing_escape },
+	{ "deferred-launch", detect_deferred_launch },
+	{ "work-drift", detect_work_drift },
+	{ "roofline", detect_roofline },
+	{ "timing", detect_timing_health },
+	{ "environment", detect_environment },
+	{ NULL, NULL }
+};
 
 int detect_all(const struct record *recs, size_t n, struct record_list *out)
 {
-	(void)recs;
-	(void)n;
-	(void)out;
-	return 0;
-}
-
-int detect_verdicts(const struct record *recs, size_t n, const struct record *findings,
-		    size_t nfindings, double margin, struct record_list *out)
-{
-	(void)recs;
-	(void)n;
-	(void)findings;
-	(void)nfindings;
-	(void)margin;
-	(void)out;
+	struct detect_index ix;
+	detect_index_build(&ix, recs, n);
+	for (const struct detector *d = detect_detectors; d->name; d++)
+		d->fn(&ix, out);
+	detect_index_free(&ix);
 	return 0;
 }

@@ -1,0 +1,104 @@
+/*
+ * escape.c - timing-escape: GPU work of a timed call that ran before its
+ * start event or after its stop event, so the harness's timer did not
+ * measure it (work pushed into the next call, a side stream still running
+ * at the stop event, a deferred launch).
+ */
+#include <string.h>
+
+#include "detect_private.h"
+
+/* CUDA event timestamps and CUPTI activity timestamps come from the same
+ * GPU global timer, but event completion is stamped when the event is
+ * processed, and on some GPUs the timer advances in steps of up to 1 us.
+ * Work edges closer than this to the window are jitter, not an escape. */
+#define ESCAPE_SLACK_NS 1000
+
+struct escape {
+	int64_t call, sample, escaped_ns, window_start, window_end, calls;
+	struct detect_ids ids;
+	int found;
+};
+
+/* Nanoseconds of [s, e) outside [ws, we]. */
+static int64_t outside(int64_t s, int64_t e, int64_t ws, int64_t we)
+{
+	int64_t o = 0;
+	if (s < ws)
+		o += (e < ws ? e : ws) - s;
+	if (e > we)
+		o += e - (s > we ? s : we);
+	return o;
+}
+
+static void judge_call(const struct detect_call *k, struct escape *x)
+{
+	const struct rec_sample *sm = &k->sample->u.sample;
+	int64_t ws = sm->window_start, we = sm->window_end;
+	int64_t esc = 0;
+	struct detect_ids ids;
+	detect_ids_init(&ids);
+	for (size_t i = 0; i < k->n; i++) {
+		const struct record *r = k->recs[i];
+		if (!detect_is_gpu_work(r) || r->impl != k->impl)
+			continue;
+		int64_t s = detect_work_start(r), e = detect_work_end(r);
+		if (s >= ws - ESCAPE_SLACK_NS && e <= we + ESCAPE_SLACK_NS)
+			continue;
+		esc += outside(s, e, ws, we);
+		detect_ids_add(&ids, r);
+	}
+	if (ids.total == 0) {
+		json_decref(ids.ids);
+		return;
+	}
+	x->calls++;
+	if (x->found) {
+		json_decref(ids.ids);
+		return;
+	}
+	x->found = 1;
+	x->call = k->call;
+	x->sample = sm->index;
+	x->escaped_ns = esc;
+	x->window_start = ws;
+	x->window_end = we;
+	detect_ids_add(&ids, k->sample);
+	x->ids = ids;
+}
+
+void detect_timing_escape(const struct detect_index *ix, struct record_list *out)
+{
+	for (size_t ci = 0; ci < ix->ncases; ci++) {
+		const struct detect_case *c = &ix->cases[ci];
+		struct escape esc[IMPL_HARNESS + 1];
+		memset(esc, 0, sizeof esc);
+		for (size_t i = 0; i < c->ncalls; i++) {
+			const struct detect_call *k = &c->calls[i];
+			if ((k->impl != IMPL_BASELINE && k->impl != IMPL_CANDIDATE) ||
+			    !k->sample || k->sample->u.sample.window_start == REC_NONE ||
+			    k->sample->u.sample.window_end == REC_NONE)
+				continue;
+			judge_call(k, &esc[k->impl]);
+		}
+		for (int impl = IMPL_BASELINE; impl <= IMPL_CANDIDATE; impl++) {
+			struct escape *x = &esc[impl];
+			if (!x->found)
+				continue;
+			json_t *ev = json_object();
+			json_object_set_new(ev, "escaped_ns", json_integer(x->escaped_ns));
+			json_object_set_new(ev, "window_start", json_integer(x->window_start));
+			json_object_set_new(ev, "window_end", json_integer(x->window_end));
+			json_object_set_new(ev, "slack_ns", json_integer(ESCAPE_SLACK_NS));
+			json_object_set_new(ev, "calls", json_integer(x->calls));
+			detect_ids_into(&x->ids, ev);
+			detect_emit(out, c->case_index, (enum record_impl)impl, "timing-escape",
+				    x->call, REC_NONE, x->sample, ev,
+				    "%s: %lld ns of GPU work of timed call %lld ran outside its "
+				    "timed window (%lld timed call%s affected)",
+				    record_impl_name((enum record_impl)impl),
+				    (long long)x->escaped_ns, (long long)x->call,
+				    (long long)x->calls, x->calls == 1 ? "" : "s");
+		}
+	}
+}

@@ -1,0 +1,226 @@
+/*
+ * verdict.c - one verdict per case and one for the claim (DESIGN section 5
+ * step 5), from the records and the findings.
+ *
+ * Per case, the first rule that applies:
+ *   invalid         an invalidating finding (wrong output included): what
+ *                   was measured is not the computation, whatever happened
+ *                   after; evidence of a cheat outranks a later crash.
+ *   error           an error record, no case record, or no timed samples
+ *                   for one side: the case could not be audited.
+ *   inconclusive    the speedup's 95% interval straddles the threshold
+ *                   claimed x (1 - margin) and is wider than
+ *                   INCONCLUSIVE_REL_WIDTH of the measured speedup: noise,
+ *                   not the kernels, decides which side it falls on.
+ *   reproduced      measured speedup >= claimed x (1 - margin).
+ *   not-reproduced  otherwise.
+ * The claim's verdict is the worst of its cases, in the order invalid,
+ * error, not-reproduced, inconclusive, reproduced: a cheat anywhere
+ * invalidates the claim; a case that could not be run leaves it unproven
+ * (error) rather than refuted, which is still worse than noise.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../audit/rng.h"
+#include "detect_private.h"
+#include "stats.h"
+
+/* A 95% interval wider than 10% of the measured speedup (the default
+ * margin) cannot say on which side of the margin the claim falls. */
+#define INCONCLUSIVE_REL_WIDTH 0.10
+
+static const char *const verdict_order[] = {
+	"reproduced", "inconclusive", "not-reproduced", "error", "invalid"
+};
+enum { V_REPRODUCED, V_INCONCLUSIVE, V_NOT_REPRODUCED, V_ERROR, V_INVALID };
+
+static int finding_invalidating(const struct record *f)
+{
+	const char *code = f->u.finding.code;
+	if (detect_code_known(code))
+		return detect_code_severity(code) == SEV_INVALIDATING;
+	return f->u.finding.severity && strcmp(f->u.finding.severity, "invalidating") == 0;
+}
+
+/* Appends CODE to the JSON array A unless it is there already. */
+static void add_code(json_t *a, const char *code)
+{
+	size_t i;
+	json_t *v;
+	json_array_foreach(a, i, v)
+		if (strcmp(json_string_value(v), code) == 0)
+			return;
+	json_array_append_new(a, json_string(code));
+}
+
+static double *sample_times(const struct detect_case *c, enum record_impl impl, size_t *n)
+{
+	const struct record **s;
+	size_t m = detect_case_samples(c, impl, 1, &s);
+	if (m == 0) { /* no traced samples: fall back to every sample */
+		free(s);
+		m = detect_case_samples(c, impl, -1, &s);
+	}
+	double *v = xmalloc((m ? m : 1) * sizeof *v);
+	size_t k = 0;
+	for (size_t i = 0; i < m; i++)
+		if (isfinite(detect_sample_ns(s[i])))
+			v[k++] = detect_sample_ns(s[i]);
+	free(s);
+	*n = k;
+	return v;
+}
+
+static uint64_t case_seed(const struct detect_case *c)
+{
+	int64_t s = c->kase && c->kase->u.kase.seed != REC_NONE ? c->kase->u.kase.seed
+								 : c->case_index;
+	return rng_derive((uint64_t)s, 0x7665726469637400ULL, 0); /* "verdict" */
+}
+
+static int case_verdict(const struct detect_case *c, const struct record *findings,
+			size_t nfindings, double margin, struct record *v)
+{
+	record_init(v, REC_VERDICT);
+	v->case_index = c->case_index;
+	v->phase = PHASE_ANALYSIS;
+	struct rec_verdict *d = &v->u.verdict;
+	d->findings = json_array();
+	const struct record *invalidating = NULL;
+	for (size_t i = 0; i < nfindings; i++) {
+		const struct record *f = &findings[i];
+		if (f->type != REC_FINDING || !f->u.finding.code ||
+		    (f->case_index != c->case_index && f->case_index != REC_NONE))
+			continue;
+		add_code(d->findings, f->u.finding.code);
+		if (!invalidating && finding_invalidating(f))
+			invalidating = f;
+	}
+	const struct record *error = NULL;
+	for (size_t i = 0; i < c->n && !error; i++)
+		if (c->recs[i]->type == REC_ERROR)
+			error = c->recs[i];
+	if (c->kase) {
+		const struct rec_case *k = &c->kase->u.kase;
+		d->kernel = k->kernel ? xstrdup(k->kernel) : NULL;
+		d->params = k->params ? json_deep_copy(k->params) : NULL;
+		d->claimed = k->claimed;
+	}
+
+	size_t nb, nc;
+	double *tb = sample_times(c, IMPL_BASELINE, &nb);
+	double *tc = sample_times(c, IMPL_CANDIDATE, &nc);
+	uint64_t seed = case_seed(c);
+	struct detect_ci sp;
+	d->baseline_ns = detect_median(tb, nb);
+	d->candidate_ns = detect_median(tc, nc);
+	detect_ratio_ci(tb, nb, tc, nc, seed, &sp);
+	free(tb);
+	free(tc);
+	d->measured = sp.value;
+	d->ci_low = sp.low;
+	d->ci_high = sp.high;
+
+	char reason[512];
+	int verdict;
+	double need = d->claimed * (1 - margin);
+	if (invalidating) {
+		verdict = V_INVALID;
+		snprintf(reason, sizeof reason, "%s finding: %s", invalidating->u.finding.code,
+			 invalidating->u.finding.message ? invalidating->u.finding.message : "");
+	} else if (error) {
+		verdict = V_ERROR;
+		snprintf(reason, sizeof reason, "%s error: %s",
+			 error->u.error.where ? error->u.error.where : "audit",
+			 error->u.error.message ? error->u.error.message : "");
+	} else if (!c->kase) {
+		verdict = V_ERROR;
+		snprintf(reason, sizeof reason, "the trace has no case record for case %lld",
+			 (long long)c->case_index);
+	} else if (nb == 0 || nc == 0) {
+		verdict = V_ERROR;
+		snprintf(reason, sizeof reason, "no timed samples for the %s",
+			 nb == 0 ? "baseline" : "candidate");
+	} else if (!isfinite(d->measured) || !(d->claimed > 0)) {
+		verdict = V_ERROR;
+		snprintf(reason, sizeof reason, "%s",
+			 !(d->claimed > 0) ? "the case has no claimed speedup"
+					   : "the speedup could not be computed");
+	} else if (sp.low < need && sp.high > need &&
+		   sp.high - sp.low > INCONCLUSIVE_REL_WIDTH * d->measured) {
+		verdict = V_INCONCLUSIVE;
+		snprintf(reason, sizeof reason,
+			 "speedup %.3gx, 95%% interval %.3g-%.3gx straddles the threshold "
+			 "%.3gx (claimed %.3gx less %.0f%%)", d->measured, sp.low, sp.high,
+			 need, d->claimed, margin * 100);
+	} else if (d->measured >= need) {
+		verdict = V_REPRODUCED;
+		snprintf(reason, sizeof reason,
+			 "speedup %.3gx >= %.3gx (claimed %.3gx less %.0f%%)", d->measured, need,
+			 d->claimed, margin * 100);
+	} else {
+		verdict = V_NOT_REPRODUCED;
+		snprintf(reason, sizeof reason,
+			 "speedup %.3gx < %.3gx (claimed %.3gx less %.0f%%)", d->measured, need,
+			 d->claimed, margin * 100);
+	}
+	d->verdict = xstrdup(verdict_order[verdict]);
+	d->reason = xstrdup(reason);
+	return verdict;
+}
+
+int detect_verdicts(const struct record *recs, size_t n, const struct record *findings,
+		    size_t nfindings, double margin, struct record_list *out)
+{
+	/* A nonsense margin (NaN, negative, >= 1) falls back to DESIGN's
+	 * default rather than reproducing everything or nothing. */
+	if (!(margin >= 0 && margin < 1))
+		margin = 0.10;
+	struct detect_index ix;
+	detect_index_build(&ix, recs, n);
+	struct record claim;
+	record_init(&claim, REC_VERDICT);
+	claim.phase = PHASE_ANALYSIS;
+	claim.u.verdict.findings = json_array();
+	int worst = -1;
+	int64_t worst_case = REC_NONE;
+	const char *kernel = NULL;
+	int one_kernel = 1;
+	for (size_t ci = 0; ci < ix.ncases; ci++) {
+		struct record v;
+		int verdict = case_verdict(&ix.cases[ci], findings, nfindings, margin, &v);
+		size_t i;
+		json_t *code;
+		json_array_foreach(v.u.verdict.findings, i, code)
+			add_code(claim.u.verdict.findings, json_string_value(code));
+		if (v.u.verdict.kernel) {
+			if (kernel && strcmp(kernel, v.u.verdict.kernel) != 0)
+				one_kernel = 0;
+			kernel = kernel ? kernel : ix.cases[ci].kase->u.kase.kernel;
+		}
+		if (verdict > worst) {
+			worst = verdict;
+			worst_case = ix.cases[ci].case_index;
+		}
+		record_list_push(out, &v);
+	}
+	char reason[256];
+	if (worst < 0) {
+		worst = V_ERROR;
+		snprintf(reason, sizeof reason, "the audit has no cases");
+	} else {
+		snprintf(reason, sizeof reason, "worst of %zu case%s: case %lld is %s",
+			 ix.ncases, ix.ncases == 1 ? "" : "s", (long long)worst_case,
+			 verdict_order[worst]);
+	}
+	if (kernel && one_kernel)
+		claim.u.verdict.kernel = xstrdup(kernel);
+	claim.u.verdict.verdict = xstrdup(verdict_order[worst]);
+	claim.u.verdict.reason = xstrdup(reason);
+	record_list_push(out, &claim);
+	detect_index_free(&ix);
+	return 0;
+}
