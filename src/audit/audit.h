@@ -1,0 +1,51 @@
+/*
+ * audit.h - the audit protocol of one case (DESIGN section 5, steps 2-4).
+ *
+ * audit_run_case() is plain C that reaches the GPU only through a struct
+ * backend: the worker passes the CUDA + CUPTI plugin, unit tests a host
+ * double.  It emits, in order: one `case` record, the correctness trials'
+ * `check` records, the timing phase's `sample` (and checked-sample `check`)
+ * records; the backend adds the activity records of every call.  Every
+ * record carries the case index.
+ *
+ * On failure (a backend error, an entry that returned nonzero, a CUDA error
+ * in a call, a plan that does not fit) it emits one `error` record, and
+ * returns -1 with the message in E; E->code is EXIT_ENVIRONMENT when the
+ * device itself is unusable and EXIT_NOT_REPRODUCED (1) otherwise.  When
+ * the sink itself fails nothing more is emitted.
+ */
+#ifndef KAUDIT_AUDIT_H
+#define KAUDIT_AUDIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "backend.h"
+
+struct audit_opts {
+	uint64_t seed;         /* the case's seed: every input derives from it */
+	int quick;             /* smaller budgets (kaudit verify --quick) */
+	int trials;            /* correctness trials (default 5) */
+	int rounds;            /* timing rounds (default 3) */
+	double noise_target;   /* stop a round below this relative noise (0.005) */
+	int min_samples;       /* per impl and round before noise may stop it */
+	int max_samples;       /* per impl and round: the sample budget */
+	double max_seconds;    /* wall-clock budget of the whole timing phase */
+	int input_sets;        /* pre-generated timing input sets (fewer if short of memory) */
+	int warmup;            /* untimed-as-sample warm-up calls per impl */
+	int controls;          /* untraced control samples per impl and round */
+	double check_fraction; /* share of timed candidate calls checked afterwards */
+	/* The compiled implementations, loaded with backend->load and the
+	 * kernel's entry names (a load failure is an `error` record). */
+	const char *baseline_so, *candidate_so;
+};
+
+/* Defaults for SEED (reduced budgets when QUICK). */
+void audit_opts_init(struct audit_opts *o, uint64_t seed, int quick);
+
+/* Runs case CASE_INDEX (claim_cases() order) of C on B. */
+int audit_run_case(const struct backend *b, const struct claim *c, size_t case_index,
+		   const struct audit_opts *o, const struct record_sink *sink,
+		   struct errbuf *e) KAUDIT_MUST_CHECK;
+
+#endif

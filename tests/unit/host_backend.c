@@ -1,0 +1,512 @@
+/*
+ * host_backend.c - struct backend on the host, for the protocol's unit
+ * tests (see host_backend.h).
+ */
+#include "host_backend.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit/rng.h"
+
+struct backend_buf {
+	unsigned char *base;  /* guard, data, guard */
+	size_t bytes;
+};
+
+struct backend_impl {
+	const struct host_impl_def *def;
+	struct host_impl_state st;
+	struct backend_impl *next;
+};
+
+struct host {
+	const struct host_impl_def *defs;
+	struct backend_impl *impls;
+	int64_t clock;        /* fake device time, ns */
+	int64_t corr;         /* correlation ids */
+	size_t live;
+	size_t allocated;     /* bytes of live buffers (mem_info subtracts them) */
+	uint64_t flushes;
+	size_t mem_free;
+};
+
+static int host_environment(void *self, const struct record_sink *sink, struct errbuf *e)
+{
+	(void)self;
+	struct record r;
+	record_init(&r, REC_DEVICE);
+	r.phase = PHASE_SETUP;
+	r.u.device.name = xstrdup("host test double");
+	r.u.device.cc = xstrdup("0.0");
+	r.u.device.mem_bytes = 1 << 30;
+	r.u.device.l2_bytes = 1 << 20;
+	r.u.device.peak_bw = 1e11;
+	int rc = record_emit(sink, &r);
+	record_clear(&r);
+	return rc < 0 ? errbuf_set(e, EXIT_NOT_REPRODUCED, "sink failed") : 0;
+}
+
+static int host_load(void *self, const char *so, const char *entry,
+		     struct backend_impl **out, struct errbuf *e)
+{
+	struct host *h = self;
+	for (const struct host_impl_def *d = h->defs; d->entry; d++) {
+		if (strcmp(d->entry, entry) != 0)
+			continue;
+		struct backend_impl *im = xcalloc(1, sizeof *im);
+		im->def = d;
+		im->next = h->impls;
+		h->impls = im;
+		*out = im;
+		return 0;
+	}
+	return errbuf_set(e, EXIT_NOT_REPRODUCED, "%s: no entry point '%s'", so, entry);
+}
+
+static int host_alloc(void *self, size_t bytes, struct backend_buf **out, struct errbuf *e)
+{
+	struct host *h = self;
+	if (bytes > ((size_t)1 << 32))
+		return errbuf_set(e, EXIT_NOT_REPRODUCED, "out of memory allocating %zu bytes",
+				  bytes);
+	struct backend_buf *b = xcalloc(1, sizeof *b);
+	b->bytes = bytes;
+	b->base = xmalloc(bytes + 2 * HOST_GUARD_BYTES);
+	memset(b->base, HOST_CANARY, HOST_GUARD_BYTES);
+	memset(b->base + HOST_GUARD_BYTES, 0, bytes);
+	memset(b->base + HOST_GUARD_BYTES + bytes, HOST_CANARY, HOST_GUARD_BYTES);
+	h->live++;
+	h->allocated += bytes;
+	*out = b;
+	return 0;
+}
+
+static void host_release(void *self, struct backend_buf *b)
+{
+	struct host *h = self;
+	h->live--;
+	h->allocated -= b->bytes;
+	free(b->base);
+	free(b);
+}
+
+static void *host_data(struct backend_buf *b)
+{
+	return b->base + HOST_GUARD_BYTES;
+}
+
+/* IEEE binary16 from a float, rounding to nearest even (as __float2half_rn). */
+static uint16_t f32_to_f16(float f)
+{
+	uint32_t x;
+	memcpy(&x, &f, 4);
+	uint32_t sign = (x >> 16) & 0x8000u;
+	uint32_t absx = x & 0x7fffffffu;
+	if (absx >= 0x7f800000u) /* inf or NaN */
+		return (uint16_t)(sign | 0x7c00u | (absx > 0x7f800000u ? 0x200u : 0));
+	if (absx >= 0x477ff000u) /* rounds to >= 65520: overflow */
+		return (uint16_t)(sign | 0x7c00u);
+	if (absx < 0x38800000u) { /* subnormal half (or zero) */
+		float a;
+		memcpy(&a, &absx, 4);
+		/* a * 2^24 is the subnormal's integer mantissa; rint rounds to even. */
+		return (uint16_t)(sign | (uint32_t)rintf(a * 16777216.0f));
+	}
+	uint32_t mant = absx & 0x7fffffu;
+	uint32_t exp = (absx >> 23) - 112;
+	uint32_t h = (exp << 10) | (mant >> 13);
+	uint32_t rest = mant & 0x1fffu;
+	if (rest > 0x1000u || (rest == 0x1000u && (h & 1)))
+		h++;
+	return (uint16_t)(sign | h);
+}
+
+/* bfloat16 from a float, rounding to nearest even. */
+static uint16_t f32_to_bf16(float f)
+{
+	uint32_t x;
+	memcpy(&x, &f, 4);
+	if ((x & 0x7fffffffu) > 0x7f800000u)
+		return (uint16_t)((x >> 16) | 0x40u);
+	x += 0x7fffu + ((x >> 16) & 1);
+	return (uint16_t)(x >> 16);
+}
+
+static double f16_to_double(uint16_t h)
+{
+	int exp = (h >> 10) & 0x1f, mant = h & 0x3ff;
+	double v;
+	if (exp == 0)
+		v = ldexp(mant, -24);
+	else if (exp == 31)
+		v = mant ? NAN : INFINITY;
+	else
+		v = ldexp(mant + 1024, exp - 25);
+	return (h & 0x8000) ? -v : v;
+}
+
+static double bf16_to_double(uint16_t h)
+{
+	uint32_t x = (uint32_t)h << 16;
+	float f;
+	memcpy(&f, &x, 4);
+	return f;
+}
+
+/* The value of element I (the counter-based generator of rng.h). */
+static double init_value(const struct claim_init *in, int is_float, uint64_t seed,
+			 uint64_t i)
+{
+	switch (in->dist) {
+	case CLAIM_INIT_NORMAL:
+		return in->a + in->b * rng_normal(seed, i);
+	case CLAIM_INIT_UNIFORM:
+		return in->a + (in->b - in->a) * rng_uniform(seed, i, 0);
+	case CLAIM_INIT_RANDINT:
+		return (double)rng_randint(seed, i, (int64_t)in->a, (int64_t)in->b);
+	case CLAIM_INIT_ARANGE:
+		return (double)i;
+	case CLAIM_INIT_CONSTANT:
+		return in->a;
+	case CLAIM_INIT_DEFAULT:
+	default:
+		return is_float ? rng_normal(seed, i) : (double)rng_randint(seed, i, -100, 100);
+	}
+}
+
+/* Integers: truncation toward zero, saturated to the type's range. */
+static int64_t to_int(double v, double lo, double hi)
+{
+	if (isnan(v))
+		return 0;
+	if (v < lo)
+		v = lo;
+	if (v > hi)
+		v = hi;
+	return (int64_t)v;
+}
+
+static void store(unsigned char *p, int dtype, double v)
+{
+	float f = (float)v;
+	uint16_t u16;
+	switch (dtype) {
+	case KAUDIT_F16:
+		u16 = f32_to_f16(f);
+		memcpy(p, &u16, 2);
+		break;
+	case KAUDIT_BF16:
+		u16 = f32_to_bf16(f);
+		memcpy(p, &u16, 2);
+		break;
+	case KAUDIT_F32:
+		memcpy(p, &f, 4);
+		break;
+	case KAUDIT_F64:
+		memcpy(p, &v, 8);
+		break;
+	case KAUDIT_I8: { int8_t x = (int8_t)to_int(v, INT8_MIN, INT8_MAX); memcpy(p, &x, 1); break; }
+	case KAUDIT_U8: { uint8_t x = (uint8_t)to_int(v, 0, UINT8_MAX); memcpy(p, &x, 1); break; }
+	case KAUDIT_I16: { int16_t x = (int16_t)to_int(v, INT16_MIN, INT16_MAX); memcpy(p, &x, 2); break; }
+	case KAUDIT_I32: { int32_t x = (int32_t)to_int(v, INT32_MIN, INT32_MAX); memcpy(p, &x, 4); break; }
+	case KAUDIT_I64: { int64_t x = to_int(v, -9.2233720368547748e18, 9.2233720368547748e18); memcpy(p, &x, 8); break; }
+	case KAUDIT_U32: { uint32_t x = (uint32_t)to_int(v, 0, UINT32_MAX); memcpy(p, &x, 4); break; }
+	}
+}
+
+static double load(const unsigned char *p, int dtype)
+{
+	switch (dtype) {
+	case KAUDIT_F16: { uint16_t x; memcpy(&x, p, 2); return f16_to_double(x); }
+	case KAUDIT_BF16: { uint16_t x; memcpy(&x, p, 2); return bf16_to_double(x); }
+	case KAUDIT_F32: { float x; memcpy(&x, p, 4); return x; }
+	case KAUDIT_F64: { double x; memcpy(&x, p, 8); return x; }
+	case KAUDIT_I8: { int8_t x; memcpy(&x, p, 1); return x; }
+	case KAUDIT_U8: { uint8_t x; memcpy(&x, p, 1); return x; }
+	case KAUDIT_I16: { int16_t x; memcpy(&x, p, 2); return x; }
+	case KAUDIT_I32: { int32_t x; memcpy(&x, p, 4); return x; }
+	case KAUDIT_I64: { int64_t x; memcpy(&x, p, 8); return (double)x; }
+	case KAUDIT_U32: { uint32_t x; memcpy(&x, p, 4); return x; }
+	}
+	return NAN;
+}
+
+static int fits(const struct backend_buf *b, int dtype, uint64_t count, struct errbuf *e)
+{
+	size_t es = claim_dtype_size(dtype);
+	if (es == 0 || count > b->bytes / es)
+		return errbuf_set(e, EXIT_NOT_REPRODUCED, "%llu elements of %zu bytes exceed "
+				  "a buffer of %zu bytes", (unsigned long long)count, es, b->bytes);
+	return 0;
+}
+
+static int host_generate(void *self, struct backend_buf *b, int dtype, uint64_t count,
+			 const struct claim_init *init, uint64_t seed, struct errbuf *e)
+{
+	(void)self;
+	if (fits(b, dtype, count, e) < 0)
+		return -1;
+	size_t es = claim_dtype_size(dtype);
+	int is_float = claim_dtype_is_float(dtype);
+	unsigned char *d = host_data(b);
+	for (uint64_t i = 0; i < count; i++)
+		store(d + i * es, dtype, init_value(init, is_float, seed, i));
+	return 0;
+}
+
+static unsigned char pattern_byte(uint32_t pattern, size_t offset)
+{
+	return (unsigned char)(pattern >> (8 * (offset % 4)));
+}
+
+static int host_poison(void *self, struct backend_buf *b, uint32_t pattern, struct errbuf *e)
+{
+	(void)self;
+	(void)e;
+	unsigned char *d = host_data(b);
+	for (size_t i = 0; i < b->bytes; i++)
+		d[i] = pattern_byte(pattern, i);
+	return 0;
+}
+
+static int host_count_poison(void *self, struct backend_buf *b, size_t elem_size,
+			     uint64_t count, uint32_t pattern, uint64_t *hits, struct errbuf *e)
+{
+	(void)self;
+	if (elem_size == 0 || count > b->bytes / elem_size)
+		return errbuf_set(e, EXIT_NOT_REPRODUCED, "count_poison: out of range");
+	const unsigned char *d = host_data(b);
+	uint64_t n = 0;
+	for (uint64_t i = 0; i < count; i++) {
+		size_t off = i * elem_size, k = 0;
+		while (k < elem_size && d[off + k] == pattern_byte(pattern, off + k))
+			k++;
+		n += k == elem_size;
+	}
+	*hits = n;
+	return 0;
+}
+
+static int host_guard_damage(void *self, struct backend_buf *b, uint64_t *bad,
+			     struct errbuf *e)
+{
+	(void)self;
+	(void)e;
+	uint64_t n = 0;
+	const unsigned char *after = b->base + HOST_GUARD_BYTES + b->bytes;
+	for (size_t i = 0; i < HOST_GUARD_BYTES; i++)
+		n += (b->base[i] != HOST_CANARY) + (after[i] != HOST_CANARY);
+	*bad = n;
+	return 0;
+}
+
+static int host_copy(void *self, struct backend_buf *dst, struct backend_buf *src,
+		     size_t bytes, struct errbuf *e)
+{
+	(void)self;
+	if (bytes > dst->bytes || bytes > src->bytes)
+		return errbuf_set(e, EXIT_NOT_REPRODUCED, "copy: %zu bytes out of range", bytes);
+	memcpy(host_data(dst), host_data(src), bytes);
+	return 0;
+}
+
+static int host_diff_bytes(void *self, struct backend_buf *a, struct backend_buf *b,
+			   size_t bytes, uint64_t *ndiff, struct errbuf *e)
+{
+	(void)self;
+	if (bytes > a->bytes || bytes > b->bytes)
+		return errbuf_set(e, EXIT_NOT_REPRODUCED, "diff: %zu bytes out of range", bytes);
+	const unsigned char *x = host_data(a), *y = host_data(b);
+	uint64_t n = 0;
+	for (size_t i = 0; i < bytes; i++)
+		n += x[i] != y[i];
+	*ndiff = n;
+	return 0;
+}
+
+static int host_compare(void *self, struct backend_buf *cand, struct backend_buf *ref,
+			int dtype, uint64_t count, double rtol, double atol,
+			struct compare_stats *out, struct errbuf *e)
+{
+	(void)self;
+	if (fits(cand, dtype, count, e) < 0 || fits(ref, dtype, count, e) < 0)
+		return -1;
+	size_t es = claim_dtype_size(dtype);
+	const unsigned char *c = host_data(cand), *r = host_data(ref);
+	struct compare_stats st = { .count = count, .ref_min = INFINITY, .ref_max = -INFINITY };
+	double diff2 = 0, ref2 = 0;
+	for (uint64_t i = 0; i < count; i++) {
+		double cv = load(c + i * es, dtype), rv = load(r + i * es, dtype);
+		double d = fabs(cv - rv);
+		if (!(d <= atol + rtol * fabs(rv))) /* NaN never equal */
+			st.mismatches++;
+		/* NaN, once seen, stays: it is the worst error there is. */
+		if (!isnan(st.max_abs) && (isnan(d) || d > st.max_abs))
+			st.max_abs = d;
+		if (rv != 0 && !isnan(st.max_rel) && (isnan(d) || d / fabs(rv) > st.max_rel))
+			st.max_rel = d / fabs(rv);
+		diff2 += d * d;
+		ref2 += rv * rv;
+		if (rv < st.ref_min)
+			st.ref_min = rv;
+		if (rv > st.ref_max)
+			st.ref_max = rv;
+		if (fabs(rv) > st.ref_absmax)
+			st.ref_absmax = fabs(rv);
+	}
+	st.rel_l2 = ref2 > 0 ? sqrt(diff2 / ref2) : (diff2 > 0 ? INFINITY : 0);
+	*out = st;
+	return 0;
+}
+
+static void tag(struct record *r, enum record_type t, const struct invoke_opts *o)
+{
+	record_init(r, t);
+	r->case_index = o->case_index;
+	r->phase = o->phase;
+	r->impl = o->impl;
+	r->call = o->call;
+}
+
+/* The synthetic activity of one call: its launch and its kernel. */
+static int emit_activity(struct host *h, const struct backend_impl *im,
+			 const struct invoke_opts *o, int64_t start, int64_t end,
+			 const struct record_sink *sink)
+{
+	int64_t corr = ++h->corr;
+	struct record r;
+	tag(&r, REC_API, o);
+	r.u.api.name = xstrdup("cudaLaunchKernel");
+	r.u.api.thread = 1;
+	r.u.api.start = start - 500;
+	r.u.api.end = start - 100;
+	r.u.api.corr = corr;
+	r.u.api.stream = 7;
+	r.u.api.in_call = 1;
+	int rc = record_emit(sink, &r);
+	record_clear(&r);
+	if (rc < 0)
+		return -1;
+	tag(&r, REC_KERNEL, o);
+	r.u.kernel.name = xstrdup(im->def->entry);
+	r.u.kernel.stream = 7;
+	r.u.kernel.start = start;
+	r.u.kernel.end = end;
+	r.u.kernel.corr = corr;
+	r.u.kernel.device = 0;
+	rc = record_emit(sink, &r);
+	record_clear(&r);
+	return rc;
+}
+
+static int host_invoke(void *self, struct backend_impl *im, kaudit_launch *l,
+		       const struct invoke_opts *o, const struct record_sink *sink,
+		       struct invoke_result *r, struct errbuf *e)
+{
+	struct host *h = self;
+	l->stream = (struct CUstream_st *)(uintptr_t)0x7;
+	memset(r, 0, sizeof *r);
+	r->span_start = r->span_end = REC_NONE;
+	im->st.cuda_error = 0;
+	r->entry_rc = im->def->fn(l, &im->st);
+	im->st.calls++;
+	if (im->st.cuda_error) {
+		r->failed = 1;
+		snprintf(r->error, sizeof r->error, "an illegal memory access was encountered");
+		return 0;
+	}
+	if (r->entry_rc != 0)
+		return 0;
+	/* A deterministic clock: the call costs cost_ns, spread by jitter. */
+	double u = rng_uniform((uint64_t)(uintptr_t)im->def->cost_ns, (uint64_t)im->st.calls, 0);
+	double ns = im->def->cost_ns * (1.0 + im->def->jitter * (u - 0.5));
+	int64_t start = h->clock + 1000;
+	int64_t end = start + (int64_t)ns;
+	h->clock = end + 1000;
+	if (o->timed) {
+		r->event_ns = (double)(end - start);
+		r->window_start = start;
+		r->window_end = end;
+	}
+	if (o->traced) {
+		r->span_start = start;
+		r->span_end = end;
+		r->kernels = 1;
+		r->kernel_ns = (double)(end - start);
+		r->bytes = 0;
+		if (emit_activity(h, im, o, start, end, sink) < 0)
+			return errbuf_set(e, EXIT_NOT_REPRODUCED, "sink failed");
+	}
+	return 0;
+}
+
+static int host_flush_l2(void *self, struct errbuf *e)
+{
+	(void)e;
+	((struct host *)self)->flushes++;
+	return 0;
+}
+
+static int host_mem_info(void *self, size_t *free_bytes, size_t *total_bytes,
+			 struct errbuf *e)
+{
+	(void)e;
+	struct host *h = self;
+	*free_bytes = h->mem_free > h->allocated ? h->mem_free - h->allocated : 0;
+	*total_bytes = h->mem_free;
+	return 0;
+}
+
+static void host_close(void *self)
+{
+	struct host *h = self;
+	while (h->impls) {
+		struct backend_impl *n = h->impls->next;
+		free(h->impls->st.saved);
+		free(h->impls);
+		h->impls = n;
+	}
+	free(h);
+}
+
+void host_backend_open(struct backend *b, const struct host_impl_def *defs)
+{
+	struct host *h = xcalloc(1, sizeof *h);
+	h->defs = defs;
+	memset(b, 0, sizeof *b);
+	b->self = h;
+	b->environment = host_environment;
+	b->load = host_load;
+	b->alloc = host_alloc;
+	b->release = host_release;
+	b->data = host_data;
+	b->generate = host_generate;
+	b->poison = host_poison;
+	b->count_poison = host_count_poison;
+	b->guard_damage = host_guard_damage;
+	b->copy = host_copy;
+	b->diff_bytes = host_diff_bytes;
+	b->compare = host_compare;
+	b->invoke = host_invoke;
+	b->flush_l2 = host_flush_l2;
+	b->close = host_close;
+}
+
+void host_backend_set_mem(struct backend *b, size_t free_bytes)
+{
+	((struct host *)b->self)->mem_free = free_bytes;
+	b->mem_info = host_mem_info;
+}
+
+size_t host_backend_live(const struct backend *b)
+{
+	return ((const struct host *)b->self)->live;
+}
+
+uint64_t host_backend_flushes(const struct backend *b)
+{
+	return ((const struct host *)b->self)->flushes;
+}

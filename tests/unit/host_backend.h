@@ -1,0 +1,52 @@
+/*
+ * host_backend.h - a host implementation of struct backend for unit tests.
+ *
+ * Buffers are malloc'ed with guard zones, inputs come from rng.h exactly as
+ * the GPU helpers make them, and "implementations" are C functions looked
+ * up by entry name instead of dlopen'ed.  Time is a deterministic clock
+ * advanced by each implementation's cost, and every traced call emits a
+ * synthetic api + kernel record pair, so the timing code has something to
+ * measure.  A test double: nothing in src/ may select it.
+ */
+#ifndef KAUDIT_HOST_BACKEND_H
+#define KAUDIT_HOST_BACKEND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "audit/backend.h"
+
+/* Bytes of canary before and after every buffer. */
+#define HOST_GUARD_BYTES 64
+#define HOST_CANARY 0xcb
+
+/* Per loaded implementation: what a misbehaving one remembers. */
+struct host_impl_state {
+	int64_t calls;        /* completed calls so far */
+	int cuda_error;       /* set by the implementation: the call "faults" */
+	void *saved;          /* implementation-owned memory, freed on close */
+};
+
+typedef int (*host_impl_fn)(const kaudit_launch *l, struct host_impl_state *st);
+
+struct host_impl_def {
+	const char *entry;    /* the manifest's entry name */
+	host_impl_fn fn;
+	double cost_ns;       /* fake duration of one call */
+	double jitter;        /* relative spread of that duration (0: none) */
+};
+
+/* Fills B with a host backend whose implementations are DEFS (terminated by
+ * an entry whose name is NULL; the table must outlive B). */
+void host_backend_open(struct backend *b, const struct host_impl_def *defs);
+
+/* Gives the backend a mem_info: FREE_BYTES minus the live allocations
+ * (by default the backend has no mem_info). */
+void host_backend_set_mem(struct backend *b, size_t free_bytes);
+
+/* Allocations still live (a test asserts the protocol released them all). */
+size_t host_backend_live(const struct backend *b);
+/* L2 flushes requested so far. */
+uint64_t host_backend_flushes(const struct backend *b);
+
+#endif
