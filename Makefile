@@ -148,7 +148,7 @@ bench: $(BENCH_BIN)
 
 # Self-contained folder for GPU nodes (DESIGN section 8): libyaml, jansson,
 # zlib and libcrypto linked statically; the CUDA runtime and CUPTI beside it.
-BUNDLE = build/bundle
+BUNDLE ?= $(BUILD)/bundle
 bundle: $(BUILD)/libkaudit-core.a $(MAIN_OBJ) $(GPU_LIB)
 	rm -rf $(BUNDLE) && mkdir -p $(BUNDLE)/include/kaudit $(BUNDLE)/man
 	$(CC) -rdynamic -o $(BUNDLE)/kaudit $(MAIN_OBJ) -Wl,--whole-archive \
@@ -159,7 +159,14 @@ bundle: $(BUILD)/libkaudit-core.a $(MAIN_OBJ) $(GPU_LIB)
 	cp -L $(CUDA_HOME)/lib64/libcudart.so.[0-9]* $(BUNDLE)/ 2>/dev/null || true
 	cp -L $$(ls $(CUDA_HOME)/lib64/libcupti.so.[0-9]* $(CUDA_HOME)/extras/CUPTI/lib64/libcupti.so.[0-9]* 2>/dev/null | head -n 1) $(BUNDLE)/
 	cp include/kaudit/launcher.h $(BUNDLE)/include/kaudit/
-	cp $(MANPAGES) $(BUNDLE)/man/
+	$(if $(MANPAGES),cp $(MANPAGES) $(BUNDLE)/man/)
+	@# Self-contained or nothing: no dynamic libyaml/jansson/libcrypto/libz,
+	@# and the plugin takes the CUDA runtime and CUPTI from beside it.
+	@if ldd $(BUNDLE)/kaudit | grep -E 'lib(yaml|jansson|crypto|z)\.so'; then \
+		echo "bundle: kaudit still links the libraries above dynamically" >&2; exit 1; fi
+	@for l in libcudart libcupti; do \
+		ldd $(BUNDLE)/libkaudit-gpu.so | grep "$$l\.so" | grep -q "$(abspath $(BUNDLE))/" || \
+		{ echo "bundle: the plugin does not resolve $$l from \$$ORIGIN" >&2; exit 1; }; done
 	@echo "bundle: $(BUNDLE)"; ls -l $(BUNDLE)
 
 install: all
