@@ -98,41 +98,32 @@ static void *host_data(struct backend_buf *b)
 	return b->base + HOST_GUARD_BYTES;
 }
 
-/* IEEE binary16 from a float, rounding to nearest even (as __float2half_rn). */
-static uint16_t f32_to_f16(float f)
+/* A binary float of MBITS mantissa bits and exponent bias BIAS (f16: 10,
+ * 15; bf16: 7, 127) from a double, rounded once to nearest even, as
+ * __double2half and __double2bfloat16 do on the device. */
+static uint16_t narrow_float(double v, int mbits, int bias)
 {
-	uint32_t x;
-	memcpy(&x, &f, 4);
-	uint32_t sign = (x >> 16) & 0x8000u;
-	uint32_t absx = x & 0x7fffffffu;
-	if (absx >= 0x7f800000u) /* inf or NaN */
-		return (uint16_t)(sign | 0x7c00u | (absx > 0x7f800000u ? 0x200u : 0));
-	if (absx >= 0x477ff000u) /* rounds to >= 65520: overflow */
-		return (uint16_t)(sign | 0x7c00u);
-	if (absx < 0x38800000u) { /* subnormal half (or zero) */
-		float a;
-		memcpy(&a, &absx, 4);
-		/* a * 2^24 is the subnormal's integer mantissa; rint rounds to even. */
-		return (uint16_t)(sign | (uint32_t)rintf(a * 16777216.0f));
+	uint16_t sign = signbit(v) ? 0x8000u : 0;
+	int ebits = 15 - mbits;
+	uint16_t inf = (uint16_t)(((1u << ebits) - 1) << mbits);
+	if (isnan(v))
+		return (uint16_t)(sign | inf | (1u << (mbits - 1)));
+	double a = fabs(v);
+	if (isinf(a))
+		return (uint16_t)(sign | inf);
+	if (a < ldexp(1.0, 1 - bias)) /* subnormal: a multiple of 2^(1-bias-mbits) */
+		return (uint16_t)(sign | (uint16_t)rint(ldexp(a, bias - 1 + mbits)));
+	int ex;
+	double f = frexp(a, &ex); /* a = f * 2^ex, f in [0.5, 1) */
+	int exp = ex - 1;
+	double m = rint(ldexp(f * 2.0 - 1.0, mbits));
+	if (m >= ldexp(1.0, mbits)) {
+		m = 0;
+		exp++;
 	}
-	uint32_t mant = absx & 0x7fffffu;
-	uint32_t exp = (absx >> 23) - 112;
-	uint32_t h = (exp << 10) | (mant >> 13);
-	uint32_t rest = mant & 0x1fffu;
-	if (rest > 0x1000u || (rest == 0x1000u && (h & 1)))
-		h++;
-	return (uint16_t)(sign | h);
-}
-
-/* bfloat16 from a float, rounding to nearest even. */
-static uint16_t f32_to_bf16(float f)
-{
-	uint32_t x;
-	memcpy(&x, &f, 4);
-	if ((x & 0x7fffffffu) > 0x7f800000u)
-		return (uint16_t)((x >> 16) | 0x40u);
-	x += 0x7fffu + ((x >> 16) & 1);
-	return (uint16_t)(x >> 16);
+	if (exp + bias >= (1 << ebits) - 1)
+		return (uint16_t)(sign | inf);
+	return (uint16_t)(sign | ((unsigned)(exp + bias) << mbits) | (unsigned)m);
 }
 
 static double f16_to_double(uint16_t h)
@@ -177,11 +168,12 @@ static double init_value(const struct claim_init *in, int is_float, uint64_t see
 	}
 }
 
-/* Integers: truncation toward zero, saturated to the type's range. */
+/* Integers: rounded to nearest (even), saturated, NaN -> 0, as on the device. */
 static int64_t to_int(double v, double lo, double hi)
 {
 	if (isnan(v))
 		return 0;
+	v = rint(v);
 	if (v < lo)
 		v = lo;
 	if (v > hi)
@@ -195,11 +187,11 @@ static void store(unsigned char *p, int dtype, double v)
 	uint16_t u16;
 	switch (dtype) {
 	case KAUDIT_F16:
-		u16 = f32_to_f16(f);
+		u16 = narrow_float(v, 10, 15);
 		memcpy(p, &u16, 2);
 		break;
 	case KAUDIT_BF16:
-		u16 = f32_to_bf16(f);
+		u16 = narrow_float(v, 7, 127);
 		memcpy(p, &u16, 2);
 		break;
 	case KAUDIT_F32:
