@@ -110,14 +110,30 @@ static double percentile(const double *v, size_t n, double p)
 	return v[i] + f * (v[i + 1] - v[i]);
 }
 
-/* Median of a resample (with replacement) of V drawn from generator
- * position *CTR of SEED. */
-static double resample_median(const double *v, size_t n, double *scratch, uint64_t seed,
+/* Median of a resample (with replacement) of SORTED V, drawn from
+ * generator position *CTR of SEED.  Counting how often each position is
+ * drawn and walking the counts finds the middle order statistics in O(n)
+ * without sorting or selecting the resample. */
+static double resample_median(const double *v, size_t n, uint32_t *cnt, uint64_t seed,
 			      uint64_t *ctr)
 {
-	for (size_t i = 0; i < n; i++)
-		scratch[i] = v[rng_hash(seed, (*ctr)++) % n];
-	return median_inplace(scratch, n);
+	memset(cnt, 0, n * sizeof *cnt);
+	for (size_t i = 0; i < n; i++) {
+		/* High 32 bits times n: an unbiased-enough index without a
+		 * division (n <= STATS_BOOTSTRAP_MAX_N). */
+		uint64_t h = rng_hash(seed, (*ctr)++) >> 32;
+		cnt[(h * n) >> 32]++;
+	}
+	size_t lo_rank = (n - 1) / 2, hi_rank = n / 2, cum = 0;
+	double lo = NAN;
+	for (size_t j = 0; j < n; j++) {
+		cum += cnt[j];
+		if (isnan(lo) && cum > lo_rank)
+			lo = v[j];
+		if (cum > hi_rank)
+			return (lo + v[j]) / 2;
+	}
+	return v[n - 1];
 }
 
 static void interval(double *stat, size_t b, struct detect_ci *out)
@@ -146,7 +162,8 @@ void detect_median_ci(const double *v, size_t n, uint64_t seed, struct detect_ci
 		return;
 	}
 	out->value = detect_median(v, n);
-	double *scratch = xmalloc(m * sizeof *scratch);
+	qsort(c, m, sizeof *c, cmp_double);
+	uint32_t *scratch = xmalloc(m * sizeof *scratch);
 	double *stat = xmalloc(STATS_BOOTSTRAP_ROUNDS * sizeof *stat);
 	uint64_t ctr = 0;
 	for (size_t r = 0; r < STATS_BOOTSTRAP_ROUNDS; r++)
@@ -169,7 +186,9 @@ void detect_ratio_ci(const double *num, size_t nnum, const double *den, size_t n
 		double md = detect_median(den, nden);
 		if (md > 0)
 			out->value = detect_median(num, nnum) / md;
-		double *sa = xmalloc(a * sizeof *sa), *sb = xmalloc(b * sizeof *sb);
+		qsort(ca, a, sizeof *ca, cmp_double);
+		qsort(cb, b, sizeof *cb, cmp_double);
+		uint32_t *sa = xmalloc(a * sizeof *sa), *sb = xmalloc(b * sizeof *sb);
 		double *stat = xmalloc(STATS_BOOTSTRAP_ROUNDS * sizeof *stat);
 		/* Two independent generator streams, one per side. */
 		uint64_t seed_b = rng_hash(seed, 0x5eedULL), ca_ctr = 0, cb_ctr = 0;

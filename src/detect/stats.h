@@ -18,7 +18,7 @@
 #define STATS_BOOTSTRAP_ROUNDS 2000
 /* Samples kept for a bootstrap: above this the values are thinned evenly
  * (a ceiling on the work, see the >= 250k records/s target of check). */
-#define STATS_BOOTSTRAP_MAX_N 4096
+#define STATS_BOOTSTRAP_MAX_N 2048
 
 /* A median with its 95% bootstrap interval; NaN when N is 0. */
 struct detect_ci {
