@@ -388,6 +388,10 @@ static int run_case(struct verify_audit *a, size_t i, const char *prog, uint64_t
 	a->cur_case_seen = 0;
 	int rc = run_worker(&ro, r, &e);
 	if (rc < 0 || a->write_failed) {
+		if (!a->write_failed) {
+			a->werr = e; /* the supervisor itself failed: end the audit */
+			a->write_failed = 1;
+		}
 		free(r);
 		return -1;
 	}
@@ -528,7 +532,7 @@ static int audit(struct verify_audit *a, const char *prog, struct trace_key *key
 	size_t nsel = 0, done = 0;
 	for (size_t i = 0; i < a->ncases; i++)
 		nsel += (size_t)a->selected[i];
-	int show = cli_use_color(2) && !getenv("KAUDIT_NO_PROGRESS");
+	int show = isatty(2); /* a progress line only where someone watches */
 	for (size_t i = 0; i < a->ncases && rc == 0; i++) {
 		if (!a->selected[i])
 			continue;
@@ -627,6 +631,7 @@ int cmd_verify(int argc, char **argv)
 	}
 
 	struct trace_key *key = NULL;
+	memset(&e, 0, sizeof e);
 	if (trace_key_load(o.key, &key, &e) < 0) {
 		audit_free(&a, NULL);
 		return cli_fail_err(&e);

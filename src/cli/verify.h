@@ -42,8 +42,8 @@ struct verify_audit {
 	/* The case being streamed by a worker: whether it sent its case record. */
 	int64_t cur_case;
 	int cur_case_seen;
-	int write_failed;
-	struct errbuf werr;        /* the first write failure */
+	int write_failed;          /* the trace (or the supervisor) failed: abort */
+	struct errbuf werr;        /* why, the first time */
 };
 
 /* Appends R (moved: the caller's copy is emptied) to the trace and to

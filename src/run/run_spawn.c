@@ -57,6 +57,21 @@ static void excerpt(const char *line, size_t len, char *out, size_t cap)
 	out[n] = '\0';
 }
 
+/* Only the supervisor frames a trace (header, footer, signature), builds,
+ * and judges (finding, verdict): a worker that sends those - or an
+ * implementation writing to the worker's stdout - is refused. */
+static int worker_may_send(enum record_type t)
+{
+	static const enum record_type allowed[] = {
+		REC_DEVICE, REC_CASE, REC_API, REC_KERNEL, REC_MEMCPY, REC_MEMSET, REC_EVENT,
+		REC_SYNC, REC_ALLOC, REC_CHECK, REC_SAMPLE, REC_ERROR, REC_DROPPED,
+	};
+	for (size_t i = 0; i < sizeof allowed / sizeof allowed[0]; i++)
+		if (allowed[i] == t)
+			return 1;
+	return 0;
+}
+
 static int on_record_line(void *vctx, const char *line, size_t len, struct errbuf *e)
 {
 	struct line_ctx *c = vctx;
@@ -74,8 +89,7 @@ static int on_record_line(void *vctx, const char *line, size_t len, struct errbu
 		return errbuf_set(e, EXIT_BAD_INPUT, "line %lld: %s: '%s%s'", lineno, de.msg,
 				  ex, len > sizeof ex - 1 ? "..." : "");
 	}
-	/* Only the supervisor frames a trace. */
-	if (rec.type == REC_HEADER || rec.type == REC_FOOTER || rec.type == REC_SIGNATURE) {
+	if (!worker_may_send(rec.type)) {
 		c->fail = RUN_MALFORMED;
 		errbuf_set(e, EXIT_BAD_INPUT, "line %lld: a worker may not send a %s record",
 			   lineno, record_type_name(rec.type));

@@ -255,6 +255,14 @@ static void garbage_is_malformed(void **state)
 	assert_int_equal(got.n, 0);
 	free(r);
 
+	/* Verdicts are the supervisor's to give, not a worker's. */
+	r = run_sh("echo '{\"type\":\"verdict\",\"verdict\":\"reproduced\"}'", 10, 0, &got,
+		   0, 0, NULL);
+	assert_int_equal(r->status, RUN_MALFORMED);
+	assert_non_null(strstr(r->problem, "may not send a verdict record"));
+	assert_int_equal(got.n, 0);
+	free(r);
+
 	/* A record cut short at a clean exit is malformed; at a crash the
 	 * crash is what counts. */
 	r = run_sh("printf '{\"type\":\"che'", 10, 0, &got, 0, 0, NULL);
