@@ -38,6 +38,7 @@
 #define BUF_SIZE (8u << 20)       /* one CUPTI activity buffer */
 #define MAX_PENDING (1u << 21)    /* records held between two drains */
 #define MAX_TAGS (1u << 22)       /* correlation IDs remembered */
+#define MAX_INTERVALS 4096       /* harness brackets remembered between drains */
 #define NO_ROLE 0
 #define ROLE_START 1
 #define ROLE_STOP 2
@@ -50,6 +51,11 @@ struct tag {
 	int64_t call, case_index;
 	enum record_phase phase;
 	int64_t stream, event;    /* API arguments, REC_NONE if none */
+};
+
+/* A stretch of CUPTI host time in which a thread ran harness or entry code. */
+struct interval {
+	int64_t t0, t1;
 };
 
 /* An activity record converted but not yet attributed. */
@@ -78,6 +84,11 @@ static struct {
 	int harness_active;
 	pid_t harness_tid;
 	uint8_t harness_role;
+	/* When the harness and the entry ran (CUPTI clock), for activity that
+	 * no callback tagged (internal launches): see tag_untagged(). */
+	struct interval harness_iv[MAX_INTERVALS];
+	size_t nharness_iv;
+	struct interval entry_iv;
 } coll = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 static pid_t this_tid(void)
@@ -675,6 +686,11 @@ void gpu_collect_harness_begin(const char *role)
 	pthread_mutex_lock(&coll.lock);
 	coll.harness_active = 1;
 	coll.harness_tid = this_tid();
+	if (coll.nharness_iv == MAX_INTERVALS) /* widen the last one: still harness time */
+		coll.nharness_iv--;
+	coll.harness_iv[coll.nharness_iv].t0 = gpu_collect_now();
+	coll.harness_iv[coll.nharness_iv].t1 = INT64_MAX;
+	coll.nharness_iv++;
 	coll.harness_role = !role ? NO_ROLE : strcmp(role, "start") == 0 ? ROLE_START : ROLE_STOP;
 	pthread_mutex_unlock(&coll.lock);
 }
@@ -683,6 +699,8 @@ void gpu_collect_harness_end(void)
 {
 	pthread_mutex_lock(&coll.lock);
 	coll.harness_active = 0;
+	if (coll.nharness_iv)
+		coll.harness_iv[coll.nharness_iv - 1].t1 = gpu_collect_now();
 	coll.harness_role = NO_ROLE;
 	pthread_mutex_unlock(&coll.lock);
 }
@@ -703,6 +721,8 @@ void gpu_collect_entry_enter(void)
 	pthread_mutex_lock(&coll.lock);
 	coll.entry_running = 1;
 	coll.entry_tid = this_tid();
+	coll.entry_iv.t0 = gpu_collect_now();
+	coll.entry_iv.t1 = INT64_MAX;
 	pthread_mutex_unlock(&coll.lock);
 }
 
@@ -710,6 +730,7 @@ void gpu_collect_entry_exit(void)
 {
 	pthread_mutex_lock(&coll.lock);
 	coll.entry_running = 0;
+	coll.entry_iv.t1 = gpu_collect_now();
 	pthread_mutex_unlock(&coll.lock);
 }
 
@@ -813,6 +834,45 @@ static int emit_dropped(const struct record_sink *sink, const struct tag *cur, i
 	return rc;
 }
 
+static int in_interval(const struct interval *iv, int64_t t)
+{
+	return t != REC_NONE && iv->t0 != REC_NONE && t >= iv->t0 && t <= iv->t1;
+}
+
+/* API records that no callback saw (CUPTI's INTERNAL_LAUNCH_API) are
+ * tagged by when and where they ran: on the harness thread inside a
+ * harness bracket -> harness; on the entry's thread while it ran -> the
+ * current call, in_call = 1.  Their kernels share the correlation ID and
+ * follow.  Anything else keeps no tag: most recent call, in_call = 0. */
+static void tag_untagged(struct pending *pend, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct record *r = &pend[i].rec;
+		if (r->type != REC_API || !pend[i].corr || tag_find(pend[i].corr))
+			continue;
+		struct tag t = { .corr = pend[i].corr, .stream = REC_NONE, .event = REC_NONE,
+				 .call = REC_NONE, .case_index = REC_NONE };
+		int harness = 0;
+		if (r->u.api.thread == coll.harness_tid)
+			for (size_t k = 0; k < coll.nharness_iv && !harness; k++)
+				harness = in_interval(&coll.harness_iv[k], r->u.api.start);
+		if (harness) {
+			t.harness = 1;
+			t.impl = IMPL_HARNESS;
+		} else if (coll.have_call && r->u.api.thread == coll.entry_tid &&
+			   in_interval(&coll.entry_iv, r->u.api.start)) {
+			t.impl = coll.cur.impl;
+			t.call = coll.cur.call;
+			t.case_index = coll.cur.case_index;
+			t.phase = coll.cur.phase;
+			t.in_call = 1;
+		} else {
+			continue;
+		}
+		tag_add(&t);
+	}
+}
+
 int gpu_collect_drain(const struct record_sink *sink, struct invoke_result *res,
 		      struct errbuf *e)
 {
@@ -822,26 +882,30 @@ int gpu_collect_drain(const struct record_sink *sink, struct invoke_result *res,
 	if (take_pending(&pend, &n, &drop_cupti, &drop_cap, e) < 0)
 		return -1;
 
+	/* Attribute under the lock, emit outside it (a slow sink must not
+	 * stall the API callbacks of the implementation's threads). */
 	pthread_mutex_lock(&coll.lock);
 	struct tag cur = coll.cur;
 	int have_call = coll.have_call;
 	int failed = 0;
+	tag_untagged(pend, n);
 	for (size_t i = 0; i < n; i++) {
 		struct record *r = &pend[i].rec;
 		const struct tag *t = tag_find(pend[i].corr);
+		pend[i].corr = 0; /* 0 now means "emit" */
+		if (t && t->harness && !(r->type == REC_EVENT && t->role)) {
+			pend[i].corr = 1; /* harness work: not emitted */
+			continue;
+		}
 		attribute(r, t, &cur, have_call);
-		if (t && t->harness && r->type == REC_EVENT && t->role) {
+		if (t && t->harness) {
 			if (t->role == ROLE_START && r->u.event.ts != REC_NONE)
 				res->window_start = r->u.event.ts;
 			if (t->role == ROLE_STOP && r->u.event.ts != REC_NONE)
 				res->window_end = r->u.event.ts;
 		}
 		account(r, &cur, res);
-		if (!failed && sink && record_emit(sink, r) < 0)
-			failed = 1;
-		record_clear(r);
 	}
-	free(pend);
 	/* Tags older than the previous drain have had a full sync + flush to
 	 * bring their activity back; what still comes for them is attributed
 	 * to the most recent call, in_call = 0. */
@@ -849,7 +913,20 @@ int gpu_collect_drain(const struct record_sink *sink, struct invoke_result *res,
 	coll.keep_from = coll.max_corr;
 	if (keep)
 		tag_rebuild(coll.tag_cap, keep);
+	coll.nharness_iv = 0;
+	if (coll.harness_active) { /* keep the open bracket */
+		coll.harness_iv[0].t0 = gpu_collect_now();
+		coll.harness_iv[0].t1 = INT64_MAX;
+		coll.nharness_iv = 1;
+	}
 	pthread_mutex_unlock(&coll.lock);
+
+	for (size_t i = 0; i < n; i++) {
+		if (!failed && !pend[i].corr && sink && record_emit(sink, &pend[i].rec) < 0)
+			failed = 1;
+		record_clear(&pend[i].rec);
+	}
+	free(pend);
 
 	if (!failed && drop_cupti && sink && emit_dropped(sink, &cur, have_call, drop_cupti, "cupti") < 0)
 		failed = 1;
