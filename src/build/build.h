@@ -36,7 +36,10 @@ int build_impl(const struct claim *c, const struct claim_impl *impl,
 	       const struct build_opts *o, struct build_result *out,
 	       struct errbuf *e) KAUDIT_MUST_CHECK;
 
-/* dlopens SO and checks that ENTRY resolves (works without a GPU). */
+/* dlopens SO and checks that ENTRY resolves (works without a GPU).  The
+ * dlopen happens in a forked child, so the claimant's constructors and the
+ * CUDA runtime never run in the caller.  A missing dependency (libcudart)
+ * is EXIT_ENVIRONMENT; a broken object or a missing entry EXIT_BAD_INPUT. */
 int build_check_entry(const char *so, const char *entry, struct errbuf *e) KAUDIT_MUST_CHECK;
 
 void build_result_release(struct build_result *r);
