@@ -6,6 +6,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -154,6 +156,24 @@ static void code_table(void **state)
 	assert_int_equal(detect_code_severity("made-up"), SEV_WARNING);
 }
 
+/* kaudit-findings(7) documents every code (tests run from the repo root). */
+static void man_page_lists_every_code(void **state)
+{
+	(void)state;
+	char *text;
+	size_t len;
+	struct errbuf e;
+	assert_int_equal(read_file("man/kaudit-findings.7", 1 << 20, &text, &len, &e), 0);
+	for (size_t i = 0; detect_code_name(i); i++) {
+		char want[96];
+		snprintf(want, sizeof want, ".It Li %s No (%s)", detect_code_name(i),
+			 detect_severity_name(detect_code_severity(detect_code_name(i))));
+		if (!strstr(text, want))
+			fail_msg("man/kaudit-findings.7 lacks '%s'", want);
+	}
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -162,6 +182,7 @@ int main(void)
 		cmocka_unit_test(repeat_allowed_when_not_deterministic),
 		cmocka_unit_test(degenerate_reference),
 		cmocka_unit_test(code_table),
+		cmocka_unit_test(man_page_lists_every_code),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
