@@ -147,28 +147,51 @@ static double bf16_to_double(uint16_t h)
 	return f;
 }
 
-/* The value of element I (the counter-based generator of rng.h). */
-static double init_value(const struct claim_init *in, int is_float, uint64_t seed,
-			 uint64_t i)
+/* Element I of a generated buffer, as gpu_k_generate makes it: randint and
+ * arange give integers (stored in integer dtypes by a wrapping cast), the
+ * other distributions reals (rounded to nearest even and saturated). */
+struct gen_value {
+	double v;
+	int64_t iv;
+	int integral;
+};
+
+static struct gen_value init_value(const struct claim_init *in, int is_float,
+				   uint64_t seed, uint64_t i)
 {
-	switch (in->dist) {
-	case CLAIM_INIT_NORMAL:
-		return in->a + in->b * rng_normal(seed, i);
-	case CLAIM_INIT_UNIFORM:
-		return in->a + (in->b - in->a) * rng_uniform(seed, i, 0);
-	case CLAIM_INIT_RANDINT:
-		return (double)rng_randint(seed, i, (int64_t)in->a, (int64_t)in->b);
-	case CLAIM_INIT_ARANGE:
-		return (double)i;
-	case CLAIM_INIT_CONSTANT:
-		return in->a;
-	case CLAIM_INIT_DEFAULT:
-	default:
-		return is_float ? rng_normal(seed, i) : (double)rng_randint(seed, i, -100, 100);
+	struct gen_value g = { 0, 0, 0 };
+	enum claim_dist dist = in->dist;
+	double a = in->a, b = in->b;
+	if (dist == CLAIM_INIT_DEFAULT) {
+		dist = is_float ? CLAIM_INIT_NORMAL : CLAIM_INIT_RANDINT;
+		a = is_float ? 0.0 : -100.0;
+		b = is_float ? 1.0 : 100.0;
 	}
+	switch (dist) {
+	case CLAIM_INIT_NORMAL:
+		g.v = a + b * rng_normal(seed, i);
+		break;
+	case CLAIM_INIT_UNIFORM:
+		g.v = a + (b - a) * rng_uniform(seed, i, 0);
+		break;
+	case CLAIM_INIT_RANDINT:
+		g.iv = rng_randint(seed, i, (int64_t)a, (int64_t)b);
+		g.integral = 1;
+		break;
+	case CLAIM_INIT_ARANGE:
+		g.iv = (int64_t)i;
+		g.integral = 1;
+		break;
+	default: /* CLAIM_INIT_CONSTANT */
+		g.v = a;
+		break;
+	}
+	if (g.integral)
+		g.v = (double)g.iv;
+	return g;
 }
 
-/* Integers: rounded to nearest (even), saturated, NaN -> 0, as on the device. */
+/* Reals into integers: rounded to nearest even, saturated, NaN -> 0. */
 static int64_t to_int(double v, double lo, double hi)
 {
 	if (isnan(v))
@@ -181,31 +204,33 @@ static int64_t to_int(double v, double lo, double hi)
 	return (int64_t)v;
 }
 
-static void store(unsigned char *p, int dtype, double v)
+#define INT_OF(g, lo, hi) ((g).integral ? (g).iv : to_int((g).v, (lo), (hi)))
+
+static void store(unsigned char *p, int dtype, struct gen_value g)
 {
-	float f = (float)v;
+	float f = (float)g.v;
 	uint16_t u16;
 	switch (dtype) {
 	case KAUDIT_F16:
-		u16 = narrow_float(v, 10, 15);
+		u16 = narrow_float(g.v, 10, 15);
 		memcpy(p, &u16, 2);
 		break;
 	case KAUDIT_BF16:
-		u16 = narrow_float(v, 7, 127);
+		u16 = narrow_float(g.v, 7, 127);
 		memcpy(p, &u16, 2);
 		break;
 	case KAUDIT_F32:
 		memcpy(p, &f, 4);
 		break;
 	case KAUDIT_F64:
-		memcpy(p, &v, 8);
+		memcpy(p, &g.v, 8);
 		break;
-	case KAUDIT_I8: { int8_t x = (int8_t)to_int(v, INT8_MIN, INT8_MAX); memcpy(p, &x, 1); break; }
-	case KAUDIT_U8: { uint8_t x = (uint8_t)to_int(v, 0, UINT8_MAX); memcpy(p, &x, 1); break; }
-	case KAUDIT_I16: { int16_t x = (int16_t)to_int(v, INT16_MIN, INT16_MAX); memcpy(p, &x, 2); break; }
-	case KAUDIT_I32: { int32_t x = (int32_t)to_int(v, INT32_MIN, INT32_MAX); memcpy(p, &x, 4); break; }
-	case KAUDIT_I64: { int64_t x = to_int(v, -9.2233720368547748e18, 9.2233720368547748e18); memcpy(p, &x, 8); break; }
-	case KAUDIT_U32: { uint32_t x = (uint32_t)to_int(v, 0, UINT32_MAX); memcpy(p, &x, 4); break; }
+	case KAUDIT_I8: { int8_t x = (int8_t)INT_OF(g, -128.0, 127.0); memcpy(p, &x, 1); break; }
+	case KAUDIT_U8: { uint8_t x = (uint8_t)INT_OF(g, 0.0, 255.0); memcpy(p, &x, 1); break; }
+	case KAUDIT_I16: { int16_t x = (int16_t)INT_OF(g, -32768.0, 32767.0); memcpy(p, &x, 2); break; }
+	case KAUDIT_I32: { int32_t x = (int32_t)INT_OF(g, -2147483648.0, 2147483647.0); memcpy(p, &x, 4); break; }
+	case KAUDIT_I64: { int64_t x = INT_OF(g, -9223372036854775808.0, 9223372036854774784.0); memcpy(p, &x, 8); break; }
+	case KAUDIT_U32: { uint32_t x = (uint32_t)INT_OF(g, 0.0, 4294967295.0); memcpy(p, &x, 4); break; }
 	}
 }
 

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "audit/audit.h"
+#include "audit/rng.h"
 #include "host_backend.h"
 
 #define MANIFEST "tests/unit/data/protocol.yaml"
@@ -745,6 +746,58 @@ static void test_no_such_case(void **state)
 	b.close(b.self);
 }
 
+/* ---- the test double generates inputs the way the device does ---- */
+
+static void gen(struct backend *b, int dtype, enum claim_dist dist, double a,
+		uint64_t count, void *out)
+{
+	struct backend_buf *buf;
+	struct errbuf e;
+	struct claim_init in = { dist, a, 0 };
+	size_t bytes = count * claim_dtype_size(dtype);
+	assert_int_equal(b->alloc(b->self, bytes, &buf, &e), 0);
+	assert_int_equal(b->generate(b->self, buf, dtype, count, &in, 99, &e), 0);
+	memcpy(out, b->data(buf), bytes);
+	b->release(b->self, buf);
+}
+
+static void test_host_double_generates_like_device(void **state)
+{
+	(void)state;
+	struct backend b;
+	host_backend_open(&b, impls);
+	uint16_t h;
+	struct { double v; uint16_t f16, bf16; } cases[] = {
+		{ 1.0, 0x3c00, 0x3f80 },
+		{ -2.5, 0xc100, 0xc020 },
+		{ 65504.0, 0x7bff, 0x4780 },
+		{ 70000.0, 0x7c00, 0x4789 },
+		{ 1e-7, 0x0002, 0x33d7 },
+		{ 1.00390625, 0x3c04, 0x3f80 }, /* bf16: a tie, to even */
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		gen(&b, KAUDIT_F16, CLAIM_INIT_CONSTANT, cases[i].v, 1, &h);
+		assert_int_equal(h, cases[i].f16);
+		gen(&b, KAUDIT_BF16, CLAIM_INIT_CONSTANT, cases[i].v, 1, &h);
+		assert_int_equal(h, cases[i].bf16);
+	}
+	int8_t i8[200];
+	gen(&b, KAUDIT_I8, CLAIM_INIT_ARANGE, 0, 200, i8);
+	assert_int_equal(i8[127], 127);
+	assert_int_equal(i8[130], -126); /* integers wrap like a cast */
+	gen(&b, KAUDIT_I8, CLAIM_INIT_CONSTANT, 300.7, 1, i8);
+	assert_int_equal(i8[0], 127); /* reals saturate */
+	int32_t i32;
+	gen(&b, KAUDIT_I32, CLAIM_INIT_CONSTANT, 2.5, 1, &i32);
+	assert_int_equal(i32, 2); /* rounded to nearest even */
+	float f[4];
+	gen(&b, KAUDIT_F32, CLAIM_INIT_DEFAULT, 0, 4, f);
+	for (int i = 0; i < 4; i++)
+		assert_true(f[i] == (float)rng_normal(99, (uint64_t)i));
+	assert_int_equal(host_backend_live(&b), 0);
+	b.close(b.self);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -769,6 +822,7 @@ int main(void)
 		cmocka_unit_test(test_plan_does_not_fit),
 		cmocka_unit_test(test_fewer_sets_when_short),
 		cmocka_unit_test(test_no_such_case),
+		cmocka_unit_test(test_host_double_generates_like_device),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
