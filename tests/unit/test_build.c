@@ -405,6 +405,31 @@ static void test_prebuilt_and_unsupported(void **state)
 	assert_non_null(strstr(e.msg, "missing.cu"));
 }
 
+/* A dependency that is gone (as libcudart is on a machine without the
+ * toolkit) is the environment's fault, not the claim's. */
+static void test_missing_dependency(void **state)
+{
+	struct fixture *f = *state;
+	char script[PATH_MAX + 600];
+	snprintf(script, sizeof script,
+		 "cd '%s' && printf 'int dep(void){return 1;}\\n' > dep.c && "
+		 "printf 'int dep(void); int entry(void){return dep();}\\n' > m.c && "
+		 "cc -shared -fPIC -o libkdep.so dep.c && "
+		 "cc -shared -fPIC -o m.so m.c -L. -lkdep && rm libkdep.so", f->dir);
+	char *sh[] = { "sh", "-c", script, NULL };
+	struct build_exec_result r;
+	struct errbuf e = { 0 };
+	assert_int_equal(build_exec(sh, 60, 4096, &r, &e), 0);
+	if (!r.exited || r.status != 0)
+		fail_msg("%s", r.output);
+	build_exec_result_release(&r);
+	char so[PATH_MAX + 16];
+	snprintf(so, sizeof so, "%s/m.so", f->dir);
+	assert_int_equal(build_check_entry(so, "entry", &e), -1);
+	assert_int_equal(e.code, EXIT_ENVIRONMENT);
+	assert_non_null(strstr(e.msg, "libkdep.so"));
+}
+
 /* --- real nvcc (skipped when the toolkit is absent) --- */
 
 static int have_nvcc(void)
@@ -503,6 +528,7 @@ int main(void)
 		cmocka_unit_test(test_arch_choice),
 		cmocka_unit_test(test_exec_limits),
 		cmocka_unit_test_setup_teardown(test_prebuilt_and_unsupported, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_missing_dependency, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_real_compile_and_load, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_real_compile_error, setup, teardown),
 	};
