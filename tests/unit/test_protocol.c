@@ -16,6 +16,7 @@
 
 #include "audit/audit.h"
 #include "audit/rng.h"
+#include "detect/detect.h"
 #include "host_backend.h"
 
 #define MANIFEST "tests/unit/data/protocol.yaml"
@@ -798,6 +799,60 @@ static void test_host_double_generates_like_device(void **state)
 	b.close(b.self);
 }
 
+/* ---- end to end: the detectors read these records as intended ---- */
+
+static int has_finding(const struct record_list *f, const char *code)
+{
+	for (size_t i = 0; i < f->n; i++)
+		if (f->v[i].type == REC_FINDING && strcmp(f->v[i].u.finding.code, code) == 0)
+			return 1;
+	return 0;
+}
+
+static void findings_of(const char *id, struct record_list *f)
+{
+	struct run r;
+	run_case(&r, id);
+	assert_int_equal(r.rc, 0);
+	for (size_t i = 0; i < r.recs.n; i++)
+		r.recs.v[i].id = (int64_t)i + 1;
+	assert_int_equal(detect_all(r.recs.v, r.recs.n, f), 0);
+	record_list_free(&r.recs);
+}
+
+static void test_detectors_name_each_cheat(void **state)
+{
+	(void)state;
+	static const struct { const char *id, *code; } want[] = {
+		{ "unwritten", "unwritten-output" },
+		{ "half", "unwritten-output" },
+		{ "stale", "stale-output" },
+		{ "mutate", "input-mutation" },
+		{ "oob", "out-of-bounds-write" },
+		{ "nondet", "nondeterministic-output" },
+		{ "constant", "input-insensitive" },
+	};
+	for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
+		struct record_list f = { 0 };
+		findings_of(want[i].id, &f);
+		if (!has_finding(&f, want[i].code))
+			fail_msg("kernel '%s': no %s finding", want[i].id, want[i].code);
+		record_list_free(&f);
+	}
+	/* The honest pair and the allowed nondeterminism: nothing invalidating. */
+	const char *clean[] = { "honest", "nondet_allowed" };
+	for (size_t i = 0; i < 2; i++) {
+		struct record_list f = { 0 };
+		findings_of(clean[i], &f);
+		for (size_t j = 0; j < f.n; j++)
+			if (f.v[j].type == REC_FINDING &&
+			    strcmp(f.v[j].u.finding.severity, "invalidating") == 0)
+				fail_msg("kernel '%s': unexpected %s", clean[i],
+					 f.v[j].u.finding.code);
+		record_list_free(&f);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -823,6 +878,7 @@ int main(void)
 		cmocka_unit_test(test_fewer_sets_when_short),
 		cmocka_unit_test(test_no_such_case),
 		cmocka_unit_test(test_host_double_generates_like_device),
+		cmocka_unit_test(test_detectors_name_each_cheat),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
