@@ -30,9 +30,10 @@ extern "C" {
  *   randint   rng_randint(seed, i, a, b)             (default integers: -100, 100)
  *   arange    i
  *   constant  a
- * Integer values are stored with a cast (two's complement wrap); real values
- * go to integer dtypes rounded to nearest, saturated, NaN -> 0; to f16/bf16
- * with __double2half/__double2bfloat16 (round to nearest even). */
+ * Every value is computed as a double; integer dtypes get it rounded to
+ * nearest even, saturated to the type's range, NaN -> 0; f16/bf16 get it
+ * with __double2half/__double2bfloat16 (one rounding, to nearest even) -
+ * exactly what the host double (tests/unit/host_backend.c) does. */
 int gpu_k_generate(void *dst, int dtype, uint64_t count, int dist, double a,
 		   double b, uint64_t seed, cudaStream_t s);
 
@@ -67,7 +68,7 @@ int gpu_k_flush(void *scratch, size_t bytes, uint32_t salt, cudaStream_t s);
 struct gpu_cmp_partial {
 	unsigned long long count, mismatches;
 	double max_abs, max_rel;
-	double sum_d2, sum_r2;      /* sum (c-b)^2 and sum b^2 over finite pairs */
+	double sum_d2, sum_r2;      /* sum (c-b)^2 and sum b^2 (NaN propagates) */
 	double ref_min, ref_max, ref_absmax;
 	unsigned long long ref_seen; /* non-NaN reference elements */
 };

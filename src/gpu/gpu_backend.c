@@ -282,12 +282,14 @@ static int g_compare(void *self, struct backend_buf *cand, struct backend_buf *r
 	out->max_abs = p.max_abs;
 	out->max_rel = p.max_rel;
 	if (p.sum_r2 > 0)
-		out->rel_l2 = sqrt(p.sum_d2) / sqrt(p.sum_r2);
+		out->rel_l2 = sqrt(p.sum_d2 / p.sum_r2);
 	else
 		out->rel_l2 = p.sum_d2 > 0 ? INFINITY : 0.0;
-	out->ref_min = p.ref_seen ? p.ref_min : NAN;
-	out->ref_max = p.ref_seen ? p.ref_max : NAN;
-	out->ref_absmax = p.ref_seen ? p.ref_absmax : NAN;
+	/* With no non-NaN reference element these stay inf, -inf, 0 (as the
+	 * host double reports them). */
+	out->ref_min = p.ref_min;
+	out->ref_max = p.ref_max;
+	out->ref_absmax = p.ref_absmax;
 	return 0;
 }
 
