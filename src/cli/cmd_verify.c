@@ -166,25 +166,24 @@ static int probe(const char *prog)
 			       .case_index = REC_NONE, .stop = &interrupted };
 	struct run_result *r = xcalloc(1, sizeof *r);
 	struct errbuf e = { "", 0 };
+	char why[ERRBUF_LEN + 64];
 	int rc = EXIT_OK;
 	if (run_worker(&ro, r, &e) < 0) {
 		rc = cli_fail(EXIT_ENVIRONMENT, "cannot probe the GPU: %s", e.msg);
+	} else if (r->status == RUN_EXIT && r->exit_code == EXIT_ENVIRONMENT &&
+		   (run_tail_last_line(&r->err, why, sizeof why), why[0])) {
+		/* The worker's contract: one clear line saying what it looked
+		 * for.  It is kaudit too: don't say "kaudit:" twice. */
+		const char *w = strncmp(why, "kaudit: ", 8) == 0 ? why + 8 : why;
+		rc = cli_fail(EXIT_ENVIRONMENT, "%s", w);
 	} else if (r->status != RUN_OK) {
-		char why[ERRBUF_LEN + 64];
-		if (r->status == RUN_EXIT || r->status == RUN_SPAWN_FAILED)
-			run_tail_last_line(r->status == RUN_EXIT ? &r->err : &r->out, why,
-					   sizeof why);
-		else
-			why[0] = '\0';
 		if (r->status == RUN_SPAWN_FAILED)
 			snprintf(why, sizeof why, "%s", r->problem);
-		if (!why[0])
+		else
 			run_result_describe(r, why, sizeof why);
-		/* The worker is kaudit too: don't say "kaudit:" twice. */
-		const char *w = strncmp(why, "kaudit: ", 8) == 0 ? why + 8 : why;
 		rc = cli_fail(EXIT_ENVIRONMENT,
-			      "no usable CUDA device (%s); verify needs the CUDA driver, a GPU and "
-			      "CUPTI, while 'kaudit check' re-checks stored traces without one", w);
+			      "no usable CUDA device: probing it failed (%s); 'kaudit check' "
+			      "re-checks stored traces without a GPU", why);
 	}
 	free(r);
 	return rc;
