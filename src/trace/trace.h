@@ -19,24 +19,34 @@
 
 /* A member is closed at least every this many records (DESIGN section 7). */
 #define TRACE_MEMBER_RECORDS 4096
+/* The most records a reader keeps (memory ceiling, ~200 bytes each). */
+#define TRACE_MAX_RECORDS (1u << 24)
 
 struct trace_key;     /* an Ed25519 key pair (private half may be absent) */
 struct trace_writer;
 
 /* Loads the private key at PATH (PKCS#8 PEM); refuses files readable by group
  * or others.  PATH NULL: $KAUDIT_KEY, else $XDG_CONFIG_HOME/kaudit/key.pem
- * (~/.config/kaudit/key.pem), created on first use with a note on stderr. */
+ * (~/.config/kaudit/key.pem), created on first use.  This module does not
+ * print: when it created the key it returns 0 with E->msg holding the note
+ * for the caller to print (E->code EXIT_OK); otherwise E->msg is "". */
 int trace_key_load(const char *path, struct trace_key **out, struct errbuf *e) KAUDIT_MUST_CHECK;
 /* Loads a public key (SPKI PEM) from a file or a PEM string. */
 int trace_key_load_public(const char *path, struct trace_key **out, struct errbuf *e) KAUDIT_MUST_CHECK;
 int trace_key_from_pem(const char *pem, struct trace_key **out, struct errbuf *e) KAUDIT_MUST_CHECK;
-/* Generates a key pair: PATH (0600, refuses to overwrite) and PATH.pub. */
+/* Generates a key pair: PATH (0600, refuses to overwrite) and PATH.pub,
+ * creating missing parent directories (0700). */
 int trace_key_generate(const char *path, struct errbuf *e) KAUDIT_MUST_CHECK;
 /* SPKI PEM of the public half (owned by the key). */
 const char *trace_key_public_pem(const struct trace_key *k);
 /* keyid: sha256 hex of the public key's DER. */
 const char *trace_key_id(const struct trace_key *k);
 void trace_key_free(struct trace_key *k);
+/* 1 when K holds a private half (can sign). */
+int trace_key_has_private(const struct trace_key *k);
+/* The default private key path ($XDG_CONFIG_HOME/kaudit/key.pem or
+ * ~/.config/kaudit/key.pem) into BUF. */
+int trace_key_default_path(char *buf, size_t size, struct errbuf *e) KAUDIT_MUST_CHECK;
 
 /* Opens PATH.tmp.XXXXXX beside PATH for writing. */
 int trace_writer_open(const char *path, struct trace_writer **out, struct errbuf *e) KAUDIT_MUST_CHECK;
@@ -45,7 +55,8 @@ int trace_writer_add(struct trace_writer *w, struct record *r, struct errbuf *e)
 /* Closes the current gzip member (call at each phase end). */
 int trace_writer_flush(struct trace_writer *w, struct errbuf *e) KAUDIT_MUST_CHECK;
 /* Writes footer and signature (predicate: the urn:kaudit:audit:v1 body,
- * borrowed), closes, renames into place, frees W. */
+ * borrowed, see trace_predicate), closes, renames into place, frees W (also
+ * on failure).  The header's pubkey must be KEY's trace_key_public_pem(). */
 int trace_writer_finish(struct trace_writer *w, const struct trace_key *key,
 			const json_t *predicate, struct errbuf *e) KAUDIT_MUST_CHECK;
 /* Abandons W, removing its temporary file. */
@@ -60,6 +71,9 @@ struct trace_contents {
 	int digest_ok;               /* footer sha256 and count match the bytes */
 	int signature_ok;            /* DSSE signature verifies with the header key */
 	char computed_sha256[65];
+	char keyid[65];              /* the header key's id, "" if none */
+	json_t *statement;           /* the signed in-toto statement, NULL
+					unless the signature verified */
 	char problem[ERRBUF_LEN];    /* first integrity problem, "" if none */
 };
 
@@ -67,6 +81,20 @@ struct trace_contents {
  * the file is not a kaudit trace at all (not gzip, no header); integrity
  * problems are reported in OUT for the caller to judge. */
 int trace_read(const char *path, struct trace_contents *out, struct errbuf *e) KAUDIT_MUST_CHECK;
+/* The same from an open file descriptor; NAME is used in messages. */
+int trace_read_fd(int fd, const char *name, struct trace_contents *out,
+		  struct errbuf *e) KAUDIT_MUST_CHECK;
 void trace_contents_free(struct trace_contents *c);
+
+/* 0 when C is complete, intact and signed (and, with PUB, signed by PUB);
+ * else -1 with the first problem in E (code EXIT_INTEGRITY). */
+int trace_integrity(const struct trace_contents *c, const struct trace_key *pub,
+		    struct errbuf *e) KAUDIT_MUST_CHECK;
+
+/* The urn:kaudit:audit:v1 predicate for the records of an audit (header
+ * first): claim_sha256, verdict (the claim's), cases [{case, kernel,
+ * verdict, claimed, measured}], device {name, uuid}, start_time (header),
+ * end_time (now), kaudit_version, synthetic.  New reference. */
+json_t *trace_predicate(const struct record *recs, size_t n);
 
 #endif

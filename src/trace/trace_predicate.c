@@ -1,0 +1,66 @@
+/*
+ * trace_predicate.c - the urn:kaudit:audit:v1 predicate: what a signed
+ * trace shows, in a form other tools can read without parsing the trace
+ * (claim digest, verdict per case, device, times, tool version).
+ */
+#include "trace.h"
+
+#include <math.h>
+
+static void set_str(json_t *o, const char *k, const char *v)
+{
+	if (v)
+		json_object_set_new(o, k, json_string(v));
+}
+
+static void set_num(json_t *o, const char *k, double v)
+{
+	if (isfinite(v))
+		json_object_set_new(o, k, json_real(v));
+}
+
+json_t *trace_predicate(const struct record *recs, size_t n)
+{
+	json_t *p = json_object();
+	json_t *cases = json_array();
+	const struct rec_header *h = NULL;
+	const struct rec_device *d = NULL;
+	const char *claim_verdict = NULL;
+	for (size_t i = 0; i < n; i++) {
+		const struct record *r = &recs[i];
+		if (r->type == REC_HEADER && !h)
+			h = &r->u.header;
+		else if (r->type == REC_DEVICE && !d)
+			d = &r->u.device;
+		else if (r->type == REC_VERDICT && r->case_index == REC_NONE)
+			claim_verdict = r->u.verdict.verdict;
+		else if (r->type == REC_VERDICT) {
+			json_t *c = json_object();
+			json_object_set_new(c, "case", json_integer(r->case_index));
+			set_str(c, "kernel", r->u.verdict.kernel);
+			set_str(c, "verdict", r->u.verdict.verdict);
+			set_num(c, "claimed", r->u.verdict.claimed);
+			set_num(c, "measured", r->u.verdict.measured);
+			json_array_append_new(cases, c);
+		}
+	}
+	json_object_set_new(p, "claim_sha256",
+			    h && h->manifest_sha256 ? json_string(h->manifest_sha256) : json_null());
+	set_str(p, "verdict", claim_verdict);
+	json_object_set_new(p, "cases", cases);
+	json_t *dev = json_object();
+	if (d) {
+		set_str(dev, "name", d->name);
+		set_str(dev, "uuid", d->uuid);
+	}
+	json_object_set_new(p, "device", dev);
+	set_str(p, "start_time", h ? h->time : NULL);
+	char now[32];
+	utc_now(now);
+	json_object_set_new(p, "end_time", json_string(now));
+	json_object_set_new(p, "kaudit_version",
+			    json_string(h && h->tool ? h->tool : KAUDIT_VERSION));
+	if (h && h->synthetic == 1)
+		json_object_set_new(p, "synthetic", json_true());
+	return p;
+}

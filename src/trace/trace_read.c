@@ -1,0 +1,363 @@
+/*
+ * trace_read.c - reads a .kat as far as it can and records what it found:
+ * gzip members, JSON lines, ids in sequence, the footer digest and count,
+ * and the DSSE signature.  Only records of complete gzip members are kept,
+ * so a writer killed mid-member leaves a readable prefix.  The reader never
+ * judges: trace_integrity() turns the findings into a verdict.
+ */
+#include "trace_private.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <zlib.h>
+
+#define CHUNK (256u << 10)
+
+struct reader {
+	const char *name;
+	struct trace_contents *c;
+	EVP_MD_CTX *sha;
+	size_t lines;          /* complete lines seen */
+	size_t committed;      /* records at the end of the last complete member */
+	int after_footer, after_signature;
+	char *pending;         /* a line split across inflate outputs */
+	size_t plen, pcap;
+	int fatal;             /* stop reading: a line too long, too many records */
+	struct trace_key *key; /* the header's signer key */
+	char footer_sha[65];   /* what the footer claims */
+};
+
+static void problem(struct reader *r, const char *fmt, ...) KAUDIT_PRINTF(2, 3);
+static void problem(struct reader *r, const char *fmt, ...)
+{
+	if (r->c->problem[0])
+		return; /* keep the first: later ones usually follow from it */
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(r->c->problem, sizeof r->c->problem, fmt, ap);
+	va_end(ap);
+}
+
+static void finish_digest(struct reader *r)
+{
+	unsigned char md[32];
+	unsigned n = 0;
+	if (EVP_DigestFinal_ex(r->sha, md, &n) != 1 || n != 32)
+		return;
+	for (int i = 0; i < 32; i++)
+		snprintf(r->c->computed_sha256 + 2 * i, 3, "%02x", md[i]);
+}
+
+static void on_footer(struct reader *r, const struct record *rec, size_t line)
+{
+	struct trace_contents *c = r->c;
+	c->has_footer = 1;
+	r->after_footer = 1;
+	finish_digest(r);
+	snprintf(r->footer_sha, sizeof r->footer_sha, "%s", rec->u.footer.sha256);
+	if (rec->u.footer.records != (int64_t)line)
+		problem(r, "footer counts %lld records but %zu precede it",
+			(long long)rec->u.footer.records, line);
+	else if (strcmp(rec->u.footer.sha256, c->computed_sha256) != 0)
+		problem(r, "sha256 of the records does not match the footer");
+	else
+		c->digest_ok = 1;
+}
+
+static void on_signature(struct reader *r, const struct record *rec)
+{
+	struct trace_contents *c = r->c;
+	c->has_signature = 1;
+	r->after_signature = 1;
+	if (!r->key) {
+		problem(r, "the header names no signer key");
+		return;
+	}
+	const char *footer_sha = r->footer_sha;
+	char why[ERRBUF_LEN];
+	json_t *st = NULL;
+	if (trace_dsse_verify(rec->u.signature.dsse, r->key, footer_sha, &st, why,
+			      sizeof why) < 0) {
+		problem(r, "%s", why);
+		return;
+	}
+	json_decref(c->statement);
+	c->statement = st;
+	c->signature_ok = c->digest_ok;
+}
+
+/* Judges one complete line (S[N] is its '\n'); returns -1 only when the
+ * file is not a kaudit trace at all. */
+static int on_line(struct reader *r, const char *s, size_t n, struct errbuf *e)
+{
+	struct trace_contents *c = r->c;
+	size_t line = r->lines++;
+	if (r->after_signature) {
+		problem(r, "line %zu: data after the signature", line + 1);
+		return 0;
+	}
+	struct record rec;
+	struct errbuf why = { "", 0 };
+	int bad = record_decode_line(s, n, &rec, &why) < 0;
+	/* The digest covers every byte before the footer line. */
+	if (!r->after_footer && (bad || rec.type != REC_FOOTER) &&
+	    EVP_DigestUpdate(r->sha, s, n + 1) != 1) {
+		if (!bad)
+			record_clear(&rec);
+		return errbuf_set(e, EXIT_BAD_INPUT, "%s: sha256 failed", r->name);
+	}
+	if (bad) {
+		if (line == 0)
+			return errbuf_set(e, EXIT_BAD_INPUT, "%s: not a kaudit trace (%s)",
+					  r->name, why.msg);
+		problem(r, "line %zu: %s", line + 1, why.msg);
+		return 0;
+	}
+	if ((line == 0) != (rec.type == REC_HEADER)) {
+		record_clear(&rec);
+		if (line == 0)
+			return errbuf_set(e, EXIT_BAD_INPUT,
+					  "%s: not a kaudit trace (first record is not a header)",
+					  r->name);
+		problem(r, "line %zu: a second header", line + 1);
+		return 0;
+	}
+	if (rec.id != (int64_t)line)
+		problem(r, "line %zu: record id %lld where %zu was expected (a record was "
+			"deleted, duplicated or moved)", line + 1, (long long)rec.id, line);
+	if (line == 0 && rec.u.header.pubkey) {
+		struct errbuf ke;
+		if (trace_key_from_pem(rec.u.header.pubkey, &r->key, &ke) == 0)
+			memcpy(c->keyid, trace_key_id(r->key), sizeof c->keyid);
+		else
+			problem(r, "header: signer key: %s", ke.msg);
+	}
+	if (rec.type == REC_FOOTER) {
+		if (r->after_footer)
+			problem(r, "line %zu: a second footer", line + 1);
+		else
+			on_footer(r, &rec, line);
+	} else if (rec.type == REC_SIGNATURE) {
+		if (!r->after_footer)
+			problem(r, "line %zu: signature before the footer", line + 1);
+		else
+			on_signature(r, &rec);
+	} else if (r->after_footer) {
+		problem(r, "line %zu: a %s record after the footer", line + 1,
+			record_type_name(rec.type));
+	}
+	if (c->records.n >= TRACE_MAX_RECORDS) {
+		record_clear(&rec);
+		problem(r, "more than %u records", TRACE_MAX_RECORDS);
+		r->fatal = 1;
+		return 0;
+	}
+	record_list_push(&c->records, &rec);
+	return 0;
+}
+
+/* Splits inflated bytes into lines; a partial line waits in r->pending. */
+static int on_bytes(struct reader *r, const char *p, size_t n, struct errbuf *e)
+{
+	while (n > 0 && !r->fatal) {
+		const char *nl = memchr(p, '\n', n);
+		size_t k = nl ? (size_t)(nl - p) : n;
+		if (r->plen + k > RECORD_MAX_LINE) {
+			problem(r, "line %zu: longer than %u bytes", r->lines + 1, RECORD_MAX_LINE);
+			r->fatal = 1;
+			return r->lines == 0 ? errbuf_set(e, EXIT_BAD_INPUT,
+				"%s: not a kaudit trace (first line too long)", r->name) : 0;
+		}
+		if (!nl || r->plen) {
+			xgrow((void **)&r->pending, &r->pcap, r->plen + k + 1, 1);
+			memcpy(r->pending + r->plen, p, k);
+			r->plen += k;
+		}
+		if (!nl)
+			return 0;
+		int rc;
+		if (r->plen) {
+			r->pending[r->plen] = '\n';
+			rc = on_line(r, r->pending, r->plen, e);
+		} else {
+			rc = on_line(r, p, k, e);
+		}
+		r->plen = 0;
+		if (rc < 0)
+			return -1;
+		p += k + 1;
+		n -= k + 1;
+	}
+	return 0;
+}
+
+/* Inflates FD member after member; sets complete_gzip when the last member
+ * ended exactly at the end of the file. */
+static int inflate_all(struct reader *r, int fd, struct errbuf *e)
+{
+	unsigned char *in = xmalloc(CHUNK), *out = xmalloc(CHUNK);
+	z_stream z;
+	memset(&z, 0, sizeof z);
+	int rc = -1, ended = 0, started = 0;
+	if (inflateInit2(&z, 15 + 16) != Z_OK) {
+		errbuf_set(e, EXIT_BAD_INPUT, "%s: zlib initialisation failed", r->name);
+		goto out;
+	}
+	for (;;) {
+		ssize_t got = read(fd, in, CHUNK);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			errbuf_set(e, EXIT_BAD_INPUT, "%s: %s", r->name, strerror(errno));
+			goto out;
+		}
+		if (got == 0)
+			break;
+		if (!started) {
+			started = 1;
+			if (got < 2 || in[0] != 0x1f || in[1] != 0x8b) {
+				errbuf_set(e, EXIT_BAD_INPUT, "%s: not a kaudit trace (not gzip)",
+					   r->name);
+				goto out;
+			}
+		}
+		z.next_in = in;
+		z.avail_in = (uInt)got;
+		while (z.avail_in > 0 && !r->fatal) {
+			if (ended) { /* another member follows */
+				inflateReset(&z);
+				ended = 0;
+			}
+			z.next_out = out;
+			z.avail_out = CHUNK;
+			int zrc = inflate(&z, Z_NO_FLUSH);
+			if (zrc != Z_OK && zrc != Z_STREAM_END && zrc != Z_BUF_ERROR) {
+				if (r->lines == 0 && CHUNK - z.avail_out == 0) {
+					errbuf_set(e, EXIT_BAD_INPUT,
+						   "%s: not a kaudit trace (corrupt gzip)", r->name);
+					goto out;
+				}
+				problem(r, "corrupt gzip data after %zu lines (%s)", r->lines,
+					z.msg ? z.msg : "inflate error");
+				r->fatal = 1;
+				break;
+			}
+			if (on_bytes(r, (char *)out, CHUNK - z.avail_out, e) < 0)
+				goto out;
+			if (zrc == Z_STREAM_END) {
+				ended = 1;
+				r->committed = r->c->records.n;
+				if (r->plen)
+					problem(r, "a gzip member ends inside a line");
+			}
+		}
+		if (r->fatal)
+			break;
+	}
+	if (!started) {
+		errbuf_set(e, EXIT_BAD_INPUT, "%s: not a kaudit trace (empty file)", r->name);
+		goto out;
+	}
+	if (r->lines == 0) {
+		/* Not one complete line: a truncated trace if what there is looks
+		 * like the start of a header, else not a trace. */
+		static const char head[] = "{\"type\":\"header\"";
+		size_t k = r->plen < sizeof head - 1 ? r->plen : sizeof head - 1;
+		if (k == 0 || memcmp(r->pending, head, k) != 0) {
+			errbuf_set(e, EXIT_BAD_INPUT, "%s: not a kaudit trace (no header line)",
+				   r->name);
+			goto out;
+		}
+	}
+	r->c->complete_gzip = ended && !r->fatal;
+	if (!ended && !r->fatal)
+		problem(r, "truncated: the last gzip member is incomplete (interrupted writer "
+			"or cut file)");
+	rc = 0;
+out:
+	inflateEnd(&z);
+	free(in);
+	free(out);
+	return rc;
+}
+
+int trace_read_fd(int fd, const char *name, struct trace_contents *out, struct errbuf *e)
+{
+	memset(out, 0, sizeof *out);
+	struct reader r = { .name = name, .c = out };
+	r.sha = EVP_MD_CTX_new();
+	int rc = -1;
+	if (!r.sha || EVP_DigestInit_ex(r.sha, EVP_sha256(), NULL) != 1) {
+		errbuf_set(e, EXIT_BAD_INPUT, "%s: sha256 initialisation failed", name);
+		goto out;
+	}
+	if (inflate_all(&r, fd, e) < 0) {
+		trace_contents_free(out);
+		goto out;
+	}
+	/* Keep only what complete members hold; a digest or signature verdict
+	 * from a member that did not end cleanly is void. */
+	if (!out->complete_gzip) {
+		while (out->records.n > r.committed)
+			record_clear(&out->records.v[--out->records.n]);
+		out->has_footer = out->has_signature = 0;
+		out->digest_ok = out->signature_ok = 0;
+		for (size_t i = 0; i < out->records.n; i++) {
+			enum record_type t = out->records.v[i].type;
+			out->has_footer |= t == REC_FOOTER;
+			out->has_signature |= t == REC_SIGNATURE;
+		}
+	}
+	if (r.plen && out->complete_gzip)
+		problem(&r, "the last line has no newline");
+	if (out->complete_gzip && !out->has_footer)
+		problem(&r, "no footer: the trace is unfinished");
+	else if (out->complete_gzip && !out->has_signature)
+		problem(&r, "no signature: the trace is unsigned");
+	rc = 0;
+out:
+	EVP_MD_CTX_free(r.sha);
+	trace_key_free(r.key);
+	free(r.pending);
+	return rc;
+}
+
+int trace_read(const char *path, struct trace_contents *out, struct errbuf *e)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		memset(out, 0, sizeof *out);
+		return errbuf_set(e, EXIT_BAD_INPUT, "%s: %s", path, strerror(errno));
+	}
+	int rc = trace_read_fd(fd, path, out, e);
+	close(fd);
+	return rc;
+}
+
+void trace_contents_free(struct trace_contents *c)
+{
+	record_list_free(&c->records);
+	json_decref(c->statement);
+	c->statement = NULL;
+}
+
+int trace_integrity(const struct trace_contents *c, const struct trace_key *pub,
+		    struct errbuf *e)
+{
+	if (c->problem[0])
+		return errbuf_set(e, EXIT_INTEGRITY, "%s", c->problem);
+	if (!c->complete_gzip || !c->has_footer || !c->has_signature || !c->digest_ok ||
+	    !c->signature_ok)
+		return errbuf_set(e, EXIT_INTEGRITY, "the trace is incomplete or unsigned");
+	if (pub && strcmp(trace_key_id(pub), c->keyid) != 0)
+		return errbuf_set(e, EXIT_INTEGRITY, "signed by key %.16s..., not by the "
+				  "expected key %.16s...", c->keyid, trace_key_id(pub));
+	return 0;
+}
