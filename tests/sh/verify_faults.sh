@@ -31,6 +31,11 @@ done
 [ "$(jq -r .trace "$tmp/v.json")" = "$tmp/t.kat" ] || fail "ok: trace path"
 [ "$(jq -r .device.name "$tmp/v.json")" = "Fake GPU" ] || fail "ok: device"
 check_trace "$tmp/t.kat"
+# One case record per case: the worker's, not a second one of the supervisor's.
+[ "$(zcat "$tmp/t.kat" | jq -c 'select(.type == "case")' | wc -l)" = 3 ] ||
+	fail "ok: want 3 case records"
+[ "$(zcat "$tmp/t.kat" | jq -c 'select(.type == "case" and .kernel == "from-worker")' |
+	wc -l)" = 3 ] || fail "ok: the worker's case records were not kept"
 
 # A crash in case 1: error verdict naming the signal; cases 0 and 2 ran.
 verify_json ok,crash,ok

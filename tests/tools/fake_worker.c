@@ -8,7 +8,7 @@
  *   FAKE_WORKER_PROBE   "none": --probe fails like a machine without a GPU
  *   FAKE_WORKER_CASES   comma-separated behaviour per case index (the last
  *                       one repeats; default "ok"):
- *     ok        check + timing records, speedup FAKE_WORKER_SPEEDUP (2.0)
+ *     ok        case, check and timing records, speedup FAKE_WORKER_SPEEDUP (2.0)
  *     wrong     like ok, but the comparison fails
  *     crash     a few records, then SIGSEGV
  *     hang      a record, then sleeps (with a child process) forever
@@ -143,6 +143,14 @@ static int run_case(long long kase)
 	double speedup = sp ? atof(sp) : 2.0;
 	fprintf(stderr, "fake_worker: case %lld: %s\n", kase, b);
 	if (strcmp(b, "ok") == 0 || strcmp(b, "wrong") == 0) {
+		/* Like the real worker (audit_run_case): the case record first. */
+		struct record c;
+		record_init(&c, REC_CASE);
+		c.case_index = kase;
+		c.phase = PHASE_SETUP;
+		c.u.kase.kernel = strdup("from-worker");
+		c.u.kase.claimed = 2.0;
+		emit(&c);
 		emit_check(kase, strcmp(b, "ok") == 0);
 		emit_samples(kase, speedup);
 		return 0;
