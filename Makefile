@@ -36,7 +36,7 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Iinclude -Isrc -MMD -MP
 LIBS = -lyaml -ljansson -lz -lcrypto -ldl -lpthread -lm
 
 ifeq ($(SAN),1)
-BUILD := $(BUILD)/san
+override BUILD := $(BUILD)/san
 ALL_CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 SAN_LDFLAGS = -fsanitize=address,undefined
 endif
@@ -52,6 +52,8 @@ TEST_SRC := $(wildcard tests/unit/test_*.c)
 TEST_SUPPORT := $(filter-out $(TEST_SRC),$(wildcard tests/unit/*.c))
 TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TEST_SUPPORT_OBJ := $(TEST_SUPPORT:%.c=$(BUILD)/obj/%.o)
+TOOL_SRC := $(wildcard tests/tools/*.c)
+TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 SH_TESTS := $(sort $(wildcard tests/sh/*.sh))
 MANPAGES := $(wildcard man/*.1 man/*.5 man/*.7)
 
@@ -94,6 +96,12 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libkaudit-core.a $(TEST_SUPPORT_OBJ)
 	$(CC) $(ALL_CFLAGS) $(SAN_LDFLAGS) -Itests/unit -o $@ $< $(TEST_SUPPORT_OBJ) \
 		$(BUILD)/libkaudit-core.a -lcmocka $(LIBS)
 
+# Small programs the tests use (fixture generators): tests/tools/*.c.
+$(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libkaudit-core.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(SAN_LDFLAGS) -o $@ $< $(BUILD)/libkaudit-core.a $(LIBS)
+tools: $(TOOL_BIN)
+
 check: unit shtest manlint check-headers
 	@echo "make check: all tests passed"
 
@@ -130,13 +138,6 @@ fuzz: $(FUZZ_BIN)
 		$$f -max_total_time=$(FUZZ_TIME) -timeout=5 -rss_limit_mb=2048 \
 		    build/fuzz/corpus-$$n tests/fuzz/corpus/$${n#fuzz_}; done
 
-# Small programs the tests use (fixture generators): tests/tools/*.c.
-TOOL_SRC := $(wildcard tests/tools/*.c)
-TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
-$(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libkaudit-core.a
-	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(SAN_LDFLAGS) -o $@ $< $(BUILD)/libkaudit-core.a $(LIBS)
-tools: $(TOOL_BIN)
 
 BENCH_SRC := $(wildcard tests/bench/bench_*.c)
 BENCH_BIN := $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
