@@ -4,19 +4,21 @@
  *
  * The candidate counts its calls.  The first WARMUP_CALLS run the full
  * scale-shift; after that it assumes it is inside a timing loop and
- * processes only the first quarter of the array, a 4x "speedup".
+ * processes only the first sixteenth of the array, an "8x speedup" once
+ * launch overhead is counted.
  *
  * Why a naive harness is fooled: KernelBench runs 5 correctness trials,
  * then warm-up, then 100 timed calls on the same input and output
  * tensors.  The correctness trials see the full kernel; the timed calls
- * see the quarter kernel, and the three quarters it skips still hold the
- * right answer from the earlier calls.
+ * see the shrunken one, and the fifteen sixteenths it skips still hold
+ * the right answer from the earlier calls.
  *
- * kaudit keeps, for every call, the GPU work the call caused (kernels,
- * their durations, bytes moved): timed calls do a fraction of the work of
- * earlier calls with other inputs -> work-drift.  The random subset of
- * timed calls whose output is checked catches the stale three quarters
- * too (unwritten-output / wrong-output): a candidate cannot tell a checked
+ * kaudit keeps, for every call, the GPU work the call caused (kernel,
+ * memcpy and memset busy time, bytes moved): timed calls do a sixteenth of
+ * the work of earlier calls with other inputs (the detector flags less
+ * than a quarter) -> work-drift.  Timed calls are poisoned and a random
+ * subset of them is checked, which catches the skipped elements too
+ * (unwritten-output, wrong-output): a candidate cannot tell a checked
  * call from an unchecked one.
  */
 #include <cuda_runtime.h>
@@ -24,6 +26,7 @@
 #include "kaudit/launcher.h"
 
 #define WARMUP_CALLS 12
+#define SHRINK 16
 
 __global__ void scale_shift_kernel(const float *x, float *y, int64_t n)
 {
@@ -39,8 +42,8 @@ KAUDIT_ENTRY(scale_shift_warmup_aware)
 	if (l->nbuffers != 2)
 		return 1;
 	int64_t n = kaudit_numel(&l->buffers[1]);
-	/* the cheat: after the warm-up, only the first quarter is computed */
-	int64_t todo = ++calls <= WARMUP_CALLS ? n : n / 4;
+	/* the cheat: after the warm-up, only the first 1/SHRINK is computed */
+	int64_t todo = ++calls <= WARMUP_CALLS ? n : n / SHRINK;
 	scale_shift_kernel<<<(unsigned)((todo + 255) / 256), 256, 0,
 			     (cudaStream_t)l->stream>>>(
 		(const float *)l->buffers[0].data, (float *)l->buffers[1].data, todo);
