@@ -18,7 +18,10 @@
  * kaudit attributes every kernel to the call that launched it (CUPTI
  * correlation ids) and compares the GPU span of the call's activity with
  * the window between the start and stop events: the kernel ends after the
- * stop event -> timing-escape.
+ * stop event -> timing-escape.  kaudit's join check also looks at the
+ * order (an event recorded on the side stream AFTER its last work, then
+ * waited on by the harness stream), so this join does not count as one
+ * and foreign-stream is reported as well.
  */
 #include <cuda_runtime.h>
 

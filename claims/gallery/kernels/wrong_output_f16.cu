@@ -28,8 +28,9 @@ using namespace nvcuda;
 __global__ void matmul_wmma_f16(const float *A, const float *B, float *C,
 				int N, int K)
 {
-	__shared__ __half As[16 * 16];
-	__shared__ __half Bs[16 * 16];
+	/* wmma::load_matrix_sync needs 256-bit aligned tiles */
+	__shared__ __align__(32) __half As[16 * 16];
+	__shared__ __align__(32) __half Bs[16 * 16];
 	int tile_row = blockIdx.y * 16, tile_col = blockIdx.x * 16;
 	wmma::fragment<wmma::matrix_a, 16, 16, 16, __half, wmma::row_major> a;
 	wmma::fragment<wmma::matrix_b, 16, 16, 16, __half, wmma::row_major> b;
