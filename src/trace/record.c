@@ -34,6 +34,7 @@ static const struct field header_fields[] = {
 	{ "sources", F_JSON, U(header.sources), 0 },
 	{ "binaries", F_JSON, U(header.binaries), 0 },
 	{ "pubkey", F_STR, U(header.pubkey), 0 },
+	{ "margin", F_F64, U(header.margin), 0 },
 	END
 };
 

@@ -106,6 +106,7 @@ struct rec_header {
 	json_t *sources;        /* [{impl, kernel, path, sha256, text}] */
 	json_t *binaries;       /* [{impl, kernel, sha256}] */
 	char *pubkey;           /* signer's SPKI PEM */
+	double margin;          /* verify --margin as a fraction (0.10), NaN if absent */
 };
 
 struct rec_device {

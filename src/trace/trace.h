@@ -97,4 +97,16 @@ int trace_integrity(const struct trace_contents *c, const struct trace_key *pub,
  * end_time (now), kaudit_version, synthetic.  New reference. */
 json_t *trace_predicate(const struct record *recs, size_t n);
 
+/* What C shows, as JSON (new reference): intact, problem, truncated,
+ * signed, signer_keyid, records, synthetic, audit {time host tool
+ * root_seed margin}, claim {title path sha256}, device {...}, verdict, and
+ * cases [{case kernel params verdict claimed measured ci [lo,hi]
+ * baseline_ns candidate_ns reason error findings [{code severity impl trial
+ * sample message evidence record}] timing {baseline|candidate: {samples
+ * median_event_ns min_event_ns max_event_ns median_span_ns
+ * round_medians_ns}}}].  `inspect --json` prints exactly this. */
+json_t *trace_summary(const struct trace_contents *c);
+/* claim.title from a manifest's text (malloc'ed), NULL if it has none. */
+char *trace_claim_title(const char *manifest);
+
 #endif

@@ -264,7 +264,7 @@ static void one_case(struct gen *g, int64_t kase, const struct case_spec *cs, ui
 	}
 	flush(g);
 
-	int64_t ws, we, bait_id = -1;
+	int64_t ws, we, bait_id = -1, cmp_id = -1;
 	for (int64_t trial = 0; trial < 4; trial++) {
 		call(g, kase, PHASE_CORRECTNESS, IMPL_BASELINE, cs->base_name, cs->base_ns, 0, &ws, &we);
 		call(g, kase, PHASE_CORRECTNESS, IMPL_CANDIDATE, cs->cand_name, cs->cand_ns, 0, &ws, &we);
@@ -273,7 +273,9 @@ static void one_case(struct gen *g, int64_t kase, const struct case_spec *cs, ui
 			int64_t id = check(g, kase, trial, "bait", !cs->stale, seed, count);
 			if (cs->stale)
 				bait_id = id;
-			check(g, kase, trial, "compare", !cs->stale, seed, count);
+			int64_t cid = check(g, kase, trial, "compare", !cs->stale, seed, count);
+			if (cs->stale)
+				cmp_id = cid;
 			continue;
 		}
 		check(g, kase, trial, "compare", 1, seed, count);
@@ -328,6 +330,27 @@ static void one_case(struct gen *g, int64_t kase, const struct case_spec *cs, ui
 						 "count", (json_int_t)count, "records",
 						 (json_int_t)bait_id);
 		add(g, &r);
+		base(&r, REC_FINDING, kase, PHASE_ANALYSIS, IMPL_CANDIDATE, REC_NONE);
+		r.u.finding.code = xstrdup("wrong-output");
+		r.u.finding.severity = xstrdup("invalidating");
+		r.u.finding.trial = 3;
+		r.u.finding.message = xstrdup("candidate output differs from the baseline's for "
+					      "the same inputs (max abs error 3.21)");
+		r.u.finding.evidence = json_pack("{s:f,s:I,s:[I]}", "max_abs", 3.21, "mismatches",
+						 (json_int_t)count, "records", (json_int_t)cmp_id);
+		add(g, &r);
+		double min_ns = (double)(2 * count * esize) / 2.91e12 * 1e9;
+		base(&r, REC_FINDING, kase, PHASE_ANALYSIS, IMPL_CANDIDATE, REC_NONE);
+		r.u.finding.code = xstrdup("roofline-violation");
+		r.u.finding.severity = xstrdup("invalidating");
+		r.u.finding.message = xstrdup("the candidate's median time is below the minimum "
+					      "that moving its bytes at the measured peak "
+					      "bandwidth allows");
+		r.u.finding.evidence = json_pack("{s:f,s:f,s:I,s:f}", "candidate_ns",
+						 (double)(cs->cand_ns + 200), "min_ns", min_ns,
+						 "work_bytes", (json_int_t)(2 * count * esize),
+						 "peak_bw", 2.91e12);
+		add(g, &r);
 	}
 	double speedup = (double)(cs->base_ns + 200) / (double)(cs->cand_ns + 200);
 	base(&r, REC_VERDICT, kase, PHASE_ANALYSIS, IMPL_NONE, REC_NONE);
@@ -340,10 +363,12 @@ static void one_case(struct gen *g, int64_t kase, const struct case_spec *cs, ui
 	v->ci_high = speedup * 1.03;
 	v->baseline_ns = (double)(cs->base_ns + 200);
 	v->candidate_ns = (double)(cs->cand_ns + 200);
-	v->reason = xstrdup(cs->stale ? "invalidating finding: stale-output"
+	v->reason = xstrdup(cs->stale ? "invalidating findings: stale-output, wrong-output, "
+					"roofline-violation"
 				      : "correct, clean, measured speedup >= claimed x 0.90");
 	v->params = json_pack("{s:I,s:I}", "N", (json_int_t)cs->n, "D", (json_int_t)cs->d);
-	v->findings = cs->stale ? json_pack("[s]", "stale-output") : json_array();
+	v->findings = cs->stale ? json_pack("[sss]", "stale-output", "wrong-output",
+					    "roofline-violation") : json_array();
 	add(g, &r);
 	flush(g);
 }

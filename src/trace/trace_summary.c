@@ -1,0 +1,247 @@
+/*
+ * trace_summary.c - what a trace shows, as one JSON document: the claim,
+ * device, per case the verdict, measured vs claimed speedup, findings with
+ * their evidence, and timing summaries.  `inspect --json` prints it as is;
+ * `inspect` and `check` render it as text.  Pure: no printing.
+ */
+#include "trace.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <yaml.h>
+
+char *trace_claim_title(const char *manifest)
+{
+	if (!manifest)
+		return NULL;
+	yaml_parser_t p;
+	yaml_document_t d;
+	char *title = NULL;
+	if (!yaml_parser_initialize(&p))
+		return NULL;
+	yaml_parser_set_input_string(&p, (const unsigned char *)manifest, strlen(manifest));
+	if (!yaml_parser_load(&p, &d)) {
+		yaml_parser_delete(&p);
+		return NULL;
+	}
+	yaml_node_t *root = yaml_document_get_root_node(&d);
+	for (int pass = 0; root && root->type == YAML_MAPPING_NODE && pass < 2; pass++) {
+		/* pass 0 finds claim:, pass 1 finds title: inside it */
+		yaml_node_t *found = NULL;
+		const char *want = pass ? "title" : "claim";
+		for (yaml_node_pair_t *pr = root->data.mapping.pairs.start;
+		     pr < root->data.mapping.pairs.top; pr++) {
+			yaml_node_t *k = yaml_document_get_node(&d, pr->key);
+			if (k && k->type == YAML_SCALAR_NODE &&
+			    strcmp((char *)k->data.scalar.value, want) == 0)
+				found = yaml_document_get_node(&d, pr->value);
+		}
+		root = found;
+		if (pass == 1 && found && found->type == YAML_SCALAR_NODE)
+			title = xstrdup((char *)found->data.scalar.value);
+	}
+	yaml_document_delete(&d);
+	yaml_parser_delete(&p);
+	return title;
+}
+
+static void put_str(json_t *o, const char *k, const char *v)
+{
+	if (v)
+		json_object_set_new(o, k, json_string(v));
+}
+
+static void put_num(json_t *o, const char *k, double v)
+{
+	if (isfinite(v))
+		json_object_set_new(o, k, json_real(v));
+}
+
+static void put_int(json_t *o, const char *k, int64_t v)
+{
+	if (v != REC_NONE)
+		json_object_set_new(o, k, json_integer(v));
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+static double median(double *v, size_t n)
+{
+	if (n == 0)
+		return NAN;
+	qsort(v, n, sizeof *v, cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* Timing of one implementation in one case: samples, medians, extremes,
+ * and the median of each round (rounds that disagree = unstable timing). */
+static json_t *timing_of(const struct record *recs, size_t n, int64_t kase,
+			 enum record_impl impl)
+{
+	size_t cnt = 0;
+	int64_t max_round = -1;
+	for (size_t i = 0; i < n; i++) {
+		const struct record *r = &recs[i];
+		if (r->type == REC_SAMPLE && r->case_index == kase && r->impl == impl &&
+		    r->u.sample.traced != 0) {
+			cnt++;
+			if (r->u.sample.round > max_round && r->u.sample.round < 1000)
+				max_round = r->u.sample.round;
+		}
+	}
+	if (cnt == 0)
+		return NULL;
+	double *ev = xcalloc(cnt, sizeof *ev), *sp = xcalloc(cnt, sizeof *sp);
+	size_t ne = 0, ns = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct record *r = &recs[i];
+		if (r->type != REC_SAMPLE || r->case_index != kase || r->impl != impl ||
+		    r->u.sample.traced == 0)
+			continue;
+		ev[ne++] = r->u.sample.event_ns;
+		if (isfinite(r->u.sample.span_ns))
+			sp[ns++] = r->u.sample.span_ns;
+	}
+	json_t *t = json_object();
+	json_object_set_new(t, "samples", json_integer((json_int_t)cnt));
+	put_num(t, "median_event_ns", median(ev, ne));
+	put_num(t, "min_event_ns", ev[0]);
+	put_num(t, "max_event_ns", ev[ne - 1]);
+	put_num(t, "median_span_ns", median(sp, ns));
+	json_t *rounds = json_array();
+	for (int64_t round = 0; round <= max_round; round++) {
+		size_t k = 0;
+		for (size_t i = 0; i < n; i++) {
+			const struct record *r = &recs[i];
+			if (r->type == REC_SAMPLE && r->case_index == kase && r->impl == impl &&
+			    r->u.sample.traced != 0 && r->u.sample.round == round)
+				ev[k++] = r->u.sample.event_ns;
+		}
+		double m = median(ev, k);
+		json_array_append_new(rounds, isfinite(m) ? json_real(m) : json_null());
+	}
+	json_object_set_new(t, "round_medians_ns", rounds);
+	free(ev);
+	free(sp);
+	return t;
+}
+
+static json_t *finding_json(const struct record *r)
+{
+	json_t *f = json_object();
+	put_str(f, "code", r->u.finding.code);
+	put_str(f, "severity", r->u.finding.severity);
+	put_str(f, "impl", record_impl_name(r->impl));
+	put_int(f, "trial", r->u.finding.trial);
+	put_int(f, "sample", r->u.finding.sample);
+	put_str(f, "message", r->u.finding.message);
+	if (r->u.finding.evidence)
+		json_object_set(f, "evidence", r->u.finding.evidence);
+	put_int(f, "record", r->id);
+	return f;
+}
+
+static json_t *case_json(const struct record *recs, size_t n, const struct record *c)
+{
+	int64_t k = c->case_index;
+	json_t *o = json_object();
+	json_object_set_new(o, "case", json_integer(k));
+	put_str(o, "kernel", c->u.kase.kernel);
+	if (c->u.kase.params)
+		json_object_set(o, "params", c->u.kase.params);
+	put_num(o, "claimed", c->u.kase.claimed);
+	json_t *findings = json_array();
+	for (size_t i = 0; i < n; i++) {
+		const struct record *r = &recs[i];
+		if (r->case_index != k)
+			continue;
+		if (r->type == REC_FINDING) {
+			json_array_append_new(findings, finding_json(r));
+		} else if (r->type == REC_VERDICT) {
+			const struct rec_verdict *v = &r->u.verdict;
+			put_str(o, "verdict", v->verdict);
+			put_num(o, "claimed", v->claimed);
+			put_num(o, "measured", v->measured);
+			if (isfinite(v->ci_low) && isfinite(v->ci_high))
+				json_object_set_new(o, "ci", json_pack("[f,f]", v->ci_low, v->ci_high));
+			put_num(o, "baseline_ns", v->baseline_ns);
+			put_num(o, "candidate_ns", v->candidate_ns);
+			put_str(o, "reason", v->reason);
+		} else if (r->type == REC_ERROR) {
+			put_str(o, "error", r->u.error.message);
+		}
+	}
+	json_object_set_new(o, "findings", findings);
+	json_t *timing = json_object();
+	json_t *tb = timing_of(recs, n, k, IMPL_BASELINE);
+	json_t *tc = timing_of(recs, n, k, IMPL_CANDIDATE);
+	if (tb)
+		json_object_set_new(timing, "baseline", tb);
+	if (tc)
+		json_object_set_new(timing, "candidate", tc);
+	json_object_set_new(o, "timing", timing);
+	return o;
+}
+
+json_t *trace_summary(const struct trace_contents *c)
+{
+	const struct record *recs = c->records.v;
+	size_t n = c->records.n;
+	json_t *s = json_object();
+	struct errbuf e;
+	json_object_set_new(s, "intact", json_boolean(trace_integrity(c, NULL, &e) == 0));
+	if (c->problem[0])
+		json_object_set_new(s, "problem", json_string(c->problem));
+	json_object_set_new(s, "truncated", json_boolean(!c->complete_gzip));
+	json_object_set_new(s, "signed", json_boolean(c->has_signature));
+	if (c->keyid[0])
+		json_object_set_new(s, "signer_keyid", json_string(c->keyid));
+	json_object_set_new(s, "records", json_integer((json_int_t)n));
+	const struct rec_header *h = n && recs[0].type == REC_HEADER ? &recs[0].u.header : NULL;
+	json_object_set_new(s, "synthetic", json_boolean(h && h->synthetic == 1));
+	json_t *claim = json_object();
+	if (h) {
+		char *title = trace_claim_title(h->manifest_text);
+		put_str(claim, "title", title);
+		free(title);
+		put_str(claim, "path", h->manifest_path);
+		put_str(claim, "sha256", h->manifest_sha256);
+		json_t *audit = json_object();
+		put_str(audit, "time", h->time);
+		put_str(audit, "host", h->host);
+		put_str(audit, "tool", h->tool);
+		put_int(audit, "root_seed", h->root_seed);
+		put_num(audit, "margin", h->margin);
+		json_object_set_new(s, "audit", audit);
+	}
+	json_object_set_new(s, "claim", claim);
+	json_t *cases = json_array();
+	for (size_t i = 0; i < n; i++) {
+		const struct record *r = &recs[i];
+		if (r->type == REC_DEVICE && !json_object_get(s, "device")) {
+			const struct rec_device *d = &r->u.device;
+			json_t *dev = json_object();
+			put_str(dev, "name", d->name);
+			put_str(dev, "uuid", d->uuid);
+			put_str(dev, "cc", d->cc);
+			put_int(dev, "sms", d->sms);
+			put_int(dev, "mem_bytes", d->mem_bytes);
+			put_str(dev, "driver", d->driver);
+			put_str(dev, "runtime", d->runtime);
+			put_num(dev, "peak_bw", d->peak_bw);
+			json_object_set_new(s, "device", dev);
+		} else if (r->type == REC_CASE) {
+			json_array_append_new(cases, case_json(recs, n, r));
+		} else if (r->type == REC_VERDICT && r->case_index == REC_NONE) {
+			put_str(s, "verdict", r->u.verdict.verdict);
+		}
+	}
+	json_object_set_new(s, "cases", cases);
+	return s;
+}
