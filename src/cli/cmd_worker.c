@@ -18,6 +18,7 @@
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -52,6 +53,7 @@ struct worker_args {
 
 /* Records as JSON lines on stdout, each stamped with the case. */
 struct stdout_sink {
+	int fd;              /* where records go: see hide_record_channel() */
 	int64_t case_index;
 	uint64_t written, dropped;
 	int failed;
@@ -79,7 +81,7 @@ static int stdout_emit(void *self, const struct record *r)
 		return -1;
 	}
 	/* Unbuffered whole lines: a crash leaves every finished record. */
-	int rc = write_all(STDOUT_FILENO, line, len);
+	int rc = write_all(s->fd, line, len);
 	free(line);
 	if (rc < 0) {
 		s->failed = 1;
@@ -239,7 +241,7 @@ static int probe(struct backend *b)
 
 static int environment(struct backend *b)
 {
-	struct stdout_sink out = { .case_index = REC_NONE };
+	struct stdout_sink out = { .fd = STDOUT_FILENO, .case_index = REC_NONE };
 	struct record_sink sink = { stdout_emit, &out };
 	struct errbuf e = { "", 0 };
 	if (b->environment(b->self, &sink, &e) < 0)
@@ -248,13 +250,32 @@ static int environment(struct backend *b)
 	return stdout_finish(&out) < 0 ? EXIT_NOT_REPRODUCED : EXIT_OK;
 }
 
+/*
+ * The implementations run inside this process, and a printf in a claimant's
+ * kernel library must not be able to pass for a record: before any of them
+ * is loaded, the record channel moves to a private descriptor and fd 1
+ * becomes a copy of stderr.  (Code running in-process could still find the
+ * descriptor; this stops accidents and casual forgery, the supervisor's
+ * refusal of finding/verdict records stops the rest that matters.)
+ */
+static int record_fd = STDOUT_FILENO;
+
+static int hide_record_channel(void)
+{
+	int fd = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 64);
+	if (fd < 0 || dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
+		return -1;
+	record_fd = fd;
+	return 0;
+}
+
 static int run_case(const struct worker_args *a, struct backend *b, const struct claim *c)
 {
 	struct audit_opts o;
 	audit_opts_init(&o, a->seed, a->quick);
 	o.baseline_so = a->baseline_so;
 	o.candidate_so = a->candidate_so;
-	struct stdout_sink out = { .case_index = (int64_t)a->case_index };
+	struct stdout_sink out = { .fd = record_fd, .case_index = (int64_t)a->case_index };
 	struct record_sink sink = { stdout_emit, &out };
 	struct errbuf e = { "", 0 };
 	int rc = audit_run_case(b, c, a->case_index, &o, &sink, &e);
@@ -293,6 +314,11 @@ int cmd_worker(int argc, char **argv)
 			return cli_fail(EXIT_BAD_INPUT, "%s: no case %zu (the claim has %zu)",
 					a.claim, a.case_index, n);
 		}
+	}
+	if (a.mode == MODE_CASE && hide_record_channel() < 0) {
+		claim_free(c);
+		return cli_fail(EXIT_NOT_REPRODUCED, "worker: cannot set up the record channel: %s",
+				strerror(errno));
 	}
 	void *plugin = NULL;
 	struct backend b;
