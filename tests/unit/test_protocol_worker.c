@@ -204,7 +204,8 @@ static void test_failing_case_exit_1(void **state)
 static void test_sink_cap_reports_drops(void **state)
 {
 	(void)state;
-	struct stdout_sink s = { .case_index = 4, .written = WORKER_MAX_RECORDS };
+	struct stdout_sink s = { .fd = STDOUT_FILENO, .case_index = 4,
+				  .written = WORKER_MAX_RECORDS };
 	struct record r;
 	record_init(&r, REC_SAMPLE);
 	r.u.sample.event_ns = 1.0;
