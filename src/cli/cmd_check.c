@@ -140,7 +140,7 @@ int cmd_check(int argc, char **argv)
 	int rc = trace_integrity(&c, pub, &e);
 	if (rc == 0) {
 		printf("integrity ok: %lld records and their sha256 match the footer,\n"
-		       "          sha256 %s\n"
+		       "  sha256 %s\n"
 		       "          Ed25519 signature valid (%s)\n",
 		       (long long)(c.records.n - 2), c.computed_sha256,
 		       pub ? "signer is the --pubkey key" : "signer named in the header");

@@ -175,8 +175,8 @@ void inspect_print_summary(const char *path, const json_t *s, int full)
 	printf("%strace%s     %s (%lld records)\n", st.bold, st.off, path,
 	       (long long)json_integer_value(json_object_get(s, "records")));
 	if (json_is_true(json_object_get(s, "synthetic")))
-		printf("%s%s*** SYNTHETIC: these records were made up (an example or a test), "
-		       "not measured on a GPU ***%s\n", st.bold, st.red, st.off);
+		printf("%s%s*** SYNTHETIC: records made up for an example or a test, "
+		       "not measured ***%s\n", st.bold, st.red, st.off);
 	if (json_is_true(json_object_get(s, "intact")))
 		printf("status    %sintact and signed%s\n", st.green, st.off);
 	else
