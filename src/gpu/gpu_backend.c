@@ -434,6 +434,13 @@ static void g_close(void *self)
 	free(g);
 }
 
+static int g_mem_info(void *self, size_t *free_bytes, size_t *total_bytes, struct errbuf *e)
+{
+	(void)self;
+	cudaError_t rc = cudaMemGetInfo(free_bytes, total_bytes);
+	return rc == cudaSuccess ? 0 : gpu_cuda_fail(e, "cudaMemGetInfo", rc);
+}
+
 static int g_environment(void *self, const struct record_sink *sink, struct errbuf *e)
 {
 	struct gpu *g = self;
@@ -512,5 +519,6 @@ int kaudit_gpu_backend_open(struct backend *out, int device, struct errbuf *e)
 	out->invoke = g_invoke;
 	out->flush_l2 = g_flush_l2;
 	out->close = g_close;
+	out->mem_info = g_mem_info;
 	return 0;
 }
