@@ -103,8 +103,8 @@ static void runmed_free(struct runmed *m)
 }
 
 struct profile {
-	int64_t kernels, bytes;
-	double busy_ns;
+	int64_t kernels;
+	double bytes, busy_ns;
 };
 
 static int traced_call(const struct detect_call *k)
@@ -124,14 +124,15 @@ static struct profile call_profile(const struct detect_call *k, struct detect_id
 		const struct record *r = k->recs[i];
 		if (!detect_is_gpu_work(r) || r->impl != k->impl)
 			continue;
-		int64_t d = detect_work_end(r) - detect_work_start(r);
-		p.busy_ns += d > 0 ? (double)d : 0;
+		/* In double: forged timestamps must not overflow. */
+		double d = (double)detect_work_end(r) - (double)detect_work_start(r);
+		p.busy_ns += d > 0 ? d : 0;
 		if (r->type == REC_KERNEL)
 			p.kernels++;
 		else if (r->type == REC_MEMCPY && r->u.memcpy.bytes > 0)
-			p.bytes += r->u.memcpy.bytes;
+			p.bytes += (double)r->u.memcpy.bytes;
 		else if (r->type == REC_MEMSET && r->u.memset.bytes > 0)
-			p.bytes += r->u.memset.bytes;
+			p.bytes += (double)r->u.memset.bytes;
 		if (ids)
 			detect_ids_add(ids, r);
 	}
@@ -198,7 +199,7 @@ void detect_work_drift(const struct detect_index *ix, struct record_list *out)
 			json_t *ev = json_object();
 			json_object_set_new(ev, "busy_ns", json_real(d.got.busy_ns));
 			json_object_set_new(ev, "kernels", json_integer(d.got.kernels));
-			json_object_set_new(ev, "bytes", json_integer(d.got.bytes));
+			json_object_set_new(ev, "bytes", json_real(d.got.bytes));
 			json_object_set_new(ev, "reference_busy_ns", json_real(d.ref_busy));
 			json_object_set_new(ev, "reference_kernels", json_real(d.ref_kernels));
 			json_object_set_new(ev, "fraction", json_real(DRIFT_FRACTION));

@@ -15,15 +15,17 @@
 #define ESCAPE_SLACK_NS 1000
 
 struct escape {
-	int64_t call, sample, escaped_ns, window_start, window_end, calls;
+	int64_t call, sample, window_start, window_end, calls;
+	double escaped_ns;
 	struct detect_ids ids;
 	int found;
 };
 
-/* Nanoseconds of [s, e) outside [ws, we]. */
-static int64_t outside(int64_t s, int64_t e, int64_t ws, int64_t we)
+/* Nanoseconds of [s, e) outside [ws, we].  In double: a forged trace's
+ * timestamps must not overflow. */
+static double outside(double s, double e, double ws, double we)
 {
-	int64_t o = 0;
+	double o = 0;
 	if (s < ws)
 		o += (e < ws ? e : ws) - s;
 	if (e > we)
@@ -35,17 +37,17 @@ static void judge_call(const struct detect_call *k, struct escape *x)
 {
 	const struct rec_sample *sm = &k->sample->u.sample;
 	int64_t ws = sm->window_start, we = sm->window_end;
-	int64_t esc = 0;
+	double esc = 0;
 	struct detect_ids ids;
 	detect_ids_init(&ids);
 	for (size_t i = 0; i < k->n; i++) {
 		const struct record *r = k->recs[i];
 		if (!detect_is_gpu_work(r) || r->impl != k->impl)
 			continue;
-		int64_t s = detect_work_start(r), e = detect_work_end(r);
-		if (s >= ws - ESCAPE_SLACK_NS && e <= we + ESCAPE_SLACK_NS)
+		double s = (double)detect_work_start(r), e = (double)detect_work_end(r);
+		if (s >= (double)ws - ESCAPE_SLACK_NS && e <= (double)we + ESCAPE_SLACK_NS)
 			continue;
-		esc += outside(s, e, ws, we);
+		esc += outside(s, e, (double)ws, (double)we);
 		detect_ids_add(&ids, r);
 	}
 	if (ids.total == 0) {
@@ -86,7 +88,7 @@ void detect_timing_escape(const struct detect_index *ix, struct record_list *out
 			if (!x->found)
 				continue;
 			json_t *ev = json_object();
-			json_object_set_new(ev, "escaped_ns", json_integer(x->escaped_ns));
+			json_object_set_new(ev, "escaped_ns", json_real(x->escaped_ns));
 			json_object_set_new(ev, "window_start", json_integer(x->window_start));
 			json_object_set_new(ev, "window_end", json_integer(x->window_end));
 			json_object_set_new(ev, "slack_ns", json_integer(ESCAPE_SLACK_NS));
@@ -94,10 +96,10 @@ void detect_timing_escape(const struct detect_index *ix, struct record_list *out
 			detect_ids_into(&x->ids, ev);
 			detect_emit(out, c->case_index, (enum record_impl)impl, "timing-escape",
 				    x->call, REC_NONE, x->sample, ev,
-				    "%s: %lld ns of GPU work of timed call %lld ran outside its "
+				    "%s: %.0f ns of GPU work of timed call %lld ran outside its "
 				    "timed window (%lld timed call%s affected)",
 				    record_impl_name((enum record_impl)impl),
-				    (long long)x->escaped_ns, (long long)x->call,
+				    x->escaped_ns, (long long)x->call,
 				    (long long)x->calls, x->calls == 1 ? "" : "s");
 		}
 	}

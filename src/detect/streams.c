@@ -248,7 +248,8 @@ static int joined(const struct call_view *v, int64_t s, int64_t enq, int64_t end
 
 /* The first unjoined side stream of one call, for the finding. */
 struct offence {
-	int64_t call, stream, harness, kernels, busy_ns, calls;
+	int64_t call, stream, harness, kernels, calls;
+	double busy_ns;
 	struct detect_ids ids;
 	int found;
 };
@@ -286,7 +287,8 @@ static void judge_call(const struct detect_call *k, int64_t h, struct offence *o
 					const struct record *r = v.work[t];
 					detect_ids_add(&o->ids, r);
 					o->kernels += r->type == REC_KERNEL;
-					o->busy_ns += detect_work_end(r) - detect_work_start(r);
+					o->busy_ns += (double)detect_work_end(r) -
+						      (double)detect_work_start(r);
 				}
 			}
 		}
@@ -320,7 +322,7 @@ void detect_foreign_stream(const struct detect_index *ix, struct record_list *ou
 			json_object_set_new(ev, "stream", json_integer(o->stream));
 			json_object_set_new(ev, "harness_stream", json_integer(o->harness));
 			json_object_set_new(ev, "kernels", json_integer(o->kernels));
-			json_object_set_new(ev, "busy_ns", json_integer(o->busy_ns));
+			json_object_set_new(ev, "busy_ns", json_real(o->busy_ns));
 			json_object_set_new(ev, "calls", json_integer(o->calls));
 			detect_ids_into(&o->ids, ev);
 			detect_emit(out, c->case_index, (enum record_impl)impl, "foreign-stream",

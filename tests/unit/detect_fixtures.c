@@ -68,7 +68,7 @@ struct record *detfix_api(struct detfix *f, int64_t c, enum record_impl impl, in
 	a->u.api.name = strdup(name);
 	a->u.api.thread = DETFIX_THREAD;
 	a->u.api.start = at;
-	a->u.api.end = at + 500;
+	a->u.api.end = at < INT64_MAX - 500 ? at + 500 : at; /* forged-value tests */
 	a->u.api.corr = f->next_corr++;
 	a->u.api.stream = stream;
 	a->u.api.event = event;
@@ -80,7 +80,7 @@ void detfix_launch(struct detfix *f, int64_t c, enum record_impl impl, int64_t c
 		   int64_t stream, int64_t start, int64_t end, int in_call)
 {
 	struct record *a = detfix_api(f, c, impl, call, "cudaLaunchKernel", stream, REC_NONE,
-				      start - 3000, in_call);
+				      start > INT64_MIN + 3000 ? start - 3000 : start, in_call);
 	int64_t corr = a->u.api.corr;
 	struct record *k = detfix_add(f, REC_KERNEL, c, impl, call, PHASE_TIMING);
 	k->u.kernel.name = strdup("work_kernel");
