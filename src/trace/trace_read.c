@@ -318,9 +318,9 @@ int trace_read_fd(int fd, const char *name, struct trace_contents *out, struct e
 	if (r.plen && out->complete_gzip)
 		problem(&r, "the last line has no newline");
 	if (out->complete_gzip && !out->has_footer)
-		problem(&r, "no footer: the trace is unfinished");
+		problem(&r, "truncated: no footer (an unfinished or cut trace)");
 	else if (out->complete_gzip && !out->has_signature)
-		problem(&r, "no signature: the trace is unsigned");
+		problem(&r, "no signature: the trace is unsigned (cut after its footer?)");
 	rc = 0;
 out:
 	EVP_MD_CTX_free(r.sha);

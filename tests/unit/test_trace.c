@@ -1,0 +1,497 @@
+/*
+ * test_trace.c - the signed trace end to end through the library: write,
+ * read, verify; gzip members; an interrupted writer's prefix; and every
+ * tampering a reviewer must catch, each with its exit code.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <zlib.h>
+
+#include "trace/trace.h"
+
+struct fx {
+	char dir[64];
+	char key_a[128], key_b[128], kat[128], tampered[128];
+	struct trace_key *a, *b;
+};
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof *f);
+	strcpy(f->dir, "/tmp/test_trace.XXXXXX");
+	if (!mkdtemp(f->dir))
+		return -1;
+	snprintf(f->key_a, sizeof f->key_a, "%s/a.pem", f->dir);
+	snprintf(f->key_b, sizeof f->key_b, "%s/b.pem", f->dir);
+	snprintf(f->kat, sizeof f->kat, "%s/t.kat", f->dir);
+	snprintf(f->tampered, sizeof f->tampered, "%s/x.kat", f->dir);
+	struct errbuf e;
+	if (trace_key_generate(f->key_a, &e) < 0 || trace_key_generate(f->key_b, &e) < 0 ||
+	    trace_key_load(f->key_a, &f->a, &e) < 0 || trace_key_load(f->key_b, &f->b, &e) < 0)
+		return -1;
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	trace_key_free(f->a);
+	trace_key_free(f->b);
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
+	if (system(cmd) != 0)
+		return -1;
+	free(f);
+	return 0;
+}
+
+/* A header, a device, N kernel records in one case, a verdict. */
+static struct trace_writer *write_records(const char *path, const struct trace_key *k, int n)
+{
+	struct trace_writer *w;
+	struct errbuf e;
+	assert_int_equal(trace_writer_open(path, &w, &e), 0);
+	struct record r;
+	record_init(&r, REC_HEADER);
+	r.u.header.version = 1;
+	r.u.header.tool = xstrdup(KAUDIT_VERSION);
+	r.u.header.time = xstrdup("2026-11-26T08:00:00Z");
+	r.u.header.manifest_sha256 = xstrdup("c1a1");
+	r.u.header.pubkey = xstrdup(trace_key_public_pem(k));
+	assert_int_equal(trace_writer_add(w, &r, &e), 0);
+	record_clear(&r);
+	record_init(&r, REC_DEVICE);
+	r.u.device.name = xstrdup("NVIDIA H100");
+	r.u.device.uuid = xstrdup("GPU-1");
+	assert_int_equal(trace_writer_add(w, &r, &e), 0);
+	record_clear(&r);
+	for (int i = 0; i < n; i++) {
+		record_init(&r, REC_KERNEL);
+		r.case_index = 0;
+		r.phase = PHASE_TIMING;
+		r.impl = IMPL_CANDIDATE;
+		r.u.kernel.name = xstrdup("k");
+		r.u.kernel.start = 1764144000000000000LL + i * 1000;
+		r.u.kernel.end = r.u.kernel.start + 700;
+		assert_int_equal(trace_writer_add(w, &r, &e), 0);
+		record_clear(&r);
+	}
+	record_init(&r, REC_VERDICT);
+	r.case_index = 0;
+	r.u.verdict.kernel = xstrdup("k");
+	r.u.verdict.verdict = xstrdup("reproduced");
+	assert_int_equal(trace_writer_add(w, &r, &e), 0);
+	record_clear(&r);
+	return w;
+}
+
+static void write_trace(const char *path, const struct trace_key *k, int n)
+{
+	struct trace_writer *w = write_records(path, k, n);
+	struct errbuf e;
+	json_t *p = json_object();
+	assert_int_equal(trace_writer_finish(w, k, p, &e), 0);
+	json_decref(p);
+}
+
+/* Reads PATH; returns the integrity exit code (0, 4) or 2 for non-traces. */
+static int judge(const char *path, const struct trace_key *pub, char *msg)
+{
+	struct trace_contents c;
+	struct errbuf e = { "", 0 };
+	if (trace_read(path, &c, &e) < 0) {
+		if (msg)
+			strcpy(msg, e.msg);
+		return e.code;
+	}
+	int rc = trace_integrity(&c, pub, &e) == 0 ? 0 : e.code;
+	if (msg)
+		strcpy(msg, rc ? e.msg : "");
+	trace_contents_free(&c);
+	return rc;
+}
+
+static char *gunzip_all(const char *path, size_t *n)
+{
+	gzFile g = gzopen(path, "rb");
+	assert_non_null(g);
+	size_t cap = 1 << 20;
+	char *buf = malloc(cap);
+	*n = 0;
+	int r;
+	while ((r = gzread(g, buf + *n, (unsigned)(cap - *n))) > 0) {
+		*n += (size_t)r;
+		if (*n == cap)
+			buf = realloc(buf, cap *= 2);
+	}
+	gzclose(g);
+	return buf;
+}
+
+static void gzip_to(const char *path, const char *data, size_t n)
+{
+	gzFile g = gzopen(path, "wb");
+	assert_non_null(g);
+	assert_int_equal(gzwrite(g, data, (unsigned)n), (int)n);
+	assert_int_equal(gzclose(g), Z_OK);
+}
+
+static void raw_to(const char *path, const void *data, size_t n)
+{
+	FILE *f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(data, 1, n, f), n);
+	fclose(f);
+}
+
+/* Pointer to the start of line I (0-based) in BUF. */
+static char *line_at(char *buf, int i)
+{
+	char *p = buf;
+	while (i-- > 0)
+		p = strchr(p, '\n') + 1;
+	return p;
+}
+
+static void intact_trace_verifies(void **state)
+{
+	struct fx *f = *state;
+	write_trace(f->kat, f->a, 10);
+	struct trace_contents c;
+	struct errbuf e;
+	assert_int_equal(trace_read(f->kat, &c, &e), 0);
+	assert_int_equal(trace_integrity(&c, NULL, &e), 0);
+	assert_int_equal(trace_integrity(&c, f->a, &e), 0);
+	assert_int_equal(trace_integrity(&c, f->b, &e), -1); /* --pubkey of another key */
+	assert_int_equal(e.code, EXIT_INTEGRITY);
+	assert_int_equal(c.records.n, 2 + 10 + 1 + 2);
+	assert_int_equal(c.records.v[c.records.n - 2].type, REC_FOOTER);
+	assert_int_equal(c.records.v[c.records.n - 2].u.footer.records, 13);
+	assert_string_equal(c.keyid, trace_key_id(f->a));
+	const char *subj = json_string_value(json_object_get(json_object_get(json_array_get(
+		json_object_get(c.statement, "subject"), 0), "digest"), "sha256"));
+	assert_string_equal(subj, c.computed_sha256);
+	for (size_t i = 0; i < c.records.n; i++)
+		assert_int_equal(c.records.v[i].id, (int64_t)i);
+	trace_contents_free(&c);
+	struct stat st;
+	assert_int_equal(stat(f->kat, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0644);
+}
+
+/* Counts gzip members by inflating one after another. */
+static int count_members(const char *path)
+{
+	char *raw;
+	size_t n;
+	struct errbuf e;
+	assert_int_equal(read_file(path, 1 << 26, &raw, &n, &e), 0);
+	z_stream z;
+	memset(&z, 0, sizeof z);
+	assert_int_equal(inflateInit2(&z, 15 + 16), Z_OK);
+	unsigned char out[65536];
+	int members = 0;
+	z.next_in = (unsigned char *)raw;
+	z.avail_in = (uInt)n;
+	while (z.avail_in > 0) {
+		z.next_out = out;
+		z.avail_out = sizeof out;
+		int rc = inflate(&z, Z_NO_FLUSH);
+		assert_true(rc == Z_OK || rc == Z_STREAM_END);
+		if (rc == Z_STREAM_END) {
+			members++;
+			inflateReset(&z);
+		}
+	}
+	inflateEnd(&z);
+	free(raw);
+	return members;
+}
+
+static void members_close_every_4096_records(void **state)
+{
+	struct fx *f = *state;
+	write_trace(f->kat, f->a, 10000);
+	/* header alone, then ceil(10002 / 4096) members, then the trailer's */
+	assert_true(count_members(f->kat) >= 1 + 3);
+	assert_int_equal(judge(f->kat, f->a, NULL), 0);
+}
+
+static void interrupted_writer_leaves_readable_prefix(void **state)
+{
+	struct fx *f = *state;
+	struct trace_writer *w = write_records(f->kat, f->a, 5000);
+	struct errbuf e;
+	/* Find the writer's temporary file: a crash leaves exactly this. */
+	DIR *d = opendir(f->dir);
+	struct dirent *de;
+	char tmp[512] = "";
+	while ((de = readdir(d)))
+		if (strncmp(de->d_name, "t.kat.tmp.", 10) == 0)
+			snprintf(tmp, sizeof tmp, "%s/%s", f->dir, de->d_name);
+	closedir(d);
+	assert_true(tmp[0]);
+	assert_int_not_equal(access(f->kat, F_OK), 0); /* nothing under the final name */
+	char *raw;
+	size_t n;
+	assert_int_equal(read_file(tmp, 1 << 26, &raw, &n, &e), 0);
+	raw_to(f->tampered, raw, n);
+	free(raw);
+	trace_writer_abort(w);
+	assert_int_not_equal(access(tmp, F_OK), 0); /* abort removes it */
+
+	struct trace_contents c;
+	assert_int_equal(trace_read(f->tampered, &c, &e), 0);
+	assert_false(c.has_footer);
+	/* header member + one full 4096-record member; the open one is lost */
+	assert_int_equal(c.records.n, 1 + 4096);
+	assert_int_equal(c.records.v[0].type, REC_HEADER);
+	assert_int_equal(trace_integrity(&c, NULL, &e), -1);
+	assert_int_equal(e.code, EXIT_INTEGRITY);
+	assert_non_null(strstr(e.msg, "truncated"));
+	trace_contents_free(&c);
+}
+
+static void tampering(struct fx *f, int which, int want, const char *fragment)
+{
+	write_trace(f->kat, f->a, 20);
+	size_t n;
+	char *buf = gunzip_all(f->kat, &n);
+	char *out = malloc(n * 2 + 64);
+	size_t m = 0;
+	char *l5 = line_at(buf, 5), *l6 = line_at(buf, 6);
+	char *footer = line_at(buf, 23), *sig = line_at(buf, 24);
+	switch (which) {
+	case 0: { /* a changed digit */
+		memcpy(out, buf, n);
+		m = n;
+		char *d = strstr(out + (l5 - buf), "\"start\":") + 9;
+		*d = *d == '9' ? '8' : (char)(*d + 1);
+		break;
+	}
+	case 1: /* a deleted record */
+		memcpy(out, buf, (size_t)(l5 - buf));
+		memcpy(out + (l5 - buf), l6, (size_t)(buf + n - l6));
+		m = n - (size_t)(l6 - l5);
+		break;
+	case 2: /* a duplicated record */
+		memcpy(out, buf, (size_t)(l6 - buf));
+		memcpy(out + (l6 - buf), l5, (size_t)(buf + n - l5));
+		m = n + (size_t)(l6 - l5);
+		break;
+	case 3: /* footer removed */
+		memcpy(out, buf, (size_t)(footer - buf));
+		memcpy(out + (footer - buf), sig, (size_t)(buf + n - sig));
+		m = n - (size_t)(sig - footer);
+		break;
+	case 4: /* signature removed */
+		m = (size_t)(sig - buf);
+		memcpy(out, buf, m);
+		break;
+	case 5: /* garbage line appended inside the gzip stream */
+		memcpy(out, buf, n);
+		memcpy(out + n, "{\"type\":\"kernel\"}\n", 18);
+		m = n + 18;
+		break;
+	}
+	gzip_to(f->tampered, out, m);
+	char msg[ERRBUF_LEN];
+	int rc = judge(f->tampered, NULL, msg);
+	if (rc != want || !strstr(msg, fragment))
+		fail_msg("tampering %d: exit %d '%s', wanted %d '%s'", which, rc, msg, want,
+			 fragment);
+	free(buf);
+	free(out);
+}
+
+static void tampered_traces_are_caught(void **state)
+{
+	struct fx *f = *state;
+	tampering(f, 0, EXIT_INTEGRITY, "sha256");
+	tampering(f, 1, EXIT_INTEGRITY, "deleted");
+	tampering(f, 2, EXIT_INTEGRITY, "duplicated");
+	tampering(f, 3, EXIT_INTEGRITY, "record id 24 where 23");
+	tampering(f, 4, EXIT_INTEGRITY, "unsigned");
+	tampering(f, 5, EXIT_INTEGRITY, "after the signature");
+}
+
+static void damaged_files(void **state)
+{
+	struct fx *f = *state;
+	write_trace(f->kat, f->a, 3000);
+	char *raw, msg[ERRBUF_LEN];
+	size_t n;
+	struct errbuf e;
+	assert_int_equal(read_file(f->kat, 1 << 26, &raw, &n, &e), 0);
+	raw_to(f->tampered, raw, n - 7); /* truncated */
+	assert_int_equal(judge(f->tampered, NULL, msg), EXIT_INTEGRITY);
+	assert_non_null(strstr(msg, "truncated"));
+	raw_to(f->tampered, raw, n / 2); /* truncated mid-member */
+	assert_int_equal(judge(f->tampered, NULL, msg), EXIT_INTEGRITY);
+	char *more = malloc(n + 5);
+	memcpy(more, raw, n);
+	memcpy(more + n, "junk\n", 5);
+	raw_to(f->tampered, more, n + 5); /* appended garbage after the last member */
+	assert_int_equal(judge(f->tampered, NULL, msg), EXIT_INTEGRITY);
+	raw[n / 2] ^= 0x20; /* one flipped bit in the compressed data */
+	raw_to(f->tampered, raw, n);
+	assert_int_equal(judge(f->tampered, NULL, msg), EXIT_INTEGRITY);
+	free(raw);
+	free(more);
+	raw_to(f->tampered, "", 0);
+	assert_int_equal(judge(f->tampered, NULL, msg), EXIT_BAD_INPUT);
+	assert_non_null(strstr(msg, "empty"));
+	raw_to(f->tampered, "{\"type\":\"header\"}\n", 18);
+	assert_int_equal(judge(f->tampered, NULL, msg), EXIT_BAD_INPUT);
+	assert_non_null(strstr(msg, "not gzip"));
+	gzip_to(f->tampered, "hello\nworld\n", 12);
+	assert_int_equal(judge(f->tampered, NULL, msg), EXIT_BAD_INPUT);
+	assert_non_null(strstr(msg, "not a kaudit trace"));
+	assert_int_equal(judge("/nonexistent/t.kat", NULL, msg), EXIT_BAD_INPUT);
+}
+
+static void resigned_by_another_key(void **state)
+{
+	struct fx *f = *state;
+	/* Same records, signed by B: valid on its own, wrong for --pubkey A. */
+	write_trace(f->kat, f->b, 5);
+	char msg[ERRBUF_LEN];
+	assert_int_equal(judge(f->kat, NULL, msg), 0);
+	assert_int_equal(judge(f->kat, f->a, msg), EXIT_INTEGRITY);
+	assert_non_null(strstr(msg, "not by the expected key"));
+	/* B's signature line grafted onto a trace whose header names A. */
+	size_t na, nb;
+	write_trace(f->tampered, f->a, 5);
+	char *a = gunzip_all(f->tampered, &na), *b = gunzip_all(f->kat, &nb);
+	char *asig = line_at(a, 9), *bsig = line_at(b, 9);
+	char *out = malloc(na + nb);
+	size_t m = (size_t)(asig - a);
+	memcpy(out, a, m);
+	memcpy(out + m, bsig, (size_t)(b + nb - bsig));
+	m += (size_t)(b + nb - bsig);
+	gzip_to(f->tampered, out, m);
+	assert_int_equal(judge(f->tampered, NULL, msg), EXIT_INTEGRITY);
+	assert_non_null(strstr(msg, "subject is not the footer digest"));
+	free(a);
+	free(b);
+	free(out);
+}
+
+static void writer_refuses_misuse(void **state)
+{
+	struct fx *f = *state;
+	struct trace_writer *w;
+	struct errbuf e;
+	assert_int_equal(trace_writer_open(f->kat, &w, &e), 0);
+	struct record r;
+	record_init(&r, REC_KERNEL);
+	assert_int_equal(trace_writer_add(w, &r, &e), -1); /* header first */
+	trace_writer_abort(w);
+	w = write_records(f->kat, f->a, 1);
+	json_t *p = json_object();
+	assert_int_equal(trace_writer_finish(w, f->b, p, &e), -1); /* header names A */
+	assert_non_null(strstr(e.msg, "pubkey"));
+	json_decref(p);
+}
+
+static void keys(void **state)
+{
+	struct fx *f = *state;
+	struct errbuf e;
+	struct stat st;
+	assert_int_equal(stat(f->key_a, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(trace_key_generate(f->key_a, &e), -1); /* no overwrite */
+	assert_non_null(strstr(e.msg, "refusing to overwrite"));
+	char pub[160];
+	snprintf(pub, sizeof pub, "%s.pub", f->key_a);
+	struct trace_key *k;
+	assert_int_equal(trace_key_load_public(pub, &k, &e), 0);
+	assert_string_equal(trace_key_id(k), trace_key_id(f->a));
+	assert_false(trace_key_has_private(k));
+	trace_key_free(k);
+	assert_int_equal(chmod(f->key_a, 0640), 0);
+	assert_int_equal(trace_key_load(f->key_a, &k, &e), -1); /* group-readable */
+	assert_non_null(strstr(e.msg, "chmod 600"));
+	assert_int_equal(chmod(f->key_a, 0620), 0); /* writable but not readable: allowed */
+	assert_int_equal(trace_key_load(f->key_a, &k, &e), 0);
+	trace_key_free(k);
+	assert_int_equal(chmod(f->key_a, 0600), 0);
+	assert_int_equal(trace_key_load_public(f->kat, &k, &e), -1); /* not a key */
+}
+
+static void default_key_created_on_first_use(void **state)
+{
+	struct fx *f = *state;
+	char xdg[128], path[160];
+	snprintf(xdg, sizeof xdg, "%s/config", f->dir);
+	snprintf(path, sizeof path, "%s/kaudit/key.pem", xdg);
+	setenv("XDG_CONFIG_HOME", xdg, 1);
+	unsetenv("KAUDIT_KEY");
+	struct trace_key *k;
+	struct errbuf e;
+	assert_int_equal(trace_key_load(NULL, &k, &e), 0);
+	assert_non_null(strstr(e.msg, "created signing key"));
+	assert_non_null(strstr(e.msg, path));
+	char id[65];
+	strcpy(id, trace_key_id(k));
+	trace_key_free(k);
+	assert_int_equal(trace_key_load(NULL, &k, &e), 0); /* second use: same key, no note */
+	assert_string_equal(e.msg, "");
+	assert_string_equal(trace_key_id(k), id);
+	trace_key_free(k);
+	setenv("KAUDIT_KEY", f->key_b, 1); /* KAUDIT_KEY chooses another */
+	assert_int_equal(trace_key_load(NULL, &k, &e), 0);
+	assert_string_equal(trace_key_id(k), trace_key_id(f->b));
+	trace_key_free(k);
+	unsetenv("KAUDIT_KEY");
+	unsetenv("XDG_CONFIG_HOME");
+}
+
+static void predicate_from_records(void **state)
+{
+	struct fx *f = *state;
+	write_trace(f->kat, f->a, 2);
+	struct trace_contents c;
+	struct errbuf e;
+	assert_int_equal(trace_read(f->kat, &c, &e), 0);
+	json_t *p = trace_predicate(c.records.v, c.records.n);
+	assert_string_equal(json_string_value(json_object_get(p, "claim_sha256")), "c1a1");
+	json_t *c0 = json_array_get(json_object_get(p, "cases"), 0);
+	assert_string_equal(json_string_value(json_object_get(c0, "verdict")), "reproduced");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(p, "device"), "uuid")),
+			    "GPU-1");
+	assert_string_equal(json_string_value(json_object_get(p, "start_time")),
+			    "2026-11-26T08:00:00Z");
+	assert_string_equal(json_string_value(json_object_get(p, "kaudit_version")), KAUDIT_VERSION);
+	assert_non_null(json_object_get(p, "end_time"));
+	json_decref(p);
+	trace_contents_free(&c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(intact_trace_verifies, setup, teardown),
+		cmocka_unit_test_setup_teardown(members_close_every_4096_records, setup, teardown),
+		cmocka_unit_test_setup_teardown(interrupted_writer_leaves_readable_prefix, setup, teardown),
+		cmocka_unit_test_setup_teardown(tampered_traces_are_caught, setup, teardown),
+		cmocka_unit_test_setup_teardown(damaged_files, setup, teardown),
+		cmocka_unit_test_setup_teardown(resigned_by_another_key, setup, teardown),
+		cmocka_unit_test_setup_teardown(writer_refuses_misuse, setup, teardown),
+		cmocka_unit_test_setup_teardown(keys, setup, teardown),
+		cmocka_unit_test_setup_teardown(default_key_created_on_first_use, setup, teardown),
+		cmocka_unit_test_setup_teardown(predicate_from_records, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
