@@ -90,7 +90,8 @@ static void print_timing(const char *impl, const json_t *t)
 	fmt_ns(span, sizeof span, nget(t, "median_span_ns"));
 	fmt_ns(lo, sizeof lo, nget(t, "min_event_ns"));
 	fmt_ns(hi, sizeof hi, nget(t, "max_event_ns"));
-	printf("    %-9s %s median (GPU span %s), %lld samples, %s .. %s\n", impl, med, span,
+	printf("    %-9s %s median, GPU span %s\n", impl, med, span);
+	printf("              %lld samples, %s .. %s\n",
 	       (long long)json_integer_value(json_object_get(t, "samples")), lo, hi);
 	const json_t *rounds = json_object_get(t, "round_medians_ns");
 	if (json_array_size(rounds) > 1) {
@@ -115,8 +116,11 @@ static void print_case(const struct style *st, const json_t *c)
 	       sget(c, "kernel") ? sget(c, "kernel") : "?", st->off, params ? params : "");
 	free(params);
 	printf("  verdict   %s%s%s\n", verdict_color(st, v), v ? v : "(none recorded)", st->off);
-	if (sget(c, "reason"))
-		printf("  reason    %s\n", sget(c, "reason"));
+	if (sget(c, "reason")) {
+		char line[1024];
+		snprintf(line, sizeof line, "reason    %s", sget(c, "reason"));
+		wrap(line, 2);
+	}
 	if (sget(c, "error"))
 		printf("  error     %s\n", sget(c, "error"));
 	double m = nget(c, "measured"), cl = nget(c, "claimed");
@@ -156,7 +160,8 @@ static void print_case(const struct style *st, const json_t *c)
 		printf(", record %lld)\n", (long long)json_integer_value(json_object_get(f, "record")));
 		if (sget(f, "message"))
 			wrap(sget(f, "message"), 6);
-		char *ev = json_dumps(json_object_get(f, "evidence"), JSON_COMPACT | JSON_PRESERVE_ORDER);
+		/* Not compact: ", " separators let long evidence wrap. */
+		char *ev = json_dumps(json_object_get(f, "evidence"), JSON_PRESERVE_ORDER);
 		if (ev) {
 			char line[1024];
 			snprintf(line, sizeof line, "evidence: %s", ev);
