@@ -1,0 +1,97 @@
+#!/bin/sh
+# lint.sh - kaudit lint on good and bad manifests (tests/lint/).
+#
+# Every tests/lint/bad_*.yaml must fail with exit 2, print exactly the line
+# in its .expected file on stderr, nothing on stdout, and finish within
+# `timeout 2` (billion laughs and deep nesting included).  Good manifests
+# must pass and print their summary.
+set -u
+: "${KAUDIT:?set KAUDIT to the kaudit binary}"
+fail=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+bad() { echo "FAIL: $*"; fail=1; }
+
+n=0
+for yaml in tests/lint/bad_*.yaml; do
+	expected=${yaml%.yaml}.expected
+	[ -f "$expected" ] || { bad "$yaml has no $expected"; continue; }
+	start=$(date +%s%N)
+	timeout 2 "$KAUDIT" lint "$yaml" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	ms=$(( ($(date +%s%N) - start) / 1000000 ))
+	[ "$rc" -eq 2 ] || bad "$yaml: exit $rc (expected 2)"
+	[ "$ms" -lt 1000 ] || bad "$yaml: took ${ms} ms (expected under a second)"
+	[ -s "$tmp/out" ] && bad "$yaml: printed on stdout"
+	if ! diff -u "$expected" "$tmp/err" >"$tmp/diff"; then
+		bad "$yaml: wrong message"
+		cat "$tmp/diff"
+	fi
+	n=$((n + 1))
+done
+[ "$n" -ge 40 ] || bad "only $n bad manifests found"
+
+# Good manifests: exit 0 and a summary naming kernels, speedups and sizes.
+"$KAUDIT" lint tests/lint/good.yaml >"$tmp/out" 2>"$tmp/err" || bad "good.yaml rejected: $(cat "$tmp/err")"
+[ -s "$tmp/err" ] && bad "good.yaml: printed on stderr"
+grep -qx 'claim: Fused softmax, 12x over the reference' "$tmp/out" || bad "good.yaml: no title"
+grep -qx 'kernel softmax_f32: claimed speedup 12x' "$tmp/out" || bad "good.yaml: no kernel line"
+grep -q 'candidate  fast@kernels/fast.cu -O3 --use_fast_math' "$tmp/out" || bad "good.yaml: no candidate line"
+grep -qx '  case 1 {N: 4096, D: 8192}: x in f32\[4096,8192\] 128 MiB, y out f32\[4096,8192\] 128 MiB' \
+	"$tmp/out" || bad "good.yaml: case 1 summary wrong"
+grep -q 'data in u8\[1000000\] 976.6 KiB, hist inout i32\[256\] 1 KiB' "$tmp/out" ||
+	bad "good.yaml: histogram sizes wrong"
+
+# Options may follow the file; several files give the worst exit code.
+"$KAUDIT" lint tests/lint/good_anchors.yaml --arch sm_90 >"$tmp/out" 2>&1 || bad "good_anchors.yaml rejected"
+grep -q '  case 1 {N: 7}: a in f16\[7\] 14 B' "$tmp/out" || bad "good_anchors.yaml: alias buffers not expanded"
+"$KAUDIT" lint tests/lint/good.yaml tests/lint/bad_version.yaml tests/lint/good_anchors.yaml \
+	>"$tmp/out" 2>"$tmp/err"
+[ $? -eq 2 ] || bad "mixed files: expected exit 2"
+grep -q 'good_anchors.yaml: ok' "$tmp/out" || bad "mixed files: stopped at the first error"
+[ "$(wc -l <"$tmp/err")" -eq 1 ] || bad "mixed files: expected one error line"
+
+# Usage and file errors.
+"$KAUDIT" lint >/dev/null 2>&1; [ $? -eq 2 ] || bad "no argument: expected exit 2"
+"$KAUDIT" lint --bogus tests/lint/good.yaml >/dev/null 2>&1; [ $? -eq 2 ] || bad "unknown option: expected exit 2"
+"$KAUDIT" lint --help >"$tmp/out" 2>&1 || bad "--help: nonzero exit"
+grep -q 'usage: kaudit lint' "$tmp/out" || bad "--help: no usage"
+"$KAUDIT" lint tests/lint/no-such-file.yaml 2>"$tmp/err"; [ $? -eq 2 ] || bad "missing file: expected exit 2"
+grep -qx 'kaudit: tests/lint/no-such-file.yaml: No such file or directory' "$tmp/err" || bad "missing file: message: $(cat "$tmp/err")"
+head -c 1048577 /dev/zero | tr '\0' '#' >"$tmp/big.yaml"
+timeout 2 "$KAUDIT" lint "$tmp/big.yaml" 2>"$tmp/err"; [ $? -eq 2 ] || bad "oversized file: expected exit 2"
+grep -q 'larger than the limit' "$tmp/err" || bad "oversized file: message: $(cat "$tmp/err")"
+
+# --build: nvcc missing is an environment problem (exit 3); a compile
+# error is bad input (exit 2) and shows nvcc's log.
+export XDG_CACHE_HOME="$tmp/cache"
+NVCC="$tmp/no-nvcc" CUDA_HOME="$tmp" PATH=/usr/bin:/bin "$KAUDIT" lint --build tests/lint/good.yaml \
+	>/dev/null 2>"$tmp/err"
+[ $? -eq 3 ] || bad "--build without nvcc: expected exit 3 ($(cat "$tmp/err"))"
+if [ -x /usr/local/cuda/bin/nvcc ] || command -v nvcc >/dev/null 2>&1; then
+	mkdir -p "$tmp/claim/k"
+	printf '#include "kaudit/launcher.h"\nKAUDIT_ENTRY(ok) { (void)l; return 0; }\n' >"$tmp/claim/k/ok.cu"
+	printf '#include "kaudit/launcher.h"\nKAUDIT_ENTRY(broken) { return undeclared_thing; }\n' \
+		>"$tmp/claim/k/broken.cu"
+	cat >"$tmp/claim/c.yaml" <<-EOF
+	kaudit: 1
+	claim: {title: compile error}
+	kernels:
+	  - id: k
+	    claimed_speedup: 2
+	    baseline: {source: k/ok.cu, entry: ok}
+	    candidate: {source: k/broken.cu, entry: broken}
+	    buffers: [{name: y, role: out, dtype: f32, shape: [4]}]
+	EOF
+	"$KAUDIT" lint --build "$tmp/claim/c.yaml" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	[ $rc -eq 2 ] || bad "--build compile error: exit $rc (expected 2)"
+	grep -q 'undeclared_thing' "$tmp/err" || bad "--build compile error: no nvcc log"
+	grep -q 'baseline   compiled' "$tmp/out" || bad "--build: baseline not compiled: $(cat "$tmp/out" "$tmp/err")"
+	"$KAUDIT" lint --build "$tmp/claim/c.yaml" >"$tmp/out" 2>&1
+	grep -q 'baseline   cached' "$tmp/out" || bad "--build: second run not cached"
+fi
+
+[ "$fail" -eq 0 ] && echo "lint.sh: $n bad manifests, good manifests, options, --build: ok"
+exit "$fail"
