@@ -734,7 +734,7 @@ static int flat_common(struct flat *f, const char *k, size_t kn, struct record *
 	static const char *const common[] = { "id", "case", "call", "phase", "impl" };
 	int which = -1;
 	for (int i = 0; i < 5; i++)
-		if (strlen(common[i]) == kn && memcmp(common[i], k, kn) == 0)
+		if (common[i][0] == k[0] && strncmp(common[i], k, kn) == 0 && !common[i][kn])
 			which = i;
 	if (which < 0 || (*seen & (1ull << (59 + which))))
 		return -1;
@@ -765,6 +765,11 @@ static int flat_common(struct flat *f, const char *k, size_t kn, struct record *
 	}
 }
 
+static int key_is(const char *key, const char *k, size_t kn)
+{
+	return key[0] == k[0] && strncmp(key, k, kn) == 0 && key[kn] == '\0';
+}
+
 static int flat_decode(const char *line, size_t len, struct record *r)
 {
 	struct flat f = { line, line + len };
@@ -782,14 +787,16 @@ static int flat_decode(const char *line, size_t len, struct record *r)
 	record_init(r, (enum record_type)t);
 	const struct field *fields = types[t].fields;
 	uint64_t seen = 0;
+	int next = 0; /* kaudit writes fields in table order: try that first */
 	while (f.p < f.end && *f.p == ',') {
 		f.p++;
-		if (flat_key(&f, &k, &kn) < 0)
+		if (flat_key(&f, &k, &kn) < 0 || kn == 0)
 			goto fallback;
-		int i = 0;
-		while (fields[i].key && !(strlen(fields[i].key) == kn &&
-					  memcmp(fields[i].key, k, kn) == 0))
-			i++;
+		int i = next;
+		if (!(fields[i].key && key_is(fields[i].key, k, kn)))
+			for (i = 0; fields[i].key && !key_is(fields[i].key, k, kn); i++)
+				;
+		next = fields[i].key ? i + 1 : next;
 		if (!fields[i].key) {
 			if (flat_common(&f, k, kn, r, &seen) < 0)
 				goto fallback;

@@ -288,6 +288,40 @@ out:
 	return rc;
 }
 
+/* The signed predicate must say what the records say: the claim digest
+ * and each case's verdict.  The signature covers the records through the
+ * footer digest, so a disagreement means the signer lied or erred. */
+static void check_predicate(struct reader *r)
+{
+	struct trace_contents *c = r->c;
+	const json_t *p = json_object_get(c->statement, "predicate");
+	const struct rec_header *h = &c->records.v[0].u.header;
+	const char *sha = json_string_value(json_object_get(p, "claim_sha256"));
+	if ((sha || h->manifest_sha256) &&
+	    (!sha || !h->manifest_sha256 || strcmp(sha, h->manifest_sha256) != 0)) {
+		problem(r, "the signed statement's claim_sha256 is not the header's manifest_sha256");
+		return;
+	}
+	size_t i;
+	const json_t *pc;
+	json_array_foreach(json_object_get(p, "cases"), i, pc) {
+		const json_t *k = json_object_get(pc, "case");
+		const char *v = json_string_value(json_object_get(pc, "verdict"));
+		int found = 0;
+		for (size_t j = 0; j < c->records.n && !found; j++) {
+			const struct record *rec = &c->records.v[j];
+			found = rec->type == REC_VERDICT && json_is_integer(k) &&
+				rec->case_index == json_integer_value(k) && v &&
+				strcmp(rec->u.verdict.verdict, v) == 0;
+		}
+		if (!found) {
+			problem(r, "the signed statement's verdict for case %lld is not the "
+				"trace's", json_is_integer(k) ? (long long)json_integer_value(k) : -1LL);
+			return;
+		}
+	}
+}
+
 int trace_read_fd(int fd, const char *name, struct trace_contents *out, struct errbuf *e)
 {
 	memset(out, 0, sizeof *out);
@@ -315,6 +349,8 @@ int trace_read_fd(int fd, const char *name, struct trace_contents *out, struct e
 			out->has_signature |= t == REC_SIGNATURE;
 		}
 	}
+	if (out->signature_ok && out->statement)
+		check_predicate(&r);
 	if (r.plen && out->complete_gzip)
 		problem(&r, "the last line has no newline");
 	if (out->complete_gzip && !out->has_footer)

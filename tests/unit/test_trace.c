@@ -95,13 +95,20 @@ static struct trace_writer *write_records(const char *path, const struct trace_k
 	return w;
 }
 
-static void write_trace(const char *path, const struct trace_key *k, int n)
+static void write_trace_verdict(const char *path, const struct trace_key *k, int n,
+				const char *signed_verdict)
 {
 	struct trace_writer *w = write_records(path, k, n);
 	struct errbuf e;
-	json_t *p = json_object();
+	json_t *p = json_pack("{s:s,s:[{s:i,s:s}]}", "claim_sha256", "c1a1", "cases", "case", 0,
+			      "verdict", signed_verdict);
 	assert_int_equal(trace_writer_finish(w, k, p, &e), 0);
 	json_decref(p);
+}
+
+static void write_trace(const char *path, const struct trace_key *k, int n)
+{
+	write_trace_verdict(path, k, n, "reproduced");
 }
 
 /* Reads PATH; returns the integrity exit code (0, 4) or 2 for non-traces. */
@@ -387,6 +394,23 @@ static void resigned_by_another_key(void **state)
 	free(out);
 }
 
+static void signed_predicate_must_match_records(void **state)
+{
+	struct fx *f = *state;
+	char msg[ERRBUF_LEN];
+	/* Validly signed, but the statement claims a verdict the records lack. */
+	write_trace_verdict(f->kat, f->a, 3, "invalid");
+	assert_int_equal(judge(f->kat, NULL, msg), EXIT_INTEGRITY);
+	assert_non_null(strstr(msg, "verdict for case 0"));
+	struct trace_writer *w = write_records(f->kat, f->a, 3);
+	struct errbuf e;
+	json_t *p = json_pack("{s:s}", "claim_sha256", "another-claim");
+	assert_int_equal(trace_writer_finish(w, f->a, p, &e), 0);
+	json_decref(p);
+	assert_int_equal(judge(f->kat, NULL, msg), EXIT_INTEGRITY);
+	assert_non_null(strstr(msg, "claim_sha256"));
+}
+
 static void writer_refuses_misuse(void **state)
 {
 	struct fx *f = *state;
@@ -488,6 +512,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(tampered_traces_are_caught, setup, teardown),
 		cmocka_unit_test_setup_teardown(damaged_files, setup, teardown),
 		cmocka_unit_test_setup_teardown(resigned_by_another_key, setup, teardown),
+		cmocka_unit_test_setup_teardown(signed_predicate_must_match_records, setup, teardown),
 		cmocka_unit_test_setup_teardown(writer_refuses_misuse, setup, teardown),
 		cmocka_unit_test_setup_teardown(keys, setup, teardown),
 		cmocka_unit_test_setup_teardown(default_key_created_on_first_use, setup, teardown),
