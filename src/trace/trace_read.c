@@ -198,6 +198,15 @@ static int on_bytes(struct reader *r, const char *p, size_t n, struct errbuf *e)
 	return 0;
 }
 
+/* Whether what was read so far is (the start of) a kaudit trace, so that
+ * damage to it is an integrity problem and not "not a trace". */
+static int looks_like_trace(const struct reader *r)
+{
+	static const char head[] = "{\"type\":\"header\"";
+	size_t k = r->plen < sizeof head - 1 ? r->plen : sizeof head - 1;
+	return r->lines > 0 || (k > 0 && memcmp(r->pending, head, k) == 0);
+}
+
 /* Inflates FD member after member; sets complete_gzip when the last member
  * ended exactly at the end of the file. */
 static int inflate_all(struct reader *r, int fd, struct errbuf *e)
@@ -239,7 +248,7 @@ static int inflate_all(struct reader *r, int fd, struct errbuf *e)
 			z.avail_out = CHUNK;
 			int zrc = inflate(&z, Z_NO_FLUSH);
 			if (zrc != Z_OK && zrc != Z_STREAM_END && zrc != Z_BUF_ERROR) {
-				if (r->lines == 0 && CHUNK - z.avail_out == 0) {
+				if (CHUNK - z.avail_out == 0 && !looks_like_trace(r)) {
 					errbuf_set(e, EXIT_BAD_INPUT,
 						   "%s: not a kaudit trace (corrupt gzip)", r->name);
 					goto out;
@@ -268,9 +277,7 @@ static int inflate_all(struct reader *r, int fd, struct errbuf *e)
 	if (r->lines == 0) {
 		/* Not one complete line: a truncated trace if what there is looks
 		 * like the start of a header, else not a trace. */
-		static const char head[] = "{\"type\":\"header\"";
-		size_t k = r->plen < sizeof head - 1 ? r->plen : sizeof head - 1;
-		if (k == 0 || memcmp(r->pending, head, k) != 0) {
+		if (!looks_like_trace(r)) {
 			errbuf_set(e, EXIT_BAD_INPUT, "%s: not a kaudit trace (no header line)",
 				   r->name);
 			goto out;
@@ -322,6 +329,41 @@ static void check_predicate(struct reader *r)
 	}
 }
 
+/* After the first member failed to give a header: does a later member
+ * decode to kaudit records?  Then this is a trace whose header member was
+ * damaged (integrity, exit 4), not some other gzip file (exit 2). */
+static int later_member_is_trace(int fd)
+{
+	enum { SCAN = 1 << 20 };
+	if (lseek(fd, 0, SEEK_SET) != 0)
+		return 0;
+	unsigned char *buf = xmalloc(SCAN);
+	ssize_t n = 0, got;
+	while (n < SCAN && (got = read(fd, buf + n, (size_t)(SCAN - n))) > 0)
+		n += got;
+	static const char want[] = "{\"type\":\"";
+	char out[sizeof want - 1];
+	int found = 0;
+	for (ssize_t i = 1; i + 3 <= n && !found; i++) {
+		if (buf[i] != 0x1f || buf[i + 1] != 0x8b || buf[i + 2] != 8)
+			continue;
+		z_stream z;
+		memset(&z, 0, sizeof z);
+		if (inflateInit2(&z, 15 + 16) != Z_OK)
+			break;
+		z.next_in = buf + i;
+		z.avail_in = (uInt)(n - i);
+		z.next_out = (unsigned char *)out;
+		z.avail_out = sizeof out;
+		int zrc = inflate(&z, Z_NO_FLUSH);
+		found = (zrc == Z_OK || zrc == Z_STREAM_END) && z.avail_out == 0 &&
+			memcmp(out, want, sizeof out) == 0;
+		inflateEnd(&z);
+	}
+	free(buf);
+	return found;
+}
+
 int trace_read_fd(int fd, const char *name, struct trace_contents *out, struct errbuf *e)
 {
 	memset(out, 0, sizeof *out);
@@ -334,7 +376,15 @@ int trace_read_fd(int fd, const char *name, struct trace_contents *out, struct e
 	}
 	if (inflate_all(&r, fd, e) < 0) {
 		trace_contents_free(out);
-		goto out;
+		if (!e || r.lines > 0 || !strstr(e->msg, "not a kaudit trace (") ||
+		    strstr(e->msg, "(not gzip)") || strstr(e->msg, "(empty file)") ||
+		    !later_member_is_trace(fd))
+			goto out;
+		memset(out, 0, sizeof *out);
+		problem(&r, "the header's gzip member is damaged (later members hold "
+			"kaudit records)");
+	} else if (out->records.n == 0 && !out->problem[0]) {
+		problem(&r, "no complete gzip member");
 	}
 	/* Keep only what complete members hold; a digest or signature verdict
 	 * from a member that did not end cleanly is void. */

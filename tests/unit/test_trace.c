@@ -350,6 +350,11 @@ static void damaged_files(void **state)
 	memcpy(more + n, "junk\n", 5);
 	raw_to(f->tampered, more, n + 5); /* appended garbage after the last member */
 	assert_int_equal(judge(f->tampered, NULL, msg), EXIT_INTEGRITY);
+	raw[12] ^= 0x55; /* damage in the header's member: still a trace, tampered */
+	raw_to(f->tampered, raw, n);
+	assert_int_equal(judge(f->tampered, NULL, msg), EXIT_INTEGRITY);
+	assert_non_null(strstr(msg, "header's gzip member is damaged"));
+	raw[12] ^= 0x55;
 	raw[n / 2] ^= 0x20; /* one flipped bit in the compressed data */
 	raw_to(f->tampered, raw, n);
 	assert_int_equal(judge(f->tampered, NULL, msg), EXIT_INTEGRITY);
