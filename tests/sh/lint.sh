@@ -43,6 +43,13 @@ grep -qx '  case 1 {N: 4096, D: 8192}: x in f32\[4096,8192\] 128 MiB, y out f32\
 grep -q 'data in u8\[1000000\] 976.6 KiB, hist inout i32\[256\] 1 KiB' "$tmp/out" ||
 	bad "good.yaml: histogram sizes wrong"
 
+# The example claims and the gallery of cheats must all be valid.
+claims=$(find claims -name '*.yaml' 2>/dev/null | sort)
+if [ -n "$claims" ]; then
+	# shellcheck disable=SC2086 # one argument per manifest path
+	"$KAUDIT" lint $claims >"$tmp/out" 2>"$tmp/err" || bad "claims/ rejected: $(cat "$tmp/err")"
+fi
+
 # Options may follow the file; several files give the worst exit code.
 "$KAUDIT" lint tests/lint/good_anchors.yaml --arch sm_90 >"$tmp/out" 2>&1 || bad "good_anchors.yaml rejected"
 grep -q '  case 1 {N: 7}: a in f16\[7\] 14 B' "$tmp/out" || bad "good_anchors.yaml: alias buffers not expanded"
