@@ -516,6 +516,8 @@ static int audit(struct verify_audit *a, const char *prog, struct trace_key *key
 	struct record hdr;
 	int rc = verify_header(c, so_sha, root, trace_key_public_pem(key), &hdr, &e);
 	free(so_sha);
+	/* check re-judges the stored records with the margin this audit used. */
+	hdr.u.header.margin = a->opt->margin;
 	if (rc == 0)
 		rc = verify_write(a, &hdr);
 	if (rc == 0 && !interrupted && environment(a, prog, &e) < 0 && !a->write_failed) {

@@ -43,6 +43,12 @@ FAKE_WORKER_ARGV=$tmp/argv "$KAUDIT" verify "$claim" --key "$key" -o "$tmp/t.kat
 	--kernel other >/dev/null
 grep -q -- "--quick" "$tmp/argv" || fail "--quick not passed to the worker"
 
+# The header records --margin, so check re-judges with the audit's margin.
+"$KAUDIT" verify "$claim" --key "$key" -o "$tmp/m.kat" --margin 25 >/dev/null ||
+	fail "--margin 25: exit $?"
+[ "$(zcat "$tmp/m.kat" | head -n 1 | jq .margin)" = 0.25 ] ||
+	fail "header margin: $(zcat "$tmp/m.kat" | head -n 1 | jq .margin)"
+
 # Without --expect, a reproduced claim exits 0 and a crash exits 1.
 "$KAUDIT" verify "$claim" --key "$key" -o "$tmp/t.kat" >/dev/null ||
 	fail "all ok: exit $?"
