@@ -51,7 +51,6 @@ extern const char claim_dtype_names[];
 extern const char claim_verdict_names[];
 
 int claim_verdict_known(const char *v);
-int claim_finding_known(const char *code);
 /* Inclusive value range of an integer dtype (0 when DTYPE is a float). */
 int claim_dtype_int_range(int dtype, int64_t *lo, int64_t *hi);
 

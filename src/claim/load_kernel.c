@@ -5,6 +5,7 @@
  * a defaulted value points into `defaults`.
  */
 #include "claim_private.h"
+#include "../detect/detect.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -265,7 +266,7 @@ static int load_expect(struct claim_loader *L, struct claim_kernel *k, const yam
 		if (yd_string(L, f, "findings", &x->findings[i]) != 0)
 			return -1;
 		x->nfindings = i + 1;
-		if (!claim_finding_known(x->findings[i]))
+		if (!detect_code_known(x->findings[i]))
 			return yd_err(L, f, "unknown finding code '%.80s' (see kaudit-findings(7))",
 				      x->findings[i]);
 	}

@@ -1,6 +1,6 @@
 /*
  * tables.c - the manifest's fixed vocabularies: dtypes, roles, verdicts,
- * finding codes, and the default tolerance of each dtype.
+ * and the default tolerance of each dtype.
  */
 #include "claim_private.h"
 
@@ -128,20 +128,4 @@ const char claim_verdict_names[] = "reproduced not-reproduced invalid inconclusi
 int claim_verdict_known(const char *v)
 {
 	return in_list(verdicts, v);
-}
-
-/* DESIGN section 6 (kaudit-findings(7)): codes are stable, so a manifest's
- * expectations can be checked without the detectors. */
-static const char *const findings[] = {
-	"wrong-output", "unwritten-output", "stale-output", "input-insensitive",
-	"input-mutation", "out-of-bounds-write", "nondeterministic-output",
-	"foreign-stream", "timing-escape", "deferred-launch", "work-drift",
-	"roofline-violation", "degenerate-reference", "unstable-timing",
-	"launch-bound", "clock-throttled", "trace-incomplete", "tracing-overhead",
-	NULL
-};
-
-int claim_finding_known(const char *code)
-{
-	return in_list(findings, code);
 }
