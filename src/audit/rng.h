@@ -13,6 +13,8 @@
 
 #include <stdint.h>
 
+#include "../claim/claim.h"
+
 #ifdef __CUDACC__
 #define RNG_FN static inline __host__ __device__
 #else
@@ -54,6 +56,51 @@ RNG_FN int64_t rng_randint(uint64_t seed, uint64_t index, int64_t low, int64_t h
 	uint64_t span = (uint64_t)(high - low) + 1;
 	uint64_t h = rng_hash(seed ^ 0x632be59bd9b4e019ULL, index);
 	return span ? low + (int64_t)(h % span) : (int64_t)h;
+}
+
+/* Element I of a buffer initialised with DIST(A, B) (enum claim_dist;
+ * CLAIM_INIT_DEFAULT picks normal(0,1) for floats and
+ * randint(-100,100) for integers), before conversion to the dtype.  The
+ * GPU plugin and the host test double both call this, so they agree. */
+RNG_FN double rng_init_value(uint64_t seed, uint64_t i, int dist, double a, double b,
+			     int is_float)
+{
+	if (dist == CLAIM_INIT_DEFAULT) {
+		dist = is_float ? CLAIM_INIT_NORMAL : CLAIM_INIT_RANDINT;
+		a = is_float ? 0.0 : -100.0;
+		b = is_float ? 1.0 : 100.0;
+	}
+	switch (dist) {
+	case CLAIM_INIT_NORMAL:
+		return a + b * rng_normal(seed, i);
+	case CLAIM_INIT_UNIFORM:
+		return a + (b - a) * rng_uniform(seed, i, 0);
+	case CLAIM_INIT_RANDINT:
+		return (double)rng_randint(seed, i, (int64_t)a, (int64_t)b);
+	case CLAIM_INIT_ARANGE:
+		return (double)i;
+	default: /* CLAIM_INIT_CONSTANT */
+		return a;
+	}
+}
+
+/* A generated value stored in an integer dtype: rounded to nearest even,
+ * saturated to [LO, HI], NaN as 0.  For i64, HI is the largest double below
+ * 2^63, which is not representable. */
+RNG_FN int64_t rng_saturate(double v, double lo, double hi)
+{
+	if (v != v)
+		return 0;
+#ifdef __CUDACC__
+	v = rint(v);
+#else
+	v = __builtin_rint(v);
+#endif
+	if (v < lo)
+		v = lo;
+	if (v > hi)
+		v = hi;
+	return (int64_t)v;
 }
 
 /* Seed of a derived stream (trial t of case c), so every trial's inputs

@@ -33,24 +33,12 @@ static unsigned blocks_for(uint64_t n)
 
 /* ---- generation ---------------------------------------------------------- */
 
-__device__ static long long saturate(double v, double lo, double hi)
-{
-	if (isnan(v))
-		return 0;
-	v = rint(v);
-	if (v < lo)
-		v = lo;
-	if (v > hi)
-		v = hi;
-	return (long long)v;
-}
-
 /* Every value goes through a double and is rounded and saturated, integer
  * draws included (tests/unit/host_backend.c does the same on the host). */
 template <typename T>
 __device__ static void store_int(void *dst, uint64_t i, double v, double lo, double hi)
 {
-	((T *)dst)[i] = (T)saturate(v, lo, hi);
+	((T *)dst)[i] = (T)rng_saturate(v, lo, hi);
 }
 
 __global__ static void generate_kernel(void *dst, int dtype, uint64_t count, int dist,
@@ -58,31 +46,9 @@ __global__ static void generate_kernel(void *dst, int dtype, uint64_t count, int
 {
 	int is_float = dtype == KAUDIT_F16 || dtype == KAUDIT_BF16 ||
 		       dtype == KAUDIT_F32 || dtype == KAUDIT_F64;
-	if (dist == CLAIM_INIT_DEFAULT) {
-		dist = is_float ? CLAIM_INIT_NORMAL : CLAIM_INIT_RANDINT;
-		a = is_float ? 0.0 : -100.0;
-		b = is_float ? 1.0 : 100.0;
-	}
 	for (uint64_t i = blockIdx.x * (uint64_t)blockDim.x + threadIdx.x; i < count;
 	     i += (uint64_t)gridDim.x * blockDim.x) {
-		double v = 0.0;
-		switch (dist) {
-		case CLAIM_INIT_NORMAL:
-			v = a + b * rng_normal(seed, i);
-			break;
-		case CLAIM_INIT_UNIFORM:
-			v = a + (b - a) * rng_uniform(seed, i, 0);
-			break;
-		case CLAIM_INIT_RANDINT:
-			v = (double)rng_randint(seed, i, (int64_t)a, (int64_t)b);
-			break;
-		case CLAIM_INIT_ARANGE:
-			v = (double)i;
-			break;
-		default: /* CLAIM_INIT_CONSTANT */
-			v = a;
-			break;
-		}
+		double v = rng_init_value(seed, i, dist, a, b, is_float);
 		switch (dtype) {
 		case KAUDIT_F16: ((__half *)dst)[i] = __double2half(v); break;
 		case KAUDIT_BF16: ((__nv_bfloat16 *)dst)[i] = __double2bfloat16(v); break;

@@ -147,64 +147,20 @@ static double bf16_to_double(uint16_t h)
 	return f;
 }
 
-/* Element I of a generated buffer, as gpu_k_generate makes it: randint and
- * arange give integers (stored in integer dtypes by a wrapping cast), the
- * other distributions reals (rounded to nearest even and saturated). */
+/* Element I of a generated buffer, as gpu_k_generate makes it: the same
+ * rng_init_value, then rounded and saturated for integer dtypes. */
 struct gen_value {
 	double v;
-	int64_t iv;
-	int integral;
 };
 
 static struct gen_value init_value(const struct claim_init *in, int is_float,
 				   uint64_t seed, uint64_t i)
 {
-	struct gen_value g = { 0, 0, 0 };
-	enum claim_dist dist = in->dist;
-	double a = in->a, b = in->b;
-	if (dist == CLAIM_INIT_DEFAULT) {
-		dist = is_float ? CLAIM_INIT_NORMAL : CLAIM_INIT_RANDINT;
-		a = is_float ? 0.0 : -100.0;
-		b = is_float ? 1.0 : 100.0;
-	}
-	switch (dist) {
-	case CLAIM_INIT_NORMAL:
-		g.v = a + b * rng_normal(seed, i);
-		break;
-	case CLAIM_INIT_UNIFORM:
-		g.v = a + (b - a) * rng_uniform(seed, i, 0);
-		break;
-	case CLAIM_INIT_RANDINT:
-		g.iv = rng_randint(seed, i, (int64_t)a, (int64_t)b);
-		g.integral = 1;
-		break;
-	case CLAIM_INIT_ARANGE:
-		g.iv = (int64_t)i;
-		g.integral = 1;
-		break;
-	default: /* CLAIM_INIT_CONSTANT */
-		g.v = a;
-		break;
-	}
-	if (g.integral)
-		g.v = (double)g.iv;
+	struct gen_value g = { rng_init_value(seed, i, (int)in->dist, in->a, in->b, is_float) };
 	return g;
 }
 
-/* Reals into integers: rounded to nearest even, saturated, NaN -> 0. */
-static int64_t to_int(double v, double lo, double hi)
-{
-	if (isnan(v))
-		return 0;
-	v = rint(v);
-	if (v < lo)
-		v = lo;
-	if (v > hi)
-		v = hi;
-	return (int64_t)v;
-}
-
-#define INT_OF(g, lo, hi) ((g).integral ? (g).iv : to_int((g).v, (lo), (hi)))
+#define INT_OF(g, lo, hi) rng_saturate((g).v, (lo), (hi))
 
 static void store(unsigned char *p, int dtype, struct gen_value g)
 {
