@@ -30,12 +30,6 @@ static int is_launch(const char *name)
 	return strstr(low, "memcpy") || strstr(low, "memset");
 }
 
-static int cmp_i64p(const void *pa, const void *pb)
-{
-	int64_t a = *(const int64_t *)pa, b = *(const int64_t *)pb;
-	return (a > b) - (a < b);
-}
-
 static int64_t entry_thread(const struct detect_case *c)
 {
 	int64_t *v = xmalloc((c->n ? c->n : 1) * sizeof *v);
@@ -45,19 +39,7 @@ static int64_t entry_thread(const struct detect_case *c)
 		if (r->type == REC_API && r->u.api.in_call != 0 && r->u.api.thread != REC_NONE)
 			v[n++] = r->u.api.thread;
 	}
-	qsort(v, n, sizeof *v, cmp_i64p);
-	int64_t best = REC_NONE;
-	size_t bestn = 0;
-	for (size_t i = 0; i < n;) {
-		size_t j = i;
-		while (j < n && v[j] == v[i])
-			j++;
-		if (j - i > bestn) {
-			bestn = j - i;
-			best = v[i];
-		}
-		i = j;
-	}
+	int64_t best = detect_mode_i64(v, n);
 	free(v);
 	return best;
 }

@@ -108,6 +108,10 @@ int64_t detect_work_end(const struct record *r);
 size_t detect_case_samples(const struct detect_case *c, enum record_impl impl, int traced,
 			   const struct record ***out);
 
+/* Most frequent value of V[0..N) (sorted in place); REC_NONE if empty.
+ * Ties go to the smallest value, so the choice is reproducible. */
+int64_t detect_mode_i64(int64_t *v, size_t n);
+
 /* A sample's time for timing statistics: the event time. */
 double detect_sample_ns(const struct record *s);
 

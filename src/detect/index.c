@@ -132,3 +132,27 @@ void detect_index_free(struct detect_index *ix)
 	free(ix->global);
 	memset(ix, 0, sizeof *ix);
 }
+
+static int cmp_i64p(const void *pa, const void *pb)
+{
+	int64_t a = *(const int64_t *)pa, b = *(const int64_t *)pb;
+	return (a > b) - (a < b);
+}
+
+int64_t detect_mode_i64(int64_t *v, size_t n)
+{
+	qsort(v, n, sizeof *v, cmp_i64p);
+	int64_t best = REC_NONE;
+	size_t bestn = 0;
+	for (size_t i = 0; i < n;) {
+		size_t j = i;
+		while (j < n && v[j] == v[i])
+			j++;
+		if (j - i > bestn) {
+			bestn = j - i;
+			best = v[i];
+		}
+		i = j;
+	}
+	return best;
+}

@@ -23,32 +23,6 @@
 
 #include "detect_private.h"
 
-static int cmp_i64p(const void *pa, const void *pb)
-{
-	int64_t a = *(const int64_t *)pa, b = *(const int64_t *)pb;
-	return (a > b) - (a < b);
-}
-
-/* Most frequent value of V[0..N) (sorted in place); REC_NONE if empty.
- * Ties go to the smallest value, so the choice is reproducible. */
-static int64_t mode(int64_t *v, size_t n)
-{
-	qsort(v, n, sizeof *v, cmp_i64p);
-	int64_t best = REC_NONE;
-	size_t bestn = 0;
-	for (size_t i = 0; i < n;) {
-		size_t j = i;
-		while (j < n && v[j] == v[i])
-			j++;
-		if (j - i > bestn) {
-			bestn = j - i;
-			best = v[i];
-		}
-		i = j;
-	}
-	return best;
-}
-
 static int is_role_event(const struct record *r)
 {
 	const char *role = r->u.event.role;
@@ -72,7 +46,7 @@ static int64_t case_harness_stream(const struct detect_case *c)
 			    detect_work_stream(r) != REC_NONE)
 				v[n++] = detect_work_stream(r);
 		}
-	int64_t s = mode(v, n);
+	int64_t s = detect_mode_i64(v, n);
 	free(v);
 	return s;
 }
