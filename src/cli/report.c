@@ -286,12 +286,6 @@ void report_terminal(FILE *f, const struct verify_audit *a, int color)
 
 /* ---- JSON ---- */
 
-static void set_num(json_t *o, const char *k, double v)
-{
-	if (isfinite(v))
-		json_object_set_new(o, k, json_real(v));
-}
-
 json_t *report_json(const struct verify_audit *a)
 {
 	const struct record *cv = verify_find(a, REC_VERDICT, REC_NONE);
@@ -320,13 +314,13 @@ json_t *report_json(const struct verify_audit *a)
 			json_object_set_new(pj, p->names[k], json_integer(p->values[k]));
 		json_object_set_new(c, "params", pj);
 		json_object_set_new(c, "verdict", json_string(v ? v->u.verdict.verdict : "error"));
-		set_num(c, "claimed", cc->kernel->claimed_speedup);
+		record_json_put_real(c, "claimed", cc->kernel->claimed_speedup);
 		if (v) {
-			set_num(c, "measured", v->u.verdict.measured);
-			set_num(c, "ci_low", v->u.verdict.ci_low);
-			set_num(c, "ci_high", v->u.verdict.ci_high);
-			set_num(c, "baseline_ns", v->u.verdict.baseline_ns);
-			set_num(c, "candidate_ns", v->u.verdict.candidate_ns);
+			record_json_put_real(c, "measured", v->u.verdict.measured);
+			record_json_put_real(c, "ci_low", v->u.verdict.ci_low);
+			record_json_put_real(c, "ci_high", v->u.verdict.ci_high);
+			record_json_put_real(c, "baseline_ns", v->u.verdict.baseline_ns);
+			record_json_put_real(c, "candidate_ns", v->u.verdict.candidate_ns);
 			if (v->u.verdict.reason)
 				json_object_set_new(c, "reason", json_string(v->u.verdict.reason));
 		}

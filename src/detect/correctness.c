@@ -39,18 +39,6 @@ static int64_t detail_sample(const struct record *r)
 	return json_is_integer(s) ? json_integer_value(s) : REC_NONE;
 }
 
-static void set_num(json_t *o, const char *k, double v)
-{
-	if (isfinite(v))
-		json_object_set_new(o, k, json_real(v));
-}
-
-static void set_int(json_t *o, const char *k, int64_t v)
-{
-	if (v != REC_NONE)
-		json_object_set_new(o, k, json_integer(v));
-}
-
 /* Failures of one kind for one implementation in one case. */
 struct failures {
 	const struct record *first;
@@ -66,14 +54,14 @@ static void emit_failures(struct record_list *out, const struct detect_case *c,
 	json_object_set_new(ev, "check", json_string(check_codes[kind].kind));
 	if (k->buffer)
 		json_object_set_new(ev, "buffer", json_string(k->buffer));
-	set_int(ev, "failed_checks", f->count);
-	set_num(ev, "max_abs", k->max_abs);
-	set_num(ev, "max_rel", k->max_rel);
-	set_num(ev, "rel_l2", k->rel_l2);
-	set_int(ev, "count", k->count);
-	set_int(ev, "mismatches", k->mismatches);
-	set_int(ev, "unwritten", k->unwritten);
-	set_int(ev, "seed", k->seed);
+	record_json_put_int(ev, "failed_checks", f->count);
+	record_json_put_real(ev, "max_abs", k->max_abs);
+	record_json_put_real(ev, "max_rel", k->max_rel);
+	record_json_put_real(ev, "rel_l2", k->rel_l2);
+	record_json_put_int(ev, "count", k->count);
+	record_json_put_int(ev, "mismatches", k->mismatches);
+	record_json_put_int(ev, "unwritten", k->unwritten);
+	record_json_put_int(ev, "seed", k->seed);
 	if (k->detail)
 		json_object_set_new(ev, "detail", json_deep_copy(k->detail));
 	detect_ids_into(&f->ids, ev);
@@ -168,11 +156,11 @@ void detect_degenerate(const struct detect_index *ix, struct record_list *out)
 				continue;
 			done[r->impl] = 1;
 			json_t *ev = json_object();
-			set_num(ev, "ref_min", lo);
-			set_num(ev, "ref_max", hi);
-			set_num(ev, "ref_absmax", am);
-			set_num(ev, "rtol", rtol);
-			set_num(ev, "atol", atol);
+			record_json_put_real(ev, "ref_min", lo);
+			record_json_put_real(ev, "ref_max", hi);
+			record_json_put_real(ev, "ref_absmax", am);
+			record_json_put_real(ev, "rtol", rtol);
+			record_json_put_real(ev, "atol", atol);
 			struct detect_ids ids;
 			detect_ids_init(&ids);
 			detect_ids_add(&ids, r);

@@ -374,29 +374,41 @@ void record_copy(struct record *dst, const struct record *src)
 	}
 }
 
-static void set_i64(json_t *o, const char *k, int64_t v)
+void record_json_put_int(json_t *o, const char *k, int64_t v)
 {
 	if (v != REC_NONE)
-		json_object_set_new_nocheck(o, k, json_integer(v));
+		json_object_set_new(o, k, json_integer(v));
+}
+
+void record_json_put_real(json_t *o, const char *k, double v)
+{
+	if (isfinite(v))
+		json_object_set_new(o, k, json_real(v));
+}
+
+void record_json_put_str(json_t *o, const char *k, const char *v)
+{
+	if (v)
+		json_object_set_new(o, k, json_string(v));
 }
 
 json_t *record_to_json(const struct record *r)
 {
 	json_t *o = json_object();
 	json_object_set_new_nocheck(o, "type", json_string(types[r->type].name));
-	set_i64(o, "id", r->id);
-	set_i64(o, "case", r->case_index);
+	record_json_put_int(o, "id", r->id);
+	record_json_put_int(o, "case", r->case_index);
 	if (r->phase != PHASE_NONE)
 		json_object_set_new_nocheck(o, "phase", json_string(phase_names[r->phase]));
 	if (r->impl != IMPL_NONE)
 		json_object_set_new_nocheck(o, "impl", json_string(impl_names[r->impl]));
-	set_i64(o, "call", r->call);
+	record_json_put_int(o, "call", r->call);
 	if (r->type == REC_HEADER)
 		json_object_set_new_nocheck(o, "format", json_string("kaudit-trace"));
 	for (const struct field *f = types[r->type].fields; f->key; f++) {
 		switch (f->kind) {
 		case F_I64:
-			set_i64(o, f->key, *CFIELD(r, f, int64_t));
+			record_json_put_int(o, f->key, *CFIELD(r, f, int64_t));
 			break;
 		case F_F64: {
 			double d = *CFIELD(r, f, double);

@@ -307,6 +307,12 @@ int record_decode_line(const char *line, size_t len, struct record *r,
 int record_decode_line_general(const char *line, size_t len, struct record *r,
 			       struct errbuf *e) KAUDIT_MUST_CHECK;
 
+/* Set K in O unless V is absent (REC_NONE, NaN or infinite, NULL): the
+ * encoder's rule, for code that builds JSON summaries from records. */
+void record_json_put_int(json_t *o, const char *k, int64_t v);
+void record_json_put_real(json_t *o, const char *k, double v);
+void record_json_put_str(json_t *o, const char *k, const char *v);
+
 /* A growable array of records that owns them. */
 struct record_list {
 	struct record *v;

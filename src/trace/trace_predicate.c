@@ -7,18 +7,6 @@
 
 #include <math.h>
 
-static void set_str(json_t *o, const char *k, const char *v)
-{
-	if (v)
-		json_object_set_new(o, k, json_string(v));
-}
-
-static void set_num(json_t *o, const char *k, double v)
-{
-	if (isfinite(v))
-		json_object_set_new(o, k, json_real(v));
-}
-
 json_t *trace_predicate(const struct record *recs, size_t n)
 {
 	json_t *p = json_object();
@@ -37,24 +25,24 @@ json_t *trace_predicate(const struct record *recs, size_t n)
 		else if (r->type == REC_VERDICT) {
 			json_t *c = json_object();
 			json_object_set_new(c, "case", json_integer(r->case_index));
-			set_str(c, "kernel", r->u.verdict.kernel);
-			set_str(c, "verdict", r->u.verdict.verdict);
-			set_num(c, "claimed", r->u.verdict.claimed);
-			set_num(c, "measured", r->u.verdict.measured);
+			record_json_put_str(c, "kernel", r->u.verdict.kernel);
+			record_json_put_str(c, "verdict", r->u.verdict.verdict);
+			record_json_put_real(c, "claimed", r->u.verdict.claimed);
+			record_json_put_real(c, "measured", r->u.verdict.measured);
 			json_array_append_new(cases, c);
 		}
 	}
 	json_object_set_new(p, "claim_sha256",
 			    h && h->manifest_sha256 ? json_string(h->manifest_sha256) : json_null());
-	set_str(p, "verdict", claim_verdict);
+	record_json_put_str(p, "verdict", claim_verdict);
 	json_object_set_new(p, "cases", cases);
 	json_t *dev = json_object();
 	if (d) {
-		set_str(dev, "name", d->name);
-		set_str(dev, "uuid", d->uuid);
+		record_json_put_str(dev, "name", d->name);
+		record_json_put_str(dev, "uuid", d->uuid);
 	}
 	json_object_set_new(p, "device", dev);
-	set_str(p, "start_time", h ? h->time : NULL);
+	record_json_put_str(p, "start_time", h ? h->time : NULL);
 	char now[32];
 	utc_now(now);
 	json_object_set_new(p, "end_time", json_string(now));

@@ -47,24 +47,6 @@ char *trace_claim_title(const char *manifest)
 	return title;
 }
 
-static void put_str(json_t *o, const char *k, const char *v)
-{
-	if (v)
-		json_object_set_new(o, k, json_string(v));
-}
-
-static void put_num(json_t *o, const char *k, double v)
-{
-	if (isfinite(v))
-		json_object_set_new(o, k, json_real(v));
-}
-
-static void put_int(json_t *o, const char *k, int64_t v)
-{
-	if (v != REC_NONE)
-		json_object_set_new(o, k, json_integer(v));
-}
-
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -110,10 +92,10 @@ static json_t *timing_of(const struct record *recs, size_t n, int64_t kase,
 	}
 	json_t *t = json_object();
 	json_object_set_new(t, "samples", json_integer((json_int_t)cnt));
-	put_num(t, "median_event_ns", median(ev, ne));
-	put_num(t, "min_event_ns", ev[0]);
-	put_num(t, "max_event_ns", ev[ne - 1]);
-	put_num(t, "median_span_ns", median(sp, ns));
+	record_json_put_real(t, "median_event_ns", median(ev, ne));
+	record_json_put_real(t, "min_event_ns", ev[0]);
+	record_json_put_real(t, "max_event_ns", ev[ne - 1]);
+	record_json_put_real(t, "median_span_ns", median(sp, ns));
 	json_t *rounds = json_array();
 	for (int64_t round = 0; round <= max_round; round++) {
 		size_t k = 0;
@@ -135,15 +117,15 @@ static json_t *timing_of(const struct record *recs, size_t n, int64_t kase,
 static json_t *finding_json(const struct record *r)
 {
 	json_t *f = json_object();
-	put_str(f, "code", r->u.finding.code);
-	put_str(f, "severity", r->u.finding.severity);
-	put_str(f, "impl", record_impl_name(r->impl));
-	put_int(f, "trial", r->u.finding.trial);
-	put_int(f, "sample", r->u.finding.sample);
-	put_str(f, "message", r->u.finding.message);
+	record_json_put_str(f, "code", r->u.finding.code);
+	record_json_put_str(f, "severity", r->u.finding.severity);
+	record_json_put_str(f, "impl", record_impl_name(r->impl));
+	record_json_put_int(f, "trial", r->u.finding.trial);
+	record_json_put_int(f, "sample", r->u.finding.sample);
+	record_json_put_str(f, "message", r->u.finding.message);
 	if (r->u.finding.evidence)
 		json_object_set(f, "evidence", r->u.finding.evidence);
-	put_int(f, "record", r->id);
+	record_json_put_int(f, "record", r->id);
 	return f;
 }
 
@@ -152,10 +134,10 @@ static json_t *case_json(const struct record *recs, size_t n, const struct recor
 	int64_t k = c->case_index;
 	json_t *o = json_object();
 	json_object_set_new(o, "case", json_integer(k));
-	put_str(o, "kernel", c->u.kase.kernel);
+	record_json_put_str(o, "kernel", c->u.kase.kernel);
 	if (c->u.kase.params)
 		json_object_set(o, "params", c->u.kase.params);
-	put_num(o, "claimed", c->u.kase.claimed);
+	record_json_put_real(o, "claimed", c->u.kase.claimed);
 	json_t *findings = json_array();
 	for (size_t i = 0; i < n; i++) {
 		const struct record *r = &recs[i];
@@ -165,16 +147,16 @@ static json_t *case_json(const struct record *recs, size_t n, const struct recor
 			json_array_append_new(findings, finding_json(r));
 		} else if (r->type == REC_VERDICT) {
 			const struct rec_verdict *v = &r->u.verdict;
-			put_str(o, "verdict", v->verdict);
-			put_num(o, "claimed", v->claimed);
-			put_num(o, "measured", v->measured);
+			record_json_put_str(o, "verdict", v->verdict);
+			record_json_put_real(o, "claimed", v->claimed);
+			record_json_put_real(o, "measured", v->measured);
 			if (isfinite(v->ci_low) && isfinite(v->ci_high))
 				json_object_set_new(o, "ci", json_pack("[f,f]", v->ci_low, v->ci_high));
-			put_num(o, "baseline_ns", v->baseline_ns);
-			put_num(o, "candidate_ns", v->candidate_ns);
-			put_str(o, "reason", v->reason);
+			record_json_put_real(o, "baseline_ns", v->baseline_ns);
+			record_json_put_real(o, "candidate_ns", v->candidate_ns);
+			record_json_put_str(o, "reason", v->reason);
 		} else if (r->type == REC_ERROR) {
-			put_str(o, "error", r->u.error.message);
+			record_json_put_str(o, "error", r->u.error.message);
 		}
 	}
 	json_object_set_new(o, "findings", findings);
@@ -208,16 +190,16 @@ json_t *trace_summary(const struct trace_contents *c)
 	json_t *claim = json_object();
 	if (h) {
 		char *title = trace_claim_title(h->manifest_text);
-		put_str(claim, "title", title);
+		record_json_put_str(claim, "title", title);
 		free(title);
-		put_str(claim, "path", h->manifest_path);
-		put_str(claim, "sha256", h->manifest_sha256);
+		record_json_put_str(claim, "path", h->manifest_path);
+		record_json_put_str(claim, "sha256", h->manifest_sha256);
 		json_t *audit = json_object();
-		put_str(audit, "time", h->time);
-		put_str(audit, "host", h->host);
-		put_str(audit, "tool", h->tool);
-		put_int(audit, "root_seed", h->root_seed);
-		put_num(audit, "margin", h->margin);
+		record_json_put_str(audit, "time", h->time);
+		record_json_put_str(audit, "host", h->host);
+		record_json_put_str(audit, "tool", h->tool);
+		record_json_put_int(audit, "root_seed", h->root_seed);
+		record_json_put_real(audit, "margin", h->margin);
 		json_object_set_new(s, "audit", audit);
 	}
 	json_object_set_new(s, "claim", claim);
@@ -227,19 +209,19 @@ json_t *trace_summary(const struct trace_contents *c)
 		if (r->type == REC_DEVICE && !json_object_get(s, "device")) {
 			const struct rec_device *d = &r->u.device;
 			json_t *dev = json_object();
-			put_str(dev, "name", d->name);
-			put_str(dev, "uuid", d->uuid);
-			put_str(dev, "cc", d->cc);
-			put_int(dev, "sms", d->sms);
-			put_int(dev, "mem_bytes", d->mem_bytes);
-			put_str(dev, "driver", d->driver);
-			put_str(dev, "runtime", d->runtime);
-			put_num(dev, "peak_bw", d->peak_bw);
+			record_json_put_str(dev, "name", d->name);
+			record_json_put_str(dev, "uuid", d->uuid);
+			record_json_put_str(dev, "cc", d->cc);
+			record_json_put_int(dev, "sms", d->sms);
+			record_json_put_int(dev, "mem_bytes", d->mem_bytes);
+			record_json_put_str(dev, "driver", d->driver);
+			record_json_put_str(dev, "runtime", d->runtime);
+			record_json_put_real(dev, "peak_bw", d->peak_bw);
 			json_object_set_new(s, "device", dev);
 		} else if (r->type == REC_CASE) {
 			json_array_append_new(cases, case_json(recs, n, r));
 		} else if (r->type == REC_VERDICT && r->case_index == REC_NONE) {
-			put_str(s, "verdict", r->u.verdict.verdict);
+			record_json_put_str(s, "verdict", r->u.verdict.verdict);
 		}
 	}
 	json_object_set_new(s, "cases", cases);
