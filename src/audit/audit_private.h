@@ -93,7 +93,6 @@ int audit_correctness(struct plan *p, struct errbuf *e);
 int audit_timing(struct plan *p, struct errbuf *e);
 
 /* stats.c */
-double stats_median(double *v, size_t n);          /* sorts V */
 double stats_rel_noise(const double *v, size_t n);  /* relative s.e. of the median */
 
 #endif
