@@ -63,20 +63,24 @@ static void wrap(const char *s, int indent)
 	int col = indent;
 	printf("%*s", indent, "");
 	while (*s) {
+		while (*s == ' ')
+			s++;
+		if (!*s)
+			break;
 		const char *sp = strchr(s, ' ');
 		int w = sp ? (int)(sp - s) : (int)strlen(s);
-		if (col > indent && col + w > 78) {
+		/* The separating space is printed only when the word stays on
+		 * the line, so no line ends in a blank. */
+		if (col > indent && col + 1 + w > 78) {
 			printf("\n%*s", indent, "");
 			col = indent;
+		} else if (col > indent) {
+			putchar(' ');
+			col++;
 		}
 		printf("%.*s", w, s);
 		col += w;
 		s += w;
-		if (*s == ' ') {
-			putchar(' ');
-			col++;
-			s++;
-		}
 	}
 	putchar('\n');
 }
