@@ -63,20 +63,21 @@ static void wrap(const char *s, int indent)
 	int col = indent;
 	printf("%*s", indent, "");
 	while (*s) {
-		while (*s == ' ')
-			s++;
+		int gap = (int)strspn(s, " ");
+		s += gap;
 		if (!*s)
 			break;
 		const char *sp = strchr(s, ' ');
 		int w = sp ? (int)(sp - s) : (int)strlen(s);
-		/* The separating space is printed only when the word stays on
-		 * the line, so no line ends in a blank. */
-		if (col > indent && col + 1 + w > 78) {
+		/* The blanks before a word are printed only when the word stays
+		 * on the line, so no line ends in a blank and alignment inside
+		 * a line is kept. */
+		if (col > indent && col + gap + w > 78) {
 			printf("\n%*s", indent, "");
 			col = indent;
 		} else if (col > indent) {
-			putchar(' ');
-			col++;
+			printf("%*s", gap, "");
+			col += gap;
 		}
 		printf("%.*s", w, s);
 		col += w;
