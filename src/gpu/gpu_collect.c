@@ -39,6 +39,7 @@
 #define MAX_PENDING (1u << 21)    /* records held between two drains */
 #define MAX_TAGS (1u << 22)       /* correlation IDs remembered */
 #define MAX_INTERVALS 4096       /* harness brackets remembered between drains */
+#define MAX_EVMAP 4096         /* CUPTI event IDs remembered */
 #define NO_ROLE 0
 #define ROLE_START 1
 #define ROLE_STOP 2
@@ -75,7 +76,12 @@ static struct {
 	/* converted activity awaiting the next drain */
 	struct pending *pend;
 	size_t npend, pend_cap;
-	uint64_t dropped_cupti, dropped_cap;
+	uint64_t dropped_cupti, dropped_cap, dropped_incomplete;
+	/* CUPTI event ID -> event handle, learnt from CUDA_EVENT records whose
+	 * cudaEventRecord call was seen, so sync records (which carry only
+	 * CUPTI's ID) name events the way api and event records do. */
+	struct evmap { uint32_t id; int64_t handle; } evmap[MAX_EVMAP];
+	size_t nevmap, evmap_next;
 	/* the most recent call and who is running what */
 	int have_call;
 	struct tag cur;
@@ -161,6 +167,8 @@ static struct tag *tag_find(uint32_t corr)
 /* Adds T (lock held); past the ceiling the tag is lost and counted. */
 static struct tag *tag_add(const struct tag *t)
 {
+	if (!coll.tags || !coll.tag_cap)
+		return NULL;
 	if ((coll.tag_n + 1) * 2 > coll.tag_cap) {
 		if (coll.tag_cap * 2 > MAX_TAGS) {
 			coll.dropped_cap++;
@@ -185,6 +193,17 @@ static struct tag *tag_add(const struct tag *t)
 static int64_t stream_id(CUcontext ctx, CUstream s, int per_thread)
 {
 	uint32_t id;
+	/* The special handles (cuda.h: CU_STREAM_LEGACY 0x1, CU_STREAM_PER_THREAD
+	 * 0x2, the same values as cudaStreamLegacy/cudaStreamPerThread) are not
+	 * stream objects: never hand them to CUPTI as pointers.  They name the
+	 * NULL stream in its two meanings. */
+	if (s == CU_STREAM_LEGACY) {
+		s = NULL;
+		per_thread = 0;
+	} else if (s == CU_STREAM_PER_THREAD) {
+		s = NULL;
+		per_thread = 1;
+	}
 	if (cuptiGetStreamIdEx(ctx, s, (uint8_t)per_thread, &id) != CUPTI_SUCCESS)
 		return REC_NONE;
 	return id;
@@ -241,6 +260,31 @@ static void api_args(CUpti_CallbackDomain dom, CUpti_CallbackId id,
 			*event = event_id(q->event);
 			break;
 		}
+		case CUPTI_RUNTIME_TRACE_CBID_cudaMemcpyAsync_v3020:
+		case CUPTI_RUNTIME_TRACE_CBID_cudaMemcpyAsync_ptsz_v7000:
+			*stream = stream_id(ctx, ((const cudaMemcpyAsync_v3020_params *)p)->stream,
+					    id == CUPTI_RUNTIME_TRACE_CBID_cudaMemcpyAsync_ptsz_v7000);
+			break;
+		case CUPTI_RUNTIME_TRACE_CBID_cudaMemsetAsync_v3020:
+		case CUPTI_RUNTIME_TRACE_CBID_cudaMemsetAsync_ptsz_v7000:
+			*stream = stream_id(ctx, ((const cudaMemsetAsync_v3020_params *)p)->stream,
+					    id == CUPTI_RUNTIME_TRACE_CBID_cudaMemsetAsync_ptsz_v7000);
+			break;
+		case CUPTI_RUNTIME_TRACE_CBID_cudaGraphLaunch_v10000:
+		case CUPTI_RUNTIME_TRACE_CBID_cudaGraphLaunch_ptsz_v10000:
+			*stream = stream_id(ctx, ((const cudaGraphLaunch_v10000_params *)p)->stream,
+					    id == CUPTI_RUNTIME_TRACE_CBID_cudaGraphLaunch_ptsz_v10000);
+			break;
+		case CUPTI_RUNTIME_TRACE_CBID_cudaLaunchHostFunc_v10000:
+		case CUPTI_RUNTIME_TRACE_CBID_cudaLaunchHostFunc_ptsz_v10000:
+			*stream = stream_id(ctx, ((const cudaLaunchHostFunc_v10000_params *)p)->stream,
+					    id == CUPTI_RUNTIME_TRACE_CBID_cudaLaunchHostFunc_ptsz_v10000);
+			break;
+		/* CUDA 13's <<<>>> launches go through __cudaLaunchKernel (cbids
+		 * ___cudaLaunchKernel_v13000 and _ptsz_v13000), whose parameter
+		 * struct no public header declares: its stream is not read here
+		 * but taken from the kernel record of the same correlation ID at
+		 * drain time (backfill_streams). */
 		case CUPTI_RUNTIME_TRACE_CBID_cudaStreamWaitEvent_v3020:
 		case CUPTI_RUNTIME_TRACE_CBID_cudaStreamWaitEvent_ptsz_v7000: {
 			const cudaStreamWaitEvent_v3020_params *q = p;
@@ -273,6 +317,21 @@ static void api_args(CUpti_CallbackDomain dom, CUpti_CallbackId id,
 					    id == CUPTI_DRIVER_TRACE_CBID_cuLaunchKernelEx_ptsz);
 		break;
 	}
+	case CUPTI_DRIVER_TRACE_CBID_cuMemcpyAsync:
+	case CUPTI_DRIVER_TRACE_CBID_cuMemcpyAsync_ptsz:
+		*stream = stream_id(ctx, ((const cuMemcpyAsync_params *)p)->hStream,
+				    id == CUPTI_DRIVER_TRACE_CBID_cuMemcpyAsync_ptsz);
+		break;
+	case CUPTI_DRIVER_TRACE_CBID_cuGraphLaunch:
+	case CUPTI_DRIVER_TRACE_CBID_cuGraphLaunch_ptsz:
+		*stream = stream_id(ctx, ((const cuGraphLaunch_params *)p)->hStream,
+				    id == CUPTI_DRIVER_TRACE_CBID_cuGraphLaunch_ptsz);
+		break;
+	case CUPTI_DRIVER_TRACE_CBID_cuLaunchHostFunc:
+	case CUPTI_DRIVER_TRACE_CBID_cuLaunchHostFunc_ptsz:
+		*stream = stream_id(ctx, ((const cuLaunchHostFunc_params *)p)->hStream,
+				    id == CUPTI_DRIVER_TRACE_CBID_cuLaunchHostFunc_ptsz);
+		break;
 	case CUPTI_DRIVER_TRACE_CBID_cuEventRecord:
 	case CUPTI_DRIVER_TRACE_CBID_cuEventRecord_ptsz: {
 		const cuEventRecord_params *q = p;
@@ -322,7 +381,15 @@ static int64_t created_stream(CUpti_CallbackDomain dom, CUpti_CallbackId id,
 		else if (id == CUPTI_DRIVER_TRACE_CBID_cuStreamCreateWithPriority)
 			out = ((const cuStreamCreateWithPriority_params *)p)->phStream;
 	}
-	if (!out || !*out)
+	/* A failed creation leaves *out as the caller left it (garbage, maybe):
+	 * only a successful call's handle is looked up. */
+	const void *ret = cb->functionReturnValue;
+	if (!out || !ret)
+		return REC_NONE;
+	if (dom == CUPTI_CB_DOMAIN_RUNTIME_API ? *(const cudaError_t *)ret != cudaSuccess
+					       : *(const CUresult *)ret != CUDA_SUCCESS)
+		return REC_NONE;
+	if (!*out)
 		return REC_NONE;
 	return stream_id(cb->context, *out, 0);
 }
@@ -343,6 +410,13 @@ static void CUPTIAPI on_api(void *userdata, CUpti_CallbackDomain dom, CUpti_Call
 		stream = created_stream(dom, id, cb);
 
 	pthread_mutex_lock(&coll.lock);
+	/* A callback that was already running when the collector closed (a
+	 * thread the implementation left behind, launching while the worker
+	 * shuts down) finds the table gone: nothing to tag. */
+	if (!coll.open || !coll.tags) {
+		pthread_mutex_unlock(&coll.lock);
+		return;
+	}
 	if (cb->callbackSite == CUPTI_API_EXIT) {
 		struct tag *t = stream != REC_NONE ? tag_find(cb->correlationId) : NULL;
 		if (t)
@@ -549,6 +623,21 @@ static const struct {
 };
 #define NKINDS (sizeof kinds / sizeof kinds[0])
 
+/* GPU work whose start or end CUPTI has not filled in. */
+static int incomplete(const struct record *r)
+{
+	switch (r->type) {
+	case REC_KERNEL:
+		return r->u.kernel.start == REC_NONE || r->u.kernel.end == REC_NONE;
+	case REC_MEMCPY:
+		return r->u.memcpy.start == REC_NONE || r->u.memcpy.end == REC_NONE;
+	case REC_MEMSET:
+		return r->u.memset.start == REC_NONE || r->u.memset.end == REC_NONE;
+	default:
+		return 0;
+	}
+}
+
 static void CUPTIAPI buf_completed(CUcontext ctx, uint32_t stream, uint8_t *buf, size_t size,
 				   size_t valid)
 {
@@ -564,11 +653,24 @@ static void CUPTIAPI buf_completed(CUcontext ctx, uint32_t stream, uint8_t *buf,
 		struct pending p;
 		p.corr = kinds[k].conv(a, &p.rec);
 		const struct tag *t = tag_find(p.corr);
-		/* Harness activity is dropped here already, except its timing events. */
-		if ((t && t->harness && !(t->role && p.rec.type == REC_EVENT)) ||
-		    coll.npend >= MAX_PENDING) {
-			if (!(t && t->harness))
-				coll.dropped_cap++;
+		/* Harness activity is dropped here already, except its timing
+		 * events; so is everything once the collector has closed. */
+		if (!coll.open || (t && t->harness && !(t->role && p.rec.type == REC_EVENT))) {
+			record_clear(&p.rec);
+			continue;
+		}
+		/* A forced flush hands over records that are not complete yet
+		 * (cuptiActivityFlushAll, cupti_activity.h): GPU work without
+		 * both timestamps cannot be placed in time, and a trace must
+		 * not carry it (start/end are required fields).  Counted as
+		 * lost, so trace-incomplete says so. */
+		if (incomplete(&p.rec)) {
+			coll.dropped_incomplete++;
+			record_clear(&p.rec);
+			continue;
+		}
+		if (coll.npend >= MAX_PENDING) {
+			coll.dropped_cap++;
 			record_clear(&p.rec);
 			continue;
 		}
@@ -667,6 +769,8 @@ void gpu_collect_close(void)
 	coll.pend = NULL;
 	coll.tags = NULL;
 	coll.npend = coll.pend_cap = coll.tag_cap = coll.tag_n = 0;
+	coll.nevmap = coll.evmap_next = 0;
+	coll.dropped_cupti = coll.dropped_cap = coll.dropped_incomplete = 0;
 	coll.open = coll.enabled = coll.have_call = 0;
 	pthread_mutex_unlock(&coll.lock);
 }
@@ -681,14 +785,19 @@ int64_t gpu_collect_now(void)
 
 /* ---- call bracketing ------------------------------------------------------ */
 
+/* The clock is read outside the lock: no CUPTI call is made while holding
+ * it, because CUPTI may call buf_completed (which takes it) while holding
+ * its own locks. */
 void gpu_collect_harness_begin(const char *role)
 {
+	pid_t tid = this_tid();
+	int64_t now = gpu_collect_now();
 	pthread_mutex_lock(&coll.lock);
 	coll.harness_active = 1;
-	coll.harness_tid = this_tid();
+	coll.harness_tid = tid;
 	if (coll.nharness_iv == MAX_INTERVALS) /* widen the last one: still harness time */
 		coll.nharness_iv--;
-	coll.harness_iv[coll.nharness_iv].t0 = gpu_collect_now();
+	coll.harness_iv[coll.nharness_iv].t0 = now;
 	coll.harness_iv[coll.nharness_iv].t1 = INT64_MAX;
 	coll.nharness_iv++;
 	coll.harness_role = !role ? NO_ROLE : strcmp(role, "start") == 0 ? ROLE_START : ROLE_STOP;
@@ -697,10 +806,11 @@ void gpu_collect_harness_begin(const char *role)
 
 void gpu_collect_harness_end(void)
 {
+	int64_t now = gpu_collect_now();
 	pthread_mutex_lock(&coll.lock);
 	coll.harness_active = 0;
 	if (coll.nharness_iv)
-		coll.harness_iv[coll.nharness_iv - 1].t1 = gpu_collect_now();
+		coll.harness_iv[coll.nharness_iv - 1].t1 = now;
 	coll.harness_role = NO_ROLE;
 	pthread_mutex_unlock(&coll.lock);
 }
@@ -718,19 +828,22 @@ void gpu_collect_begin_call(const struct invoke_opts *o)
 
 void gpu_collect_entry_enter(void)
 {
+	pid_t tid = this_tid();
+	int64_t now = gpu_collect_now();
 	pthread_mutex_lock(&coll.lock);
 	coll.entry_running = 1;
-	coll.entry_tid = this_tid();
-	coll.entry_iv.t0 = gpu_collect_now();
+	coll.entry_tid = tid;
+	coll.entry_iv.t0 = now;
 	coll.entry_iv.t1 = INT64_MAX;
 	pthread_mutex_unlock(&coll.lock);
 }
 
 void gpu_collect_entry_exit(void)
 {
+	int64_t now = gpu_collect_now();
 	pthread_mutex_lock(&coll.lock);
 	coll.entry_running = 0;
-	coll.entry_iv.t1 = gpu_collect_now();
+	coll.entry_iv.t1 = now;
 	pthread_mutex_unlock(&coll.lock);
 }
 
@@ -804,7 +917,7 @@ static void account(const struct record *r, const struct tag *cur, struct invoke
 
 /* Takes the pending records and drop counts out of the collector. */
 static int take_pending(struct pending **pend, size_t *n, uint64_t *cupti, uint64_t *cap,
-			struct errbuf *e)
+			uint64_t *incompl, struct errbuf *e)
 {
 	CUptiResult rc = cuptiActivityFlushAll(CUPTI_ACTIVITY_FLAG_FLUSH_FORCED);
 	if (rc != CUPTI_SUCCESS)
@@ -814,6 +927,8 @@ static int take_pending(struct pending **pend, size_t *n, uint64_t *cupti, uint6
 	*n = coll.npend;
 	*cupti = coll.dropped_cupti;
 	*cap = coll.dropped_cap;
+	*incompl = coll.dropped_incomplete;
+	coll.dropped_incomplete = 0;
 	coll.pend = NULL;
 	coll.npend = coll.pend_cap = 0;
 	coll.dropped_cupti = coll.dropped_cap = 0;
@@ -873,22 +988,121 @@ static void tag_untagged(struct pending *pend, size_t n)
 	}
 }
 
+/* ---- event IDs and launch streams ------------------------------------------ */
+
+static void evmap_put(uint32_t id, int64_t handle)
+{
+	for (size_t i = 0; i < coll.nevmap; i++)
+		if (coll.evmap[i].id == id) {
+			coll.evmap[i].handle = handle;
+			return;
+		}
+	size_t slot = coll.nevmap < MAX_EVMAP ? coll.nevmap++ : coll.evmap_next++ % MAX_EVMAP;
+	coll.evmap[slot].id = id;
+	coll.evmap[slot].handle = handle;
+}
+
+static int64_t evmap_get(int64_t id)
+{
+	for (size_t i = 0; i < coll.nevmap; i++)
+		if ((int64_t)coll.evmap[i].id == id)
+			return coll.evmap[i].handle;
+	return REC_NONE;
+}
+
+/* Learns CUPTI event ID -> handle from the CUDA_EVENT records of this
+ * drain (before any is used: records of different streams arrive in any
+ * order) whose cudaEventRecord call was seen. */
+static void learn_events(const struct pending *pend, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct record *r = &pend[i].rec;
+		if (r->type != REC_EVENT || r->u.event.event == REC_NONE)
+			continue;
+		const struct tag *t = tag_find(pend[i].corr);
+		if (t && t->event != REC_NONE)
+			evmap_put((uint32_t)r->u.event.event, t->event);
+	}
+}
+
+static int cmp_keyed(const void *pa, const void *pb)
+{
+	const int64_t *a = pa, *b = pb;
+	if (a[0] != b[0])
+		return (a[0] > b[0]) - (a[0] < b[0]);
+	return (a[1] > b[1]) - (a[1] < b[1]);
+}
+
+/* The stream and correlation ID of GPU work (stream REC_NONE otherwise). */
+static int64_t work_stream(const struct record *r, int64_t *corr)
+{
+	switch (r->type) {
+	case REC_KERNEL: *corr = r->u.kernel.corr; return r->u.kernel.stream;
+	case REC_MEMCPY: *corr = r->u.memcpy.corr; return r->u.memcpy.stream;
+	case REC_MEMSET: *corr = r->u.memset.corr; return r->u.memset.stream;
+	default: *corr = REC_NONE; return REC_NONE;
+	}
+}
+
+/* An api record whose arguments gave no stream (CUDA 13's __cudaLaunchKernel,
+ * whose parameter struct is not public; synchronous copies) gets the
+ * stream of the GPU work with its correlation ID, when all of that work is
+ * on one stream: CUPTI's stream ID, the id space of kernel records. */
+static void backfill_streams(struct pending *pend, size_t n)
+{
+	int64_t (*w)[2] = xmalloc((n ? n : 1) * sizeof *w);
+	size_t nw = 0;
+	for (size_t i = 0; i < n; i++) {
+		int64_t corr, st = work_stream(&pend[i].rec, &corr);
+		if (st != REC_NONE && corr != REC_NONE && corr != 0) {
+			w[nw][0] = corr;
+			w[nw][1] = st;
+			nw++;
+		}
+	}
+	qsort(w, nw, sizeof *w, cmp_keyed);
+	for (size_t i = 0; i < n && nw; i++) {
+		struct record *r = &pend[i].rec;
+		int64_t corr = r->type == REC_API ? r->u.api.corr : REC_NONE;
+		if (r->type != REC_API || r->u.api.stream != REC_NONE || corr == REC_NONE || !corr)
+			continue;
+		size_t lo = 0, hi = nw;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (w[mid][0] < corr)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo == nw || w[lo][0] != corr)
+			continue;
+		size_t end = lo;
+		while (end < nw && w[end][0] == w[lo][0])
+			end++;
+		if (w[end - 1][1] == w[lo][1]) /* sorted: first == last means one stream */
+			r->u.api.stream = w[lo][1];
+	}
+	free(w);
+}
+
 int gpu_collect_drain(const struct record_sink *sink, struct invoke_result *res,
 		      struct errbuf *e)
 {
 	struct pending *pend = NULL;
 	size_t n = 0;
-	uint64_t drop_cupti = 0, drop_cap = 0;
-	if (take_pending(&pend, &n, &drop_cupti, &drop_cap, e) < 0)
+	uint64_t drop_cupti = 0, drop_cap = 0, drop_incomplete = 0;
+	if (take_pending(&pend, &n, &drop_cupti, &drop_cap, &drop_incomplete, e) < 0)
 		return -1;
 
 	/* Attribute under the lock, emit outside it (a slow sink must not
 	 * stall the API callbacks of the implementation's threads). */
+	int64_t now = gpu_collect_now();
 	pthread_mutex_lock(&coll.lock);
 	struct tag cur = coll.cur;
 	int have_call = coll.have_call;
 	int failed = 0;
 	tag_untagged(pend, n);
+	learn_events(pend, n);
 	for (size_t i = 0; i < n; i++) {
 		struct record *r = &pend[i].rec;
 		const struct tag *t = tag_find(pend[i].corr);
@@ -897,8 +1111,17 @@ int gpu_collect_drain(const struct record_sink *sink, struct invoke_result *res,
 			pend[i].corr = 1; /* harness work: not emitted */
 			continue;
 		}
+		int64_t h;
+		if (r->type == REC_SYNC && r->u.sync.event != REC_NONE &&
+		    (h = evmap_get(r->u.sync.event)) != REC_NONE)
+			r->u.sync.event = h;
+		if (r->type == REC_EVENT && !(t && t->event != REC_NONE) &&
+		    r->u.event.event != REC_NONE && (h = evmap_get(r->u.event.event)) != REC_NONE)
+			r->u.event.event = h;
 		attribute(r, t, &cur, have_call);
-		if (t && t->harness) {
+		/* The window is the current call's (a late event of an earlier
+		 * call must not move it). */
+		if (t && t->harness && t->call == cur.call && t->case_index == cur.case_index) {
 			if (t->role == ROLE_START && r->u.event.ts != REC_NONE)
 				res->window_start = r->u.event.ts;
 			if (t->role == ROLE_STOP && r->u.event.ts != REC_NONE)
@@ -915,12 +1138,14 @@ int gpu_collect_drain(const struct record_sink *sink, struct invoke_result *res,
 		tag_rebuild(coll.tag_cap, keep);
 	coll.nharness_iv = 0;
 	if (coll.harness_active) { /* keep the open bracket */
-		coll.harness_iv[0].t0 = gpu_collect_now();
+		coll.harness_iv[0].t0 = now;
 		coll.harness_iv[0].t1 = INT64_MAX;
 		coll.nharness_iv = 1;
 	}
 	pthread_mutex_unlock(&coll.lock);
 
+	/* After attribute(), which set api.stream from the call's arguments. */
+	backfill_streams(pend, n);
 	for (size_t i = 0; i < n; i++) {
 		if (!failed && !pend[i].corr && sink && record_emit(sink, &pend[i].rec) < 0)
 			failed = 1;
@@ -931,6 +1156,9 @@ int gpu_collect_drain(const struct record_sink *sink, struct invoke_result *res,
 	if (!failed && drop_cupti && sink && emit_dropped(sink, &cur, have_call, drop_cupti, "cupti") < 0)
 		failed = 1;
 	if (!failed && drop_cap && sink && emit_dropped(sink, &cur, have_call, drop_cap, "cap") < 0)
+		failed = 1;
+	if (!failed && drop_incomplete && sink &&
+	    emit_dropped(sink, &cur, have_call, drop_incomplete, "incomplete") < 0)
 		failed = 1;
 	if (failed)
 		return errbuf_set(e, EXIT_BAD_INPUT, "cannot emit trace records: the record sink failed");
