@@ -328,8 +328,15 @@ __global__ static void compare_kernel(const void *cand, const void *ref, int dty
 		/* Integers compare exactly (int64 beyond 2^53 would round); reals by
 		 * the allclose formula as written, so NaN (and inf - inf) never
 		 * passes. */
-		if (integral && ci == bi)
-			d = 0.0;
+		if (integral) {
+			/* |c - b| from the exact integers: two int64 values that
+			 * differ but round to the same double must not pass as
+			 * equal (unsigned wrap-around gives the exact distance). */
+			unsigned long long ud = ci >= bi
+				? (unsigned long long)ci - (unsigned long long)bi
+				: (unsigned long long)bi - (unsigned long long)ci;
+			d = (double)ud;
+		}
 		equal = d <= atol + rtol * fabs(b);
 		if (!equal)
 			mine.mismatches++;
