@@ -307,7 +307,11 @@ static int g_load(void *self, const char *so, const char *entry, struct backend_
 	struct gpu *g = self;
 	if (g->nimpls == MAX_IMPLS)
 		return errbuf_set(e, EXIT_BAD_INPUT, "load: more than %d implementations", MAX_IMPLS);
-	void *h = dlopen(so, RTLD_NOW | RTLD_LOCAL);
+	/* RTLD_NODELETE: dlclose() never unmaps an implementation.  A thread
+	 * it left running (the deferred-launch cheat) would otherwise execute
+	 * unmapped code, and the CUDA module its kernels live in would be
+	 * unregistered under it, when the worker closes the backend. */
+	void *h = dlopen(so, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
 	if (!h)
 		return errbuf_set(e, EXIT_BAD_INPUT, "cannot load '%s': %s", so, dlerror());
 	void *sym = dlsym(h, entry);
