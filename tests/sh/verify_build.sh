@@ -5,8 +5,8 @@ set -eu
 . tests/tools/fake_worker_claim.sh
 
 # Kernel `other` names a candidate entry that impl.so does not export.
-sed 's/^    candidate: {source: impl.so, entry: fast_entry}$/&/; /^  - id: other$/,$ s/entry: fast_entry/entry: no_such_entry/' \
-	"$claim" >"$tmp/broken.yaml"
+sed '/^  - id: other$/,$ s/entry: fast_entry/entry: no_such_entry/' "$claim" \
+	>"$tmp/broken.yaml"
 grep -q no_such_entry "$tmp/broken.yaml" || fail "could not write broken.yaml"
 set +e
 FAKE_WORKER_ARGV=$tmp/argv "$KAUDIT" verify "$tmp/broken.yaml" --key "$key" \
