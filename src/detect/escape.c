@@ -14,8 +14,17 @@
  * Work edges closer than this to the window are jitter, not an escape. */
 #define ESCAPE_SLACK_NS 1000
 
+/* If most timed calls of BOTH sides have no GPU work inside their window
+ * at all, the window's clock (CUDA event device timestamps) and the
+ * activity clock disagree: an honest baseline's kernels cannot all run
+ * outside the events that bracket them.  Then nothing can be judged, and
+ * the case gets trace-incomplete instead of a timing-escape for every call.
+ * One side alone outside its windows is what an escape looks like. */
+#define ESCAPE_CLOCK_DISJOINT_FRACTION 0.5
+
 struct escape {
 	int64_t call, sample, window_start, window_end, calls;
+	int64_t worked, disjoint; /* timed calls with GPU work; with none inside */
 	double escaped_ns;
 	struct detect_ids ids;
 	int found;
@@ -38,6 +47,7 @@ static void judge_call(const struct detect_call *k, struct escape *x)
 	const struct rec_sample *sm = &k->sample->u.sample;
 	int64_t ws = sm->window_start, we = sm->window_end;
 	double esc = 0;
+	int64_t work = 0, inside = 0;
 	struct detect_ids ids;
 	detect_ids_init(&ids);
 	for (size_t i = 0; i < k->n; i++) {
@@ -45,11 +55,15 @@ static void judge_call(const struct detect_call *k, struct escape *x)
 		if (!detect_is_gpu_work(r) || r->impl != k->impl)
 			continue;
 		double s = (double)detect_work_start(r), e = (double)detect_work_end(r);
+		work++;
+		inside += e > (double)ws && s < (double)we;
 		if (s >= (double)ws - ESCAPE_SLACK_NS && e <= (double)we + ESCAPE_SLACK_NS)
 			continue;
 		esc += outside(s, e, (double)ws, (double)we);
 		detect_ids_add(&ids, r);
 	}
+	x->worked += work > 0;
+	x->disjoint += work > 0 && inside == 0;
 	if (ids.total == 0) {
 		json_decref(ids.ids);
 		return;
@@ -69,6 +83,36 @@ static void judge_call(const struct detect_call *k, struct escape *x)
 	x->ids = ids;
 }
 
+static int clocks_disagree(const struct escape *esc)
+{
+	for (int impl = IMPL_BASELINE; impl <= IMPL_CANDIDATE; impl++)
+		if (esc[impl].worked == 0 ||
+		    (double)esc[impl].disjoint <
+			    ESCAPE_CLOCK_DISJOINT_FRACTION * (double)esc[impl].worked)
+			return 0;
+	return 1;
+}
+
+static void emit_clock_mismatch(const struct detect_case *c, struct escape *esc,
+				struct record_list *out)
+{
+	json_t *ev = json_object();
+	json_object_set_new(ev, "reason", json_string("clock-mismatch"));
+	json_object_set_new(ev, "baseline_disjoint", json_integer(esc[IMPL_BASELINE].disjoint));
+	json_object_set_new(ev, "baseline_timed", json_integer(esc[IMPL_BASELINE].worked));
+	json_object_set_new(ev, "candidate_disjoint",
+			    json_integer(esc[IMPL_CANDIDATE].disjoint));
+	json_object_set_new(ev, "candidate_timed", json_integer(esc[IMPL_CANDIDATE].worked));
+	detect_emit(out, c->case_index, IMPL_NONE, "trace-incomplete", REC_NONE, REC_NONE,
+		    REC_NONE, ev,
+		    "the timed windows' clock disagrees with the activity clock: most timed "
+		    "calls of both sides have no GPU work inside their window, so "
+		    "timing-escape cannot be judged");
+	for (int impl = IMPL_BASELINE; impl <= IMPL_CANDIDATE; impl++)
+		if (esc[impl].found)
+			json_decref(esc[impl].ids.ids);
+}
+
 void detect_timing_escape(const struct detect_index *ix, struct record_list *out)
 {
 	for (size_t ci = 0; ci < ix->ncases; ci++) {
@@ -82,6 +126,10 @@ void detect_timing_escape(const struct detect_index *ix, struct record_list *out
 			    k->sample->u.sample.window_end == REC_NONE)
 				continue;
 			judge_call(k, &esc[k->impl]);
+		}
+		if (clocks_disagree(esc)) {
+			emit_clock_mismatch(c, esc, out);
+			continue;
 		}
 		for (int impl = IMPL_BASELINE; impl <= IMPL_CANDIDATE; impl++) {
 			struct escape *x = &esc[impl];
