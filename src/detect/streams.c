@@ -220,9 +220,17 @@ static int joined(const struct call_view *v, int64_t s, int64_t enq, int64_t end
 	return 0;
 }
 
+/* If most calls of BOTH sides run none of their work on the harness
+ * stream, the stream ids of the harness's events and of the activity are
+ * not in one id space (an honest baseline runs on the stream it is given):
+ * the case gets trace-incomplete instead of a foreign-stream for every call.
+ * One side alone off the harness stream is what the finding is for. */
+#define STREAM_MISMATCH_FRACTION 0.5
+
 /* The first unjoined side stream of one call, for the finding. */
 struct offence {
 	int64_t call, stream, harness, kernels, calls;
+	int64_t worked, off; /* calls with GPU work; with none on the harness stream */
 	double busy_ns;
 	struct detect_ids ids;
 	int found;
@@ -232,6 +240,14 @@ static void judge_call(const struct detect_call *k, int64_t h, struct offence *o
 {
 	struct call_view v;
 	view_build(&v, k, h);
+	size_t on_harness = 0, work = 0;
+	for (size_t i = 0; i < k->n; i++)
+		if (detect_is_gpu_work(k->recs[i]) && k->recs[i]->impl == k->impl) {
+			work++;
+			on_harness += detect_work_stream(k->recs[i]) == h;
+		}
+	o->worked += work > 0;
+	o->off += work > 0 && on_harness == 0;
 	int hit = 0;
 	for (size_t i = 0; i < v.nwork;) {
 		int64_t s = detect_work_stream(v.work[i]);
@@ -272,6 +288,34 @@ static void judge_call(const struct detect_call *k, int64_t h, struct offence *o
 	view_free(&v);
 }
 
+static int stream_ids_disagree(const struct offence *off)
+{
+	for (int impl = IMPL_BASELINE; impl <= IMPL_CANDIDATE; impl++)
+		if (off[impl].worked == 0 ||
+		    (double)off[impl].off < STREAM_MISMATCH_FRACTION * (double)off[impl].worked)
+			return 0;
+	return 1;
+}
+
+static void emit_stream_mismatch(const struct detect_case *c, struct offence *off,
+				 struct record_list *out)
+{
+	json_t *ev = json_object();
+	json_object_set_new(ev, "reason", json_string("stream-mismatch"));
+	json_object_set_new(ev, "baseline_off", json_integer(off[IMPL_BASELINE].off));
+	json_object_set_new(ev, "baseline_calls", json_integer(off[IMPL_BASELINE].worked));
+	json_object_set_new(ev, "candidate_off", json_integer(off[IMPL_CANDIDATE].off));
+	json_object_set_new(ev, "candidate_calls", json_integer(off[IMPL_CANDIDATE].worked));
+	detect_emit(out, c->case_index, IMPL_NONE, "trace-incomplete", REC_NONE, REC_NONE,
+		    REC_NONE, ev,
+		    "most calls of both sides ran no work on the harness stream: the "
+		    "stream ids of events and activity disagree, so foreign-stream "
+		    "cannot be judged");
+	for (int impl = IMPL_BASELINE; impl <= IMPL_CANDIDATE; impl++)
+		if (off[impl].found)
+			json_decref(off[impl].ids.ids);
+}
+
 void detect_foreign_stream(const struct detect_index *ix, struct record_list *out)
 {
 	for (size_t ci = 0; ci < ix->ncases; ci++) {
@@ -287,6 +331,10 @@ void detect_foreign_stream(const struct detect_index *ix, struct record_list *ou
 			if (h == REC_NONE)
 				continue;
 			judge_call(k, h, &off[k->impl]);
+		}
+		if (stream_ids_disagree(off)) {
+			emit_stream_mismatch(c, off, out);
+			continue;
 		}
 		for (int impl = IMPL_BASELINE; impl <= IMPL_CANDIDATE; impl++) {
 			struct offence *o = &off[impl];

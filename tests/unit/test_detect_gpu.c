@@ -123,6 +123,37 @@ static void foreign_stream_evidence(void **state)
 	detfix_free(&f);
 }
 
+/* Every kernel of both sides reported on a stream id the harness's events
+ * never use: the id spaces disagree, which is not a foreign stream. */
+static void foreign_stream_id_mismatch(void **state)
+{
+	(void)state;
+	struct detfix f;
+	struct record_list out;
+	detfix_init(&f);
+	detfix_honest_case(&f, 0, 10, 200000, 20000, 2, 2, 3);
+	for (size_t i = 0; i < f.l.n; i++)
+		if (f.l.v[i].type == REC_KERNEL)
+			f.l.v[i].u.kernel.stream = 4242;
+	detfix_detect(&f, &out);
+	assert_int_equal(detfix_count(&out, "foreign-stream", REC_NONE, IMPL_NONE), 0);
+	const struct record *r = detfix_find(&out, "trace-incomplete");
+	assert_non_null(r);
+	assert_string_equal(json_string_value(json_object_get(r->u.finding.evidence, "reason")),
+			    "stream-mismatch");
+	record_list_free(&out);
+	/* The baseline back on the harness stream: now the candidate's work
+	 * elsewhere is foreign. */
+	for (size_t i = 0; i < f.l.n; i++)
+		if (f.l.v[i].type == REC_KERNEL && f.l.v[i].impl == IMPL_BASELINE)
+			f.l.v[i].u.kernel.stream = H;
+	detfix_detect(&f, &out);
+	assert_int_equal(detfix_count(&out, "foreign-stream", 0, IMPL_CANDIDATE), 1);
+	assert_int_equal(detfix_count(&out, "trace-incomplete", REC_NONE, IMPL_NONE), 0);
+	record_list_free(&out);
+	detfix_free(&f);
+}
+
 /* ---- timing-escape ---- */
 
 static size_t escape_with(int64_t before, int64_t after)
@@ -400,6 +431,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(foreign_stream),
 		cmocka_unit_test(foreign_stream_evidence),
+		cmocka_unit_test(foreign_stream_id_mismatch),
 		cmocka_unit_test(timing_escape),
 		cmocka_unit_test(timing_escape_evidence),
 		cmocka_unit_test(timing_escape_clock_mismatch),
