@@ -4,6 +4,7 @@
  */
 #include "host_backend.h"
 
+#include <dlfcn.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,10 +21,16 @@ struct backend_impl {
 	const struct host_impl_def *def;
 	struct host_impl_state st;
 	struct backend_impl *next;
+	/* host_backend_open_dl: the dlopen'ed object, its launcher, and the
+	 * def (entry name, cost) that DEF points to. */
+	void *handle;
+	int (*launcher)(const kaudit_launch *l);
+	struct host_impl_def dl_def;
+	char *dl_entry;
 };
 
 struct host {
-	const struct host_impl_def *defs;
+	const struct host_impl_def *defs; /* NULL: load with dlopen */
 	struct backend_impl *impls;
 	int64_t clock;        /* fake device time, ns */
 	int64_t corr;         /* correlation ids */
@@ -49,10 +56,48 @@ static int host_environment(void *self, const struct record_sink *sink, struct e
 	return rc < 0 ? errbuf_set(e, EXIT_NOT_REPRODUCED, "sink failed") : 0;
 }
 
+/* The double ENTRY<SUFFIX> exported by HANDLE, or FALLBACK. */
+static double dl_double(void *handle, const char *entry, const char *suffix, double fallback)
+{
+	char name[512];
+	if (snprintf(name, sizeof name, "%s%s", entry, suffix) >= (int)sizeof name)
+		return fallback;
+	const double *v = dlsym(handle, name);
+	return v ? *v : fallback;
+}
+
+static int host_load_dl(struct host *h, const char *so, const char *entry,
+			struct backend_impl **out, struct errbuf *e)
+{
+	void *handle = dlopen(so, RTLD_NOW | RTLD_LOCAL);
+	if (!handle)
+		return errbuf_set(e, EXIT_BAD_INPUT, "cannot load '%s': %s", so, dlerror());
+	void *sym = dlsym(handle, entry);
+	if (!sym) {
+		errbuf_set(e, EXIT_BAD_INPUT, "'%s' has no entry point '%s'", so, entry);
+		dlclose(handle);
+		return -1;
+	}
+	struct backend_impl *im = xcalloc(1, sizeof *im);
+	im->handle = handle;
+	memcpy(&im->launcher, &sym, sizeof im->launcher);
+	im->dl_entry = xstrdup(entry);
+	im->dl_def.entry = im->dl_entry;
+	im->dl_def.cost_ns = dl_double(handle, entry, "_cost_ns", HOST_DL_COST_NS);
+	im->dl_def.jitter = dl_double(handle, entry, "_jitter", 0);
+	im->def = &im->dl_def;
+	im->next = h->impls;
+	h->impls = im;
+	*out = im;
+	return 0;
+}
+
 static int host_load(void *self, const char *so, const char *entry,
 		     struct backend_impl **out, struct errbuf *e)
 {
 	struct host *h = self;
+	if (!h->defs)
+		return host_load_dl(h, so, entry, out, e);
 	for (const struct host_impl_def *d = h->defs; d->entry; d++) {
 		if (strcmp(d->entry, entry) != 0)
 			continue;
@@ -384,7 +429,7 @@ static int host_invoke(void *self, struct backend_impl *im, kaudit_launch *l,
 	memset(r, 0, sizeof *r);
 	r->span_start = r->span_end = REC_NONE;
 	im->st.cuda_error = 0;
-	r->entry_rc = im->def->fn(l, &im->st);
+	r->entry_rc = im->launcher ? im->launcher(l) : im->def->fn(l, &im->st);
 	im->st.calls++;
 	if (im->st.cuda_error) {
 		r->failed = 1;
@@ -439,6 +484,9 @@ static void host_close(void *self)
 	while (h->impls) {
 		struct backend_impl *n = h->impls->next;
 		free(h->impls->st.saved);
+		if (h->impls->handle)
+			dlclose(h->impls->handle);
+		free(h->impls->dl_entry);
 		free(h->impls);
 		h->impls = n;
 	}
@@ -466,6 +514,11 @@ void host_backend_open(struct backend *b, const struct host_impl_def *defs)
 	b->invoke = host_invoke;
 	b->flush_l2 = host_flush_l2;
 	b->close = host_close;
+}
+
+void host_backend_open_dl(struct backend *b)
+{
+	host_backend_open(b, NULL);
 }
 
 void host_backend_set_mem(struct backend *b, size_t free_bytes)

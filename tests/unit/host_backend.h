@@ -7,6 +7,10 @@
  * advanced by each implementation's cost, and every traced call emits a
  * synthetic api + kernel record pair, so the timing code has something to
  * measure.  A test double: nothing in src/ may select it.
+ *
+ * host_backend_open_dl() is the same double with `load` dlopen'ing real
+ * implementations: tests/plugins/host_plugin.c returns it as the "GPU"
+ * backend so that `kaudit verify` runs end to end without a GPU.
  */
 #ifndef KAUDIT_HOST_BACKEND_H
 #define KAUDIT_HOST_BACKEND_H
@@ -39,6 +43,15 @@ struct host_impl_def {
 /* Fills B with a host backend whose implementations are DEFS (terminated by
  * an entry whose name is NULL; the table must outlive B). */
 void host_backend_open(struct backend *b, const struct host_impl_def *defs);
+
+/* Fills B with a host backend whose `load` dlopens the shared object and
+ * looks ENTRY up as a launcher (include/kaudit/launcher.h).  Buffer data
+ * pointers are host memory, so a "kernel" is a plain C function built with
+ * `cc -shared`.  The fake clock charges each call of ENTRY the double
+ * ENTRY_cost_ns the object may export (default HOST_DL_COST_NS), spread by
+ * the double ENTRY_jitter (default 0).  Objects stay loaded until close. */
+#define HOST_DL_COST_NS 100000.0
+void host_backend_open_dl(struct backend *b);
 
 /* Gives the backend a mem_info: FREE_BYTES minus the live allocations
  * (by default the backend has no mem_info). */
