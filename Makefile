@@ -11,7 +11,8 @@
 # New files need no edit here: src/*/*.c are the core, src/gpu/* the GPU
 # plugin, tests/unit/test_*.c unit tests (other tests/unit/*.c are support
 # code linked into every unit test), tests/sh/*.sh shell tests,
-# tests/fuzz/fuzz_*.c fuzz targets, tests/tools/*.c helper programs for tests, tests/bench/bench_*.c benchmarks.
+# tests/fuzz/fuzz_*.c fuzz targets, tests/tools/*.c helper programs for tests, tests/bench/bench_*.c benchmarks,
+# tests/plugins/*.c test GPU plugins ($(BUILD)/plugins/NAME.so).
 
 CUDA_HOME ?= /usr/local/cuda
 PREFIX ?= /usr/local
@@ -54,6 +55,8 @@ TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TEST_SUPPORT_OBJ := $(TEST_SUPPORT:%.c=$(BUILD)/obj/%.o)
 TOOL_SRC := $(wildcard tests/tools/*.c)
 TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
+PLUGIN_SRC := $(wildcard tests/plugins/*.c)
+PLUGIN_SO := $(PLUGIN_SRC:tests/plugins/%.c=$(BUILD)/plugins/%.so)
 SH_TESTS := $(sort $(wildcard tests/sh/*.sh))
 MANPAGES := $(wildcard man/*.1 man/*.5 man/*.7)
 
@@ -102,13 +105,20 @@ $(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libkaudit-core.a
 	$(CC) $(ALL_CFLAGS) $(SAN_LDFLAGS) -o $@ $< $(BUILD)/libkaudit-core.a $(LIBS)
 tools: $(TOOL_BIN)
 
+# Test GPU plugins (KAUDIT_GPU_LIB): the core is not linked in, its symbols
+# come from the kaudit executable (-rdynamic).
+$(BUILD)/plugins/%.so: tests/plugins/%.c $(TEST_SUPPORT_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(SAN_LDFLAGS) -Itests/unit -fPIC -shared -o $@ $< \
+		$(TEST_SUPPORT_OBJ) -ldl -lm
+
 check: unit shtest manlint check-headers
 	@echo "make check: all tests passed"
 
 unit: $(TEST_BIN)
 	@set -e; for t in $(TEST_BIN); do echo "== $$t"; $$t; done
 
-shtest: all $(TOOL_BIN)
+shtest: all $(TOOL_BIN) $(PLUGIN_SO)
 	@set -e; for t in $(SH_TESTS); do echo "== $$t"; \
 		KAUDIT=$(abspath $(BUILD)/kaudit) BUILD=$(abspath $(BUILD)) sh $$t; done
 
