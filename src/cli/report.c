@@ -175,12 +175,18 @@ static const char *verdict_color(const char *v)
 	return "\033[31m";
 }
 
+/* Two decimals where they mean something; fewer digits for the absurd
+ * speedups of cheats, so "low-high" still fits the table's CI column. */
 static void fmt_speedup(double x, char *out, size_t cap)
 {
-	if (isfinite(x))
-		snprintf(out, cap, "%.2fx", x);
-	else
+	if (!isfinite(x))
 		snprintf(out, cap, "-");
+	else if (fabs(x) < 100)
+		snprintf(out, cap, "%.2fx", x);
+	else if (fabs(x) < 1e5)
+		snprintf(out, cap, "%.0fx", x);
+	else
+		snprintf(out, cap, "%.0ex", x);
 }
 
 static void fmt_time(double ns, char *out, size_t cap)
