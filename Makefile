@@ -76,21 +76,29 @@ $(BUILD)/libkaudit-core.a: $(CORE_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-# -rdynamic: the GPU plugin uses the core's record codec from the executable.
+# The executable exports nothing (no -rdynamic): code under audit runs in
+# its worker processes, and a claimant's own global `xmalloc` must bind to
+# the claimant's, not to kaudit's (tests/sh/exports.sh checks `nm -D`).
 $(BUILD)/kaudit: $(MAIN_OBJ) $(BUILD)/libkaudit-core.a
-	$(CC) $(SAN_LDFLAGS) -rdynamic -o $@ $(MAIN_OBJ) -Wl,--whole-archive \
+	$(CC) $(SAN_LDFLAGS) -o $@ $(MAIN_OBJ) -Wl,--whole-archive \
 		$(BUILD)/libkaudit-core.a -Wl,--no-whole-archive $(LIBS)
 
 # The GPU plugin: the only code that includes CUDA/CUPTI headers or links
 # their libraries, loaded by worker processes only (kaudit(1), FILES).
+# It carries its own private copy of the core's record codec (nothing of
+# it exported: --exclude-libs, hidden visibility) and exports one symbol,
+# the backend's open function.
+PLUGIN_PRIVATE = -Wl,--exclude-libs,ALL
+PLUGIN_LIBS = $(LIBS)
 $(BUILD)/gpuobj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -fPIC -I$(CUDA_HOME)/include -c $< -o $@
+	$(CC) $(ALL_CFLAGS) -fPIC -fvisibility=hidden -I$(CUDA_HOME)/include -c $< -o $@
 $(BUILD)/gpuobj/%.o: %.cu
 	@mkdir -p $(dir $@)
-	$(NVCC) -std=c++17 -O2 -Xcompiler -fPIC,-Wall -Iinclude -Isrc $(GPU_ARCHS) -c $< -o $@
-$(BUILD)/libkaudit-gpu.so: $(GPU_OBJ)
-	$(NVCC) -shared -o $@ $^ -L$(CUDA_HOME)/lib64 -lcudart -lcupti -ldl \
+	$(NVCC) -std=c++17 -O2 -Xcompiler -fPIC,-Wall,-fvisibility=hidden -Iinclude -Isrc $(GPU_ARCHS) -c $< -o $@
+$(BUILD)/libkaudit-gpu.so: $(GPU_OBJ) $(BUILD)/libkaudit-core.a
+	$(NVCC) -shared -o $@ $(GPU_OBJ) $(BUILD)/libkaudit-core.a -L$(CUDA_HOME)/lib64 \
+		-lcudart -lcupti -Xlinker --exclude-libs,ALL $(PLUGIN_LIBS) \
 		-Xlinker -rpath,'$$ORIGIN' -Xlinker -rpath,$(CUDA_HOME)/lib64 \
 		-Xlinker -rpath,$(CUDA_HOME)/extras/CUPTI/lib64
 
@@ -105,12 +113,12 @@ $(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libkaudit-core.a
 	$(CC) $(ALL_CFLAGS) $(SAN_LDFLAGS) -o $@ $< $(BUILD)/libkaudit-core.a $(LIBS)
 tools: $(TOOL_BIN)
 
-# Test GPU plugins (KAUDIT_GPU_LIB): the core is not linked in, its symbols
-# come from the kaudit executable (-rdynamic).
-$(BUILD)/plugins/%.so: tests/plugins/%.c $(TEST_SUPPORT_OBJ)
+# Test GPU plugins (KAUDIT_GPU_LIB): like the real one, each carries a
+# private copy of the core (the executable exports nothing).
+$(BUILD)/plugins/%.so: tests/plugins/%.c $(TEST_SUPPORT_OBJ) $(BUILD)/libkaudit-core.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(SAN_LDFLAGS) -Itests/unit -fPIC -shared -o $@ $< \
-		$(TEST_SUPPORT_OBJ) -ldl -lm
+		$(TEST_SUPPORT_OBJ) $(BUILD)/libkaudit-core.a $(PLUGIN_PRIVATE) $(LIBS)
 
 check: unit shtest manlint check-headers
 	@echo "make check: all tests passed"
@@ -162,19 +170,24 @@ bench: $(BENCH_BIN)
 BUNDLE ?= $(BUILD)/bundle
 bundle: $(BUILD)/libkaudit-core.a $(MAIN_OBJ) $(GPU_LIB)
 	rm -rf $(BUNDLE) && mkdir -p $(BUNDLE)/include/kaudit $(BUNDLE)/man
-	$(CC) -rdynamic -o $(BUNDLE)/kaudit $(MAIN_OBJ) -Wl,--whole-archive \
+	$(CC) -o $(BUNDLE)/kaudit $(MAIN_OBJ) -Wl,--whole-archive \
 		$(BUILD)/libkaudit-core.a -Wl,--no-whole-archive \
 		-Wl,-Bstatic -lyaml -ljansson -lz -lcrypto -Wl,-Bdynamic -ldl -lpthread -lm \
 		-Wl,-rpath,'$$ORIGIN'
-	cp $(GPU_LIB) $(BUNDLE)/
+	@# The plugin's private copy of the core needs jansson and libcrypto too:
+	@# linked statically into it, so the node needs neither.
+	$(NVCC) -shared -o $(BUNDLE)/libkaudit-gpu.so $(GPU_OBJ) $(BUILD)/libkaudit-core.a \
+		-L$(CUDA_HOME)/lib64 -lcudart -lcupti -Xlinker --exclude-libs,ALL \
+		-Xlinker -Bstatic -ljansson -lcrypto -lz -Xlinker -Bdynamic -ldl -lpthread -lm \
+		-Xlinker -rpath,'$$ORIGIN'
 	cp -L $(CUDA_HOME)/lib64/libcudart.so.[0-9]* $(BUNDLE)/ 2>/dev/null || true
 	cp -L $$(ls $(CUDA_HOME)/lib64/libcupti.so.[0-9]* $(CUDA_HOME)/extras/CUPTI/lib64/libcupti.so.[0-9]* 2>/dev/null | head -n 1) $(BUNDLE)/
 	cp include/kaudit/launcher.h $(BUNDLE)/include/kaudit/
 	$(if $(MANPAGES),cp $(MANPAGES) $(BUNDLE)/man/)
 	@# Self-contained or nothing: no dynamic libyaml/jansson/libcrypto/libz,
 	@# and the plugin takes the CUDA runtime and CUPTI from beside it.
-	@if ldd $(BUNDLE)/kaudit | grep -E 'lib(yaml|jansson|crypto|z)\.so'; then \
-		echo "bundle: kaudit still links the libraries above dynamically" >&2; exit 1; fi
+	@if ldd $(BUNDLE)/kaudit $(BUNDLE)/libkaudit-gpu.so | grep -E 'lib(yaml|jansson|crypto|z)\.so'; then \
+		echo "bundle: kaudit or its plugin still links the libraries above dynamically" >&2; exit 1; fi
 	@for l in libcudart libcupti; do \
 		ldd $(BUNDLE)/libkaudit-gpu.so | grep "$$l\.so" | grep -q "$(abspath $(BUNDLE))/" || \
 		{ echo "bundle: the plugin does not resolve $$l from \$$ORIGIN" >&2; exit 1; }; done

@@ -493,7 +493,9 @@ static int setup_device(struct gpu *g, int device, struct errbuf *e)
 	return 0;
 }
 
-extern int kaudit_gpu_backend_open(struct backend *out, int device, struct errbuf *e);
+/* The plugin's one exported symbol (everything else is built hidden). */
+extern int kaudit_gpu_backend_open(struct backend *out, int device, struct errbuf *e)
+	__attribute__((visibility("default")));
 
 int kaudit_gpu_backend_open(struct backend *out, int device, struct errbuf *e)
 {
