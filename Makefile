@@ -34,7 +34,7 @@ endif
 
 CFLAGS ?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Iinclude -Isrc -MMD -MP
-LIBS = -lyaml -ljansson -lz -lcrypto -ldl -lpthread -lm
+LIBS = -lyaml -ljansson -lz -lcrypto -lseccomp -ldl -lpthread -lm
 
 ifeq ($(SAN),1)
 override BUILD := $(BUILD)/san
@@ -172,7 +172,7 @@ bundle: $(BUILD)/libkaudit-core.a $(MAIN_OBJ) $(GPU_LIB)
 	rm -rf $(BUNDLE) && mkdir -p $(BUNDLE)/include/kaudit $(BUNDLE)/man
 	$(CC) -o $(BUNDLE)/kaudit $(MAIN_OBJ) -Wl,--whole-archive \
 		$(BUILD)/libkaudit-core.a -Wl,--no-whole-archive \
-		-Wl,-Bstatic -lyaml -ljansson -lz -lcrypto -Wl,-Bdynamic -ldl -lpthread -lm \
+		-Wl,-Bstatic -lyaml -ljansson -lz -lcrypto -lseccomp -Wl,-Bdynamic -ldl -lpthread -lm \
 		-Wl,-rpath,'$$ORIGIN'
 	@# The plugin's private copy of the core needs jansson and libcrypto too:
 	@# linked statically into it, so the node needs neither.

@@ -28,6 +28,7 @@ static const struct {
 	{ "clock-throttled", SEV_WARNING },
 	{ "trace-incomplete", SEV_WARNING },
 	{ "tracing-overhead", SEV_WARNING },
+	{ "sandbox-degraded", SEV_WARNING },
 	{ NULL, SEV_WARNING }
 };
 

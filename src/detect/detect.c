@@ -6,7 +6,8 @@
 #include "detect_private.h"
 
 /* Order is the order findings appear in: correctness first (what a reader
- * looks at first), then what the GPU really did, then timing warnings. */
+ * looks at first), then what the GPU really did, then timing warnings,
+ * then the confinement the audited code ran under. */
 const struct detector detect_detectors[] = {
 	{ "checks", detect_checks },
 	{ "degenerate-reference", detect_degenerate },
@@ -17,6 +18,7 @@ const struct detector detect_detectors[] = {
 	{ "roofline", detect_roofline },
 	{ "timing", detect_timing_health },
 	{ "environment", detect_environment },
+	{ "sandbox", detect_sandbox },
 	{ NULL, NULL }
 };
 

@@ -76,6 +76,7 @@ void detect_work_drift(const struct detect_index *ix, struct record_list *out);
 void detect_roofline(const struct detect_index *ix, struct record_list *out);
 void detect_timing_health(const struct detect_index *ix, struct record_list *out);
 void detect_environment(const struct detect_index *ix, struct record_list *out);
+void detect_sandbox(const struct detect_index *ix, struct record_list *out);
 
 /* Appends a finding of CODE (severity from the code table) for case C
  * (REC_NONE: audit-wide) and IMPL to OUT.  EVIDENCE is stolen (may be

@@ -237,6 +237,19 @@ static const struct field dropped_fields[] = {
 	END
 };
 
+static const struct field sandbox_fields[] = {
+	{ "process", F_STR, U(sandbox.process), 1 },
+	{ "no_new_privs", F_BOOL, U(sandbox.no_new_privs), 1 },
+	{ "seccomp", F_BOOL, U(sandbox.seccomp), 1 },
+	{ "landlock", F_BOOL, U(sandbox.landlock), 1 },
+	{ "landlock_abi", F_I64, U(sandbox.landlock_abi), 0 },
+	{ "signals_scoped", F_BOOL, U(sandbox.signals_scoped), 0 },
+	{ "net_restricted", F_BOOL, U(sandbox.net_restricted), 0 },
+	{ "refused", F_JSON, U(sandbox.refused), 0 },
+	{ "skipped_paths", F_I64, U(sandbox.skipped_paths), 0 },
+	END
+};
+
 static const struct field footer_fields[] = {
 	{ "records", F_I64, U(footer.records), 1 },
 	{ "sha256", F_STR, U(footer.sha256), 1 },
@@ -269,6 +282,7 @@ static const struct {
 	[REC_VERDICT] = { "verdict", verdict_fields },
 	[REC_ERROR] = { "error", error_fields },
 	[REC_DROPPED] = { "dropped", dropped_fields },
+	[REC_SANDBOX] = { "sandbox", sandbox_fields },
 	[REC_FOOTER] = { "footer", footer_fields },
 	[REC_SIGNATURE] = { "signature", signature_fields },
 };

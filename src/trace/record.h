@@ -51,6 +51,8 @@
  *   (tracing-overhead compares them with traced ones).
  * - error: a case that could not be audited (build, crash, timeout, CUDA
  *   error); its verdict is `error`.
+ * - sandbox: one per confined process (worker, entry check, nvcc, probe),
+ *   made by sandbox_report_record(); any layer false -> sandbox-degraded.
  */
 #define REC_NONE INT64_MIN
 
@@ -76,6 +78,7 @@ enum record_type {
 	REC_VERDICT,
 	REC_ERROR,   /* a case (or the audit) failed: build, crash, timeout, CUDA error */
 	REC_DROPPED, /* the collector lost records (CUPTI drops, record cap) */
+	REC_SANDBOX, /* what a process running claimant code was confined by */
 	REC_FOOTER,
 	REC_SIGNATURE,
 	REC_NTYPES
@@ -239,6 +242,19 @@ struct rec_dropped {
 	char *source;           /* cupti, cap */
 };
 
+/* One per sandboxed process (src/run/sandbox.h): which layers the kernel
+ * put in force (1) or refused (0); refused, when not NULL, lists
+ * {layer, why} for each refused layer. */
+struct rec_sandbox {
+	char *process;          /* worker entry-check nvcc probe */
+	int no_new_privs, seccomp, landlock;
+	int64_t landlock_abi;   /* 0: no Landlock */
+	int signals_scoped;     /* Landlock signal and abstract-socket scoping (ABI 6) */
+	int net_restricted;     /* Landlock TCP bind/connect refused (ABI 4) */
+	json_t *refused;        /* [{layer, why}] */
+	int64_t skipped_paths;  /* policy paths that did not exist or took no rule */
+};
+
 struct rec_footer {
 	int64_t records;
 	char *sha256;
@@ -273,6 +289,7 @@ struct record {
 		struct rec_verdict verdict;
 		struct rec_error error;
 		struct rec_dropped dropped;
+		struct rec_sandbox sandbox;
 		struct rec_footer footer;
 		struct rec_signature signature;
 	} u;

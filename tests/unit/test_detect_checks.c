@@ -137,20 +137,20 @@ static void code_table(void **state)
 	};
 	static const char *const warnings[] = {
 		"degenerate-reference", "unstable-timing", "launch-bound", "clock-throttled",
-		"trace-incomplete", "tracing-overhead"
+		"trace-incomplete", "tracing-overhead", "sandbox-degraded"
 	};
 	for (size_t i = 0; i < 12; i++) {
 		assert_true(detect_code_known(invalidating[i]));
 		assert_int_equal(detect_code_severity(invalidating[i]), SEV_INVALIDATING);
 	}
-	for (size_t i = 0; i < 6; i++) {
+	for (size_t i = 0; i < 7; i++) {
 		assert_true(detect_code_known(warnings[i]));
 		assert_int_equal(detect_code_severity(warnings[i]), SEV_WARNING);
 	}
 	size_t n = 0;
 	while (detect_code_name(n))
 		n++;
-	assert_int_equal(n, 18);
+	assert_int_equal(n, 19);
 	assert_false(detect_code_known("made-up"));
 	assert_false(detect_code_known(NULL));
 	assert_int_equal(detect_code_severity("made-up"), SEV_WARNING);

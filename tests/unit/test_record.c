@@ -74,6 +74,11 @@ static const char *const lines[REC_NTYPES] = {
 	[REC_ERROR] = "{\"type\":\"error\",\"id\":15,\"case\":2,\"phase\":\"correctness\","
 		"\"where\":\"crash\",\"message\":\"worker killed by SIGSEGV\",\"signal\":11,\"status\":-1}",
 	[REC_DROPPED] = "{\"type\":\"dropped\",\"id\":16,\"case\":2,\"count\":12,\"source\":\"cupti\"}",
+	[REC_SANDBOX] = "{\"type\":\"sandbox\",\"id\":19,\"case\":2,\"phase\":\"setup\","
+		"\"process\":\"worker\",\"no_new_privs\":true,\"seccomp\":true,\"landlock\":false,"
+		"\"landlock_abi\":0,\"signals_scoped\":false,\"net_restricted\":false,"
+		"\"refused\":[{\"layer\":\"landlock\",\"why\":\"landlock_create_ruleset(VERSION): "
+		"Function not implemented\"}],\"skipped_paths\":1}",
 	[REC_FOOTER] = "{\"type\":\"footer\",\"id\":17,\"records\":17,\"sha256\":\"00ff\"}",
 	[REC_SIGNATURE] = "{\"type\":\"signature\",\"id\":18,\"dsse\":{\"payloadType\":\"x\","
 		"\"payload\":\"e30=\",\"signatures\":[]}}",
@@ -152,6 +157,10 @@ static void bad_records_are_refused(void **state)
 	expect_error("{\"type\":\"bogus\"}", "unknown record type");
 	expect_error("{\"type\":\"header\",\"version\":1,\"tool\":\"t\",\"time\":\"x\"}", "format");
 	expect_error("{\"type\":\"api\",\"name\":\"x\",\"phase\":\"lunch\"}", "unknown phase");
+	expect_error("{\"type\":\"sandbox\",\"process\":\"worker\",\"no_new_privs\":true,"
+		     "\"seccomp\":true}", "missing 'landlock'");
+	expect_error("{\"type\":\"sandbox\",\"process\":\"worker\",\"no_new_privs\":true,"
+		     "\"seccomp\":1,\"landlock\":true}", "wrong type");
 	expect_error("[1,2]", "not a JSON object");
 	expect_error("{\"type\":\"kernel\",\"name\":\"k\",\"start\":1,\"end\":2} x", "invalid JSON");
 }
@@ -165,6 +174,10 @@ static void flat_edge_values_match_jansson(void **state)
 		"{\"type\":\"sample\",\"event_ns\":123456789012345678}",
 		"{\"type\":\"kernel\",\"name\":\"a\\\"b\\u00e9\",\"start\":1,\"end\":2}",
 		"{ \"type\":\"dropped\",\"count\":1}",
+		/* A sandbox with every layer in force takes the flat path. */
+		"{\"type\":\"sandbox\",\"process\":\"nvcc\",\"no_new_privs\":true,"
+		"\"seccomp\":true,\"landlock\":true,\"landlock_abi\":7,\"signals_scoped\":true,"
+		"\"net_restricted\":true,\"skipped_paths\":0}",
 	};
 	for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
 		assert_decoders_agree(ok[i]);
