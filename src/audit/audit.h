@@ -35,6 +35,10 @@ struct audit_opts {
 	int warmup;            /* untimed-as-sample warm-up calls per impl */
 	int controls;          /* untraced control samples per impl and round */
 	double check_fraction; /* share of timed candidate calls checked afterwards */
+	/* Emit the `case` record first (1, the default).  A worker sets 0:
+	 * there the supervisor writes the case record itself, from its own
+	 * copy of the manifest, and refuses one from the worker. */
+	int emit_case;
 	/* The compiled implementations, loaded with backend->load and the
 	 * kernel's entry names (a load failure is an `error` record). */
 	const char *baseline_so, *candidate_so;
@@ -42,6 +46,13 @@ struct audit_opts {
 
 /* Defaults for SEED (reduced budgets when QUICK). */
 void audit_opts_init(struct audit_opts *o, uint64_t seed, int quick);
+
+/* The `case` record of kernel K under parameters P (case CASE_INDEX, seed
+ * SEED): record_init'ed here.  Fails (E) when a shape or work expression
+ * does not evaluate. */
+int audit_case_record(const struct claim_kernel *k, const struct claim_params *p,
+		      int64_t case_index, uint64_t seed, struct record *out,
+		      struct errbuf *e) KAUDIT_MUST_CHECK;
 
 /* Runs case CASE_INDEX (claim_cases() order) of C on B. */
 int audit_run_case(const struct backend *b, const struct claim *c, size_t case_index,

@@ -341,68 +341,10 @@ int plan_compare(struct plan *p, size_t i, struct backend_buf *cand,
 	return 0;
 }
 
-static json_t *case_buffers_json(const struct plan *p)
-{
-	json_t *a = json_array();
-	for (size_t i = 0; i < p->nbuf; i++) {
-		const struct plan_buf *pb = &p->pb[i];
-		json_t *shape = json_array();
-		for (size_t d = 0; d < pb->cb->ndim; d++)
-			json_array_append_new(shape, json_integer(pb->shape[d]));
-		json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:o, s:I}",
-			"name", pb->cb->name, "role", claim_role_name(pb->cb->role),
-			"dtype", claim_dtype_name(pb->cb->dtype), "shape", shape,
-			"bytes", (json_int_t)pb->bytes));
-	}
-	return a;
-}
-
-static json_t *case_expect_json(const struct claim_expect *x)
-{
-	if (!x->set)
-		return NULL;
-	json_t *f = json_array();
-	for (size_t i = 0; i < x->nfindings; i++)
-		json_array_append_new(f, json_string(x->findings[i]));
-	return json_pack("{s:s?, s:o}", "verdict", x->verdict, "findings", f);
-}
-
-static int eval_work(const struct claim_expr *x, const struct claim_params *params,
-		     int64_t *out, struct errbuf *e)
-{
-	*out = REC_NONE;
-	if (!x)
-		return 0;
-	return claim_expr_eval(x, params, out, e);
-}
-
 int plan_emit_case(struct plan *p, struct errbuf *e)
 {
 	struct record r;
-	plan_record(p, &r, REC_CASE, PHASE_SETUP, IMPL_NONE);
-	r.u.kase.kernel = xstrdup(p->k->id);
-	r.u.kase.params = json_object();
-	for (size_t i = 0; i < p->params->n; i++)
-		json_object_set_new(r.u.kase.params, p->params->names[i],
-				    json_integer(p->params->values[i]));
-	r.u.kase.buffers = case_buffers_json(p);
-	r.u.kase.seed = (int64_t)p->seed;
-	r.u.kase.claimed = p->k->claimed_speedup;
-	/* The tolerance of the first output decides (outputs of a kernel
-	 * normally share a dtype); each compare uses its buffer's own. */
-	for (size_t i = 0; i < p->nbuf; i++) {
-		if (plan_is_output(&p->pb[i])) {
-			r.u.kase.rtol = p->pb[i].rtol;
-			r.u.kase.atol = p->pb[i].atol;
-			break;
-		}
-	}
-	r.u.kase.deterministic = p->k->deterministic ? 1 : 0;
-	if (eval_work(p->k->work_bytes, p->params, &r.u.kase.work_bytes, e) < 0 ||
-	    eval_work(p->k->work_flops, p->params, &r.u.kase.work_flops, e) < 0) {
-		record_clear(&r);
+	if (audit_case_record(p->k, p->params, p->case_index, p->seed, &r, e) < 0)
 		return err_prefix(e, "kernel", p->k->id);
-	}
-	r.u.kase.expect = case_expect_json(&p->k->expect);
 	return plan_emit(p, &r, e);
 }

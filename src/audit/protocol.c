@@ -26,6 +26,7 @@ void audit_opts_init(struct audit_opts *o, uint64_t seed, int quick)
 	o->warmup = quick ? 1 : 3;
 	o->controls = quick ? 1 : 3;
 	o->check_fraction = 0.25;
+	o->emit_case = 1;
 }
 
 static int load_impl(struct plan *p, int side, const char *so, struct errbuf *e)
@@ -76,7 +77,7 @@ int audit_run_case(const struct backend *b, const struct claim *c, size_t case_i
 
 	struct plan p;
 	int rc = plan_init(&p, b, k, params, (int64_t)case_index, o, sink, e);
-	if (rc == 0)
+	if (rc == 0 && o->emit_case)
 		rc = plan_emit_case(&p, e);
 	if (rc == 0)
 		rc = load_impl(&p, SIDE_BASE, o->baseline_so, e);

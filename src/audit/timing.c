@@ -5,9 +5,9 @@
  * each is computed once, untimed.  After warm-up calls, each round takes
  * samples in ABAB order (baseline, candidate, ...): every sample loads the
  * next input set, poisons the outputs, flushes L2 and makes one timed,
- * traced call.  A round stops when both sides' relative noise is below the
- * target (after a minimum), or when its share of the sample or time budget
- * is spent.  After each candidate call a seeded draw - made after the call,
+ * traced call.  A round takes at least min_samples pairs; then it stops
+ * when both sides' relative noise is below the target, or when its share of
+ * the sample or time budget is spent.  After each candidate call a seeded draw - made after the call,
  * so the candidate cannot know - decides whether its output is compared
  * with the baseline's answer for that input set; every round checks at
  * least one.  Each round ends with a few untraced control samples.
@@ -223,10 +223,16 @@ static int round_done(const struct plan *p, const struct timing *tm, double dead
 	const struct audit_opts *o = p->o;
 	int n = tm->n[SIDE_CAND];
 	int min = o->min_samples < o->max_samples ? o->min_samples : o->max_samples;
-	if (n >= o->max_samples || now_s() >= deadline)
+	/* The minimum is a promise the supervisor holds the worker to
+	 * (run_check.c): neither noise nor the time budget stops a round
+	 * before it, so a stream with fewer samples is a broken one. */
+	if (n >= o->max_samples)
 		return 1;
-	return n >= min &&
-	       stats_rel_noise(tm->times[SIDE_BASE], (size_t)tm->n[SIDE_BASE]) < o->noise_target &&
+	if (n < min)
+		return 0;
+	if (now_s() >= deadline)
+		return 1;
+	return stats_rel_noise(tm->times[SIDE_BASE], (size_t)tm->n[SIDE_BASE]) < o->noise_target &&
 	       stats_rel_noise(tm->times[SIDE_CAND], (size_t)tm->n[SIDE_CAND]) < o->noise_target;
 }
 

@@ -1,9 +1,17 @@
 /*
  * build.h - compiling implementations with nvcc, with a compile cache.
  *
- * nvcc runs through argv (fork/exec), never a shell.  Shared objects are
- * cached under $XDG_CACHE_HOME/kaudit (default ~/.cache/kaudit), keyed by
- * the sha256 of the source, the flags, the architecture and nvcc's version.
+ * kaudit starts nvcc by argv (fork/exec), never through a shell, but nvcc
+ * itself runs its sub-tools through sh -c: so every flag and path it is
+ * given comes from an allowlist or a safe character set (claim.h,
+ * claim_flags_check).  Before compiling, `nvcc -M` lists every file the
+ * compile reads; each must lie in the claim's tree, kaudit's header
+ * directory, the CUDA toolkit or the system include directories, or
+ * nothing is compiled.  Shared objects are cached under
+ * $XDG_CACHE_HOME/kaudit (default ~/.cache/kaudit, mode 0700), keyed by
+ * the sha256 of the source, every file it reads, the flags, the
+ * architecture and nvcc's version; each object is read-only, its sha256 is
+ * recorded beside it and checked again on every hit.
  */
 #ifndef KAUDIT_BUILD_H
 #define KAUDIT_BUILD_H
@@ -20,18 +28,46 @@ struct build_opts {
 	int verbose;
 };
 
+/* One file the compile reads (kaudit-claim(5), INCLUDED FILES). */
+struct build_dep {
+	char *path;       /* claim: relative to the manifest's directory (after
+			     links are followed); others: absolute real path */
+	char kind[8];     /* "claim" (inside the claim's tree), "kaudit" (the
+			     launcher header directory), "toolkit" (the CUDA
+			     toolkit nvcc belongs to) or "system" (the host
+			     compiler's include directories) */
+	char sha256[65];  /* of the file's bytes */
+	char *text;       /* claim files only: the contents verbatim,
+			     NUL-terminated; NULL when not valid UTF-8, when it
+			     holds a NUL byte, when larger than 16 MiB, and for
+			     every other kind */
+};
+
 struct build_result {
 	char so_path[PATH_MAX];  /* the shared object to dlopen */
 	char so_sha256[65];
 	char source_sha256[65];
 	char nvcc_version[128];  /* "" for a prebuilt .so */
-	int cached;              /* 1: taken from the cache */
-	char *log;               /* nvcc's output (malloc'ed, may be NULL) */
+	int cached;              /* 1: taken from the cache (and re-hashed) */
+	char *log;               /* nvcc's output (malloc'ed, may be NULL); never
+				    the dependency pass's */
+	struct build_dep *deps;  /* every file the compile reads, the source
+				    first, then in nvcc -M's order; a prebuilt
+				    .so is one entry (itself, "claim", no text) */
+	size_t ndeps;
+	char note[256];          /* "" or one line for the user and the trace:
+				    a cache entry that failed its re-hash (or
+				    had no recorded sha256) and was rebuilt */
 };
 
-/* Compiles (or finds in the cache) IMPL of claim C.  A compile error fails
- * with EXIT_BAD_INPUT and the nvcc output in OUT->log; a missing nvcc fails
- * with EXIT_ENVIRONMENT. */
+/* Compiles (or finds in the cache) IMPL of claim C.  The source must lie
+ * inside C's tree (C->root, else the real path of C->dir); flags are
+ * checked against the allowlist; an include that leaves the permitted
+ * directories is refused before nvcc runs, or after `nvcc -M` names it,
+ * and never compiled.  A refusal or a compile error fails with
+ * EXIT_BAD_INPUT (compile errors with the nvcc output in OUT->log); a
+ * missing nvcc fails with EXIT_ENVIRONMENT.  OUT is filled as far as it
+ * got either way: release it with build_result_release(). */
 int build_impl(const struct claim *c, const struct claim_impl *impl,
 	       const struct build_opts *o, struct build_result *out,
 	       struct errbuf *e) KAUDIT_MUST_CHECK;
@@ -42,6 +78,7 @@ int build_impl(const struct claim *c, const struct claim_impl *impl,
  * is EXIT_ENVIRONMENT; a broken object or a missing entry EXIT_BAD_INPUT. */
 int build_check_entry(const char *so, const char *entry, struct errbuf *e) KAUDIT_MUST_CHECK;
 
+/* Frees R's log and deps (R itself is the caller's). */
 void build_result_release(struct build_result *r);
 
 #endif

@@ -1,12 +1,16 @@
 /*
- * build_cache.c - where compiled objects live and what names them.
+ * build_cache.c - where compiled objects live, what names them, and how a
+ * hit is trusted.
  *
- * A cache entry is <cache>/<key>.so (plus <key>.log, nvcc's output), where
- * the key is the sha256 of everything the object depends on: the source
- * text, the text of the files it includes with quotes, the launcher header,
- * the manifest flags, the architecture, the runtime rpath and nvcc's
- * version.  Paths are deliberately left out, so moving a claim directory
- * keeps its cache entries valid.
+ * A cache entry is <cache>/<key>.so, <key>.sha256 (the object's sha256,
+ * recorded when it was built) and <key>.log (nvcc's output), all mode
+ * 0444 in a 0700 directory, each written to a temporary name and renamed
+ * into place.  The key is the sha256 of everything the object depends on:
+ * the source text, every file the compile reads (kind, path, sha256; claim
+ * paths relative to the claim, so moving a claim directory keeps its
+ * entries valid), the launcher header, the manifest flags, the
+ * architecture, the runtime rpath and nvcc's version.  A hit is re-hashed
+ * every time: an object that no longer matches its record is rebuilt.
  */
 #include "build_private.h"
 
@@ -20,6 +24,22 @@
 #include <unistd.h>
 
 #include <openssl/evp.h>
+
+/* The cache directory itself: ours alone. */
+static int private_dir(const char *path, struct errbuf *e)
+{
+	struct stat st;
+	if (lstat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+		return errbuf_set(e, EXIT_ENVIRONMENT, "cache directory '%s' is not a directory",
+				  path);
+	if (st.st_uid != geteuid())
+		return errbuf_set(e, EXIT_ENVIRONMENT,
+				  "cache directory '%s' belongs to another user", path);
+	if ((st.st_mode & 07777) != 0700 && chmod(path, 0700) != 0)
+		return errbuf_set(e, EXIT_ENVIRONMENT, "cannot make cache directory '%s' 0700: %s",
+				  path, strerror(errno));
+	return 0;
+}
 
 static int mkdir_one(const char *path, struct errbuf *e)
 {
@@ -69,7 +89,9 @@ int build_cache_dir(char *out, size_t outsz, struct errbuf *e)
 	}
 	if (n < 0 || (size_t)n >= outsz)
 		return errbuf_set(e, EXIT_ENVIRONMENT, "cache directory path too long");
-	return mkdir_parents(out, e);
+	if (mkdir_parents(out, e) < 0)
+		return -1;
+	return private_dir(out, e);
 }
 
 static void hash_field(EVP_MD_CTX *md, const char *name, const void *data, size_t len)
@@ -101,9 +123,9 @@ void build_cache_key(const struct build_key_input *in, char out[65])
 	}
 	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
 	/* Bump the tag when the compile command changes shape. */
-	hash_str(md, "tag", "kaudit-build-cache-v1");
+	hash_str(md, "tag", "kaudit-build-cache-v2");
 	hash_field(md, "source", in->source, in->source_len);
-	hash_str(md, "includes", in->includes);
+	hash_str(md, "deps", in->deps);
 	hash_str(md, "launcher", in->launcher);
 	hash_str(md, "nvcc", in->nvcc_version);
 	hash_str(md, "libdir", in->libdir);
@@ -123,17 +145,65 @@ void build_cache_key(const struct build_key_input *in, char out[65])
 	hex(digest, len, out);
 }
 
-int build_sha256_file(const char *path, char out[65], struct errbuf *e)
+/* Well-formed UTF-8 (no overlong forms, surrogates or values past
+ * U+10FFFF) and no NUL byte. */
+static int text_utf8(const unsigned char *s, size_t n)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	for (size_t i = 0; i < n;) {
+		unsigned c = s[i];
+		if (c == 0)
+			return 0;
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		size_t len;
+		unsigned min, v;
+		if ((c & 0xe0) == 0xc0) {
+			len = 2, min = 0x80, v = c & 0x1f;
+		} else if ((c & 0xf0) == 0xe0) {
+			len = 3, min = 0x800, v = c & 0x0f;
+		} else if ((c & 0xf8) == 0xf0) {
+			len = 4, min = 0x10000, v = c & 0x07;
+		} else {
+			return 0;
+		}
+		if (i + len > n)
+			return 0;
+		for (size_t k = 1; k < len; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return 0;
+			v = (v << 6) | (s[i + k] & 0x3f);
+		}
+		if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
+			return 0;
+		i += len;
+	}
+	return 1;
+}
+
+int build_sha256_file(const char *path, char out[65], char **text, struct errbuf *e)
+{
+	if (text)
+		*text = NULL;
+	/* O_NONBLOCK: a FIFO put in a file's place must not hang us. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	if (fd < 0)
 		return errbuf_set(e, EXIT_BAD_INPUT, "%s: %s", path, strerror(errno));
+	struct stat st;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return errbuf_set(e, EXIT_BAD_INPUT, "%s: not a regular file", path);
+	}
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	if (!md) {
 		close(fd);
 		return errbuf_set(e, EXIT_ENVIRONMENT, "%s: out of memory", path);
 	}
 	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+	char *keep = NULL;
+	size_t klen = 0, kcap = 0;
+	int keeping = text != NULL;
 	char buf[65536];
 	for (;;) {
 		ssize_t n = read(fd, buf, sizeof buf);
@@ -143,11 +213,22 @@ int build_sha256_file(const char *path, char out[65], struct errbuf *e)
 			int saved = errno;
 			EVP_MD_CTX_free(md);
 			close(fd);
+			free(keep);
 			return errbuf_set(e, EXIT_BAD_INPUT, "%s: %s", path, strerror(saved));
 		}
 		if (n == 0)
 			break;
 		EVP_DigestUpdate(md, buf, (size_t)n);
+		if (keeping && klen + (size_t)n > BUILD_SOURCE_MAX) {
+			keeping = 0;
+			free(keep);
+			keep = NULL;
+		}
+		if (keeping) {
+			xgrow((void **)&keep, &kcap, klen + (size_t)n + 1, 1);
+			memcpy(keep + klen, buf, (size_t)n);
+			klen += (size_t)n;
+		}
 	}
 	close(fd);
 	unsigned char digest[EVP_MAX_MD_SIZE];
@@ -155,116 +236,86 @@ int build_sha256_file(const char *path, char out[65], struct errbuf *e)
 	EVP_DigestFinal_ex(md, digest, &len);
 	EVP_MD_CTX_free(md);
 	hex(digest, len, out);
-	return 0;
-}
-
-/* The name inside `#include "NAME"` on the line at P, or NULL. */
-static const char *quoted_include(const char *p, size_t *len)
-{
-	while (*p == ' ' || *p == '\t')
-		p++;
-	if (*p++ != '#')
-		return NULL;
-	while (*p == ' ' || *p == '\t')
-		p++;
-	if (strncmp(p, "include", 7) != 0)
-		return NULL;
-	p += 7;
-	while (*p == ' ' || *p == '\t')
-		p++;
-	if (*p++ != '"')
-		return NULL;
-	size_t n = strcspn(p, "\"\n");
-	if (p[n] != '"' || n == 0)
-		return NULL;
-	*len = n;
-	return p;
-}
-
-struct include_walk {
-	char **paths;   /* real paths already hashed (the main source first) */
-	size_t n, cap;
-	char *digest;   /* "name sha256\n" lines */
-	size_t dlen, dcap;
-};
-
-static int seen(const struct include_walk *w, const char *real)
-{
-	for (size_t i = 0; i < w->n; i++)
-		if (strcmp(w->paths[i], real) == 0)
-			return 1;
-	return 0;
-}
-
-static int walk(struct include_walk *w, const char *path, const char *text, int depth,
-		struct errbuf *e)
-{
-	if (depth > 32)
-		return errbuf_set(e, EXIT_BAD_INPUT, "%s: includes nested too deeply", path);
-	const char *slash = strrchr(path, '/');
-	int dirlen = slash ? (int)(slash - path) : 1;
-	const char *dir = slash ? path : ".";
-	for (const char *line = text; line && *line;) {
-		size_t nlen = 0;
-		const char *name = quoted_include(line, &nlen);
-		const char *next = strchr(line, '\n');
-		line = next ? next + 1 : NULL;
-		if (!name)
-			continue;
-		char cand[PATH_MAX], real[PATH_MAX];
-		int n = name[0] == '/'
-				? snprintf(cand, sizeof cand, "%.*s", (int)nlen, name)
-				: snprintf(cand, sizeof cand, "%.*s/%.*s", dirlen, dir, (int)nlen, name);
-		struct stat st;
-		if (n < 0 || (size_t)n >= sizeof cand || !realpath(cand, real) ||
-		    stat(real, &st) != 0 || !S_ISREG(st.st_mode))
-			continue; /* not beside the includer: -I path or system header */
-		if (seen(w, real))
-			continue;
-		if (w->n >= BUILD_MAX_INCLUDES)
-			return errbuf_set(e, EXIT_BAD_INPUT, "%s: more than %d included files",
-					  path, BUILD_MAX_INCLUDES);
-		xgrow((void **)&w->paths, &w->cap, w->n + 1, sizeof *w->paths);
-		w->paths[w->n++] = xstrdup(real);
-		char *sub = NULL;
-		if (read_file(real, BUILD_SOURCE_MAX, &sub, NULL, e) < 0)
-			return -1;
-		char sha[65];
-		sha256_hex(sub, strlen(sub), sha);
-		char row[PATH_MAX + 80];
-		int rn = snprintf(row, sizeof row, "%.*s %s\n", (int)nlen, name, sha);
-		if (rn > 0 && (size_t)rn < sizeof row) {
-			xgrow((void **)&w->digest, &w->dcap, w->dlen + (size_t)rn + 1, 1);
-			memcpy(w->digest + w->dlen, row, (size_t)rn + 1);
-			w->dlen += (size_t)rn;
-		}
-		int rc = walk(w, cand, sub, depth + 1, e);
-		free(sub);
-		if (rc < 0)
-			return -1;
+	if (keeping) {
+		if (!keep)
+			keep = xstrdup("");
+		keep[klen] = '\0';
+		if (text_utf8((const unsigned char *)keep, klen))
+			*text = keep;
+		else
+			free(keep);
 	}
 	return 0;
 }
 
-int build_source_includes(const char *path, const char *text, char **out,
-			  struct errbuf *e)
+/* Writes TEXT to DIR/NAME through a temporary name, mode 0444. */
+static int put_file(const char *dir, const char *name, const char *text, struct errbuf *e)
 {
-	struct include_walk w = { 0 };
-	char real[PATH_MAX];
-	if (realpath(path, real)) {
-		xgrow((void **)&w.paths, &w.cap, 1, sizeof *w.paths);
-		w.paths[w.n++] = xstrdup(real);
+	char tmp[PATH_MAX], dst[PATH_MAX];
+	if (snprintf(tmp, sizeof tmp, "%s/%s.XXXXXX", dir, name) >= (int)sizeof tmp ||
+	    snprintf(dst, sizeof dst, "%s/%s", dir, name) >= (int)sizeof dst)
+		return errbuf_set(e, EXIT_ENVIRONMENT, "cache path too long");
+	int fd = mkstemp(tmp);
+	if (fd < 0)
+		return errbuf_set(e, EXIT_ENVIRONMENT, "cannot write to cache '%s': %s", dir,
+				  strerror(errno));
+	int ok = write_all(fd, text, strlen(text)) == 0;
+	ok = fchmod(fd, 0444) == 0 && ok;
+	ok = close(fd) == 0 && ok;
+	if (!ok || rename(tmp, dst) != 0) {
+		int saved = errno;
+		unlink(tmp);
+		return errbuf_set(e, EXIT_ENVIRONMENT, "cannot write '%s': %s", dst,
+				  strerror(saved));
 	}
-	int rc = walk(&w, path, text, 0, e);
-	for (size_t i = 0; i < w.n; i++)
-		free(w.paths[i]);
-	free(w.paths);
-	if (rc < 0) {
-		free(w.digest);
+	return 0;
+}
+
+void build_cache_put_text(const char *dir, const char *name, const char *text)
+{
+	struct errbuf ignored;
+	if (put_file(dir, name, text, &ignored) < 0)
+		return;
+}
+
+int build_cache_record(const char *cache, const char *key, const char sha[65],
+		       struct errbuf *e)
+{
+	char name[128], line[80];
+	snprintf(name, sizeof name, "%s.sha256", key);
+	snprintf(line, sizeof line, "%s\n", sha);
+	return put_file(cache, name, line, e);
+}
+
+int build_cache_verify(const char *cache, const char *key, const char *so, char sha[65],
+		       char *note, size_t notesz, struct errbuf *e)
+{
+	char rec[PATH_MAX];
+	if (snprintf(rec, sizeof rec, "%s/%s.sha256", cache, key) >= (int)sizeof rec)
+		return errbuf_set(e, EXIT_ENVIRONMENT, "cache path too long");
+	char *want = NULL;
+	struct errbuf ignored;
+	struct stat st;
+	if (lstat(rec, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    read_file(rec, 128, &want, NULL, &ignored) < 0) {
+		snprintf(note, notesz,
+			 "cache entry %.16s had no recorded sha256; rebuilt it", key);
+		return 0;
+	}
+	if (build_sha256_file(so, sha, NULL, e) < 0) {
+		free(want);
 		return -1;
 	}
-	*out = w.digest ? w.digest : xstrdup("");
-	return 0;
+	int match = strlen(want) >= 64 && strncmp(want, sha, 64) == 0 &&
+		    (want[64] == '\0' || strcmp(want + 64, "\n") == 0);
+	free(want);
+	if (!match) {
+		snprintf(note, notesz,
+			 "cache entry %.16s did not match the sha256 recorded when it was "
+			 "built (changed or corrupt); rebuilt it", key);
+		return 0;
+	}
+	return 1;
 }
 
 static int has_launcher(const char *dir)

@@ -4,6 +4,7 @@
  */
 #include "build_private.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,7 +45,23 @@ static int search_path(const char *name, char *out, size_t outsz)
 	return -1;
 }
 
+static int find_nvcc(char *out, size_t outsz, struct errbuf *e);
+
 int build_find_nvcc(char *out, size_t outsz, struct errbuf *e)
+{
+	if (find_nvcc(out, outsz, e) < 0)
+		return -1;
+	if (out[0] == '/')
+		return 0;
+	char cwd[PATH_MAX], abs[PATH_MAX * 2];
+	if (!getcwd(cwd, sizeof cwd))
+		return errbuf_set(e, EXIT_ENVIRONMENT, "cannot make '%s' absolute: %s", out,
+				  strerror(errno));
+	snprintf(abs, sizeof abs, "%s/%s", cwd, out);
+	return copy_path(out, outsz, abs, e);
+}
+
+static int find_nvcc(char *out, size_t outsz, struct errbuf *e)
 {
 	const char *env = getenv("NVCC");
 	if (env && *env) {
@@ -169,38 +186,20 @@ int build_arch_args(const char *arch, int gpu_visible, struct build_argv *out,
 	return 0;
 }
 
-/* nvcc options that name the output or stop before a shared object. */
-static const char *const refused_flags[] = {
-	"-o", "--output-file", "-odir", "--output-directory", "-c", "--compile",
-	"-E", "--preprocess", "-M", "--generate-dependencies", "-ptx", "--ptx",
-	"-cubin", "--cubin", "-fatbin", "--fatbin", "-lib", "--lib",
-	"-run", "--run", "-dryrun", "--dryrun",
-};
-
-int build_check_flags(char *const *flags, size_t n, struct errbuf *e)
+int build_check_flags(const char *root, char *const *flags, size_t n,
+		      struct claim_nvcc_flags *out, struct errbuf *e)
 {
-	if (n > BUILD_MAX_ARGS / 2)
-		return errbuf_set(e, EXIT_BAD_INPUT, "too many nvcc flags (%zu, at most %d)",
-				  n, BUILD_MAX_ARGS / 2);
-	for (size_t i = 0; i < n; i++) {
-		for (size_t j = 0; j < sizeof refused_flags / sizeof refused_flags[0]; j++) {
-			const char *r = refused_flags[j];
-			size_t len = strlen(r);
-			/* nvcc takes option values as "-o x" or "-o=x". */
-			if (strcmp(flags[i], r) == 0 ||
-			    (strncmp(flags[i], r, len) == 0 && flags[i][len] == '='))
-				return errbuf_set(e, EXIT_BAD_INPUT,
-						  "nvcc flag '%s' is not allowed: kaudit chooses "
-						  "what nvcc builds and where it writes it", flags[i]);
-		}
-	}
+	size_t bad = 0;
+	struct errbuf msg;
+	if (claim_flags_check(flags, n, root, out, &bad, &msg) != 0)
+		return errbuf_set(e, EXIT_BAD_INPUT, "%s", msg.msg);
 	return 0;
 }
 
-void build_compile_argv(struct build_argv *a, const char *nvcc, const char *incdir,
-			const struct build_argv *arch, const char *libdir,
-			char *const *flags, size_t nflags, const char *out,
-			const char *source)
+/* The part every nvcc run shares: compiler, defaults, launcher headers,
+ * architecture. */
+static void common_argv(struct build_argv *a, const char *nvcc, const char *incdir,
+			const struct build_argv *arch)
 {
 	static const char *const fixed[] = {
 		"-shared", "-Xcompiler", "-fPIC", "-cudart", "shared", "-O3", "-std=c++17",
@@ -212,6 +211,14 @@ void build_compile_argv(struct build_argv *a, const char *nvcc, const char *incd
 	build_argv_push(a, incdir);
 	for (size_t i = 0; i < arch->n; i++)
 		build_argv_push(a, arch->v[i]);
+}
+
+void build_compile_argv(struct build_argv *a, const char *nvcc, const char *incdir,
+			const struct build_argv *arch, const char *libdir,
+			char *const *flags, size_t nflags, const char *out,
+			const char *source)
+{
+	common_argv(a, nvcc, incdir, arch);
 	if (libdir && *libdir) {
 		/* Loads the toolkit's libcudart wherever the .so is used. */
 		char rpath[PATH_MAX + 16];
@@ -225,4 +232,61 @@ void build_compile_argv(struct build_argv *a, const char *nvcc, const char *incd
 	build_argv_push(a, "-o");
 	build_argv_push(a, out);
 	build_argv_push(a, source);
+}
+
+void build_depend_argv(struct build_argv *a, const char *nvcc, const char *incdir,
+		       const struct build_argv *arch, char *const *flags, size_t nflags,
+		       const char *depfile, const char *source)
+{
+	common_argv(a, nvcc, incdir, arch);
+	for (size_t i = 0; i < nflags; i++)
+		build_argv_push(a, flags[i]);
+	build_argv_push(a, "-M");
+	build_argv_push(a, "-MF");
+	build_argv_push(a, depfile);
+	build_argv_push(a, source);
+}
+
+void build_toolkit_root(const char *nvcc, char *out, size_t outsz)
+{
+	out[0] = '\0';
+	const char *slash = strrchr(nvcc, '/');
+	char dir[PATH_MAX], real[PATH_MAX];
+	if (!slash)
+		return;
+	int n = snprintf(dir, sizeof dir, "%.*s/..", (int)(slash - nvcc), nvcc);
+	if (n < 0 || (size_t)n >= sizeof dir || !realpath(dir, real) || strcmp(real, "/") == 0)
+		return;
+	snprintf(out, outsz, "%s", real);
+}
+
+void build_host_include_dirs(struct build_argv *out)
+{
+	char *argv[] = { "gcc", "-xc++", "-E", "-v", "-o", "/dev/null", "/dev/null", NULL };
+	struct build_exec_result r;
+	struct errbuf e;
+	if (build_exec(argv, BUILD_VERSION_TIMEOUT_S, 64 * 1024, &r, &e) < 0)
+		return;
+	/* Between "#include <...> search starts here:" and "End of search
+	 * list.", one directory per line, indented by a space. */
+	const char *p = r.exited && r.status == 0 ? strstr(r.output, "<...> search starts here:")
+						  : NULL;
+	if (p)
+		p = strchr(p, '\n');
+	while (p && *p == '\n') {
+		p++;
+		size_t len = strcspn(p, "\n");
+		if (len == 0 || p[0] != ' ')
+			break;
+		char dir[PATH_MAX];
+		/* " /usr/include/c++/12", possibly " /path (framework directory)" */
+		size_t skip = strspn(p, " ");
+		size_t dlen = strcspn(p + skip, " \n");
+		if (dlen > 0 && dlen < sizeof dir && p[skip] == '/') {
+			snprintf(dir, sizeof dir, "%.*s", (int)dlen, p + skip);
+			build_argv_push(out, dir);
+		}
+		p += len;
+	}
+	build_exec_result_release(&r);
 }

@@ -15,6 +15,7 @@ static void impl_release(struct claim_impl *im)
 	for (size_t i = 0; i < im->nflags; i++)
 		free(im->flags[i]);
 	free(im->flags);
+	free(im->flag_pos);
 }
 
 static void kernel_release(struct claim_kernel *k)
@@ -56,6 +57,7 @@ void claim_free(struct claim *c)
 	free(c->kernels);
 	free(c->path);
 	free(c->dir);
+	free(c->root);
 	free(c->text);
 	free(c->title);
 	free(c->source);

@@ -19,6 +19,7 @@
 #define CLAIM_MAX_BYTES (1u << 20)     /* 1 MiB of YAML */
 #define CLAIM_MAX_NODES 100000         /* after alias expansion */
 #define CLAIM_MAX_DEPTH 64
+#define CLAIM_MAX_FLAGS 256            /* nvcc flags per implementation */
 
 struct claim_pos {
 	int line; /* 1-based */
@@ -56,10 +57,11 @@ struct claim_buffer {
 
 struct claim_impl {
 	char *source;   /* as written in the manifest */
-	char *path;     /* resolved against the manifest's directory */
+	char *path;     /* the real path (no symlinks), inside the claim's tree */
 	char *entry;    /* a C identifier */
-	char **flags;   /* extra nvcc arguments, argv entries */
+	char **flags;   /* extra nvcc arguments as written, argv entries */
 	size_t nflags;
+	struct claim_pos *flag_pos; /* nflags positions, one per flag (NULL if none) */
 	struct claim_pos pos;
 };
 
@@ -102,6 +104,9 @@ struct claim_kernel {
 struct claim {
 	char *path;      /* as given */
 	char *dir;       /* directory sources are resolved against */
+	char *root;      /* realpath of dir: the claim's tree, which every source,
+			    -I directory and included file must lie inside;
+			    NULL when dir does not resolve */
 	char *text;      /* the manifest verbatim (NUL-terminated) */
 	size_t text_len;
 	char sha256[65]; /* of text */
@@ -153,5 +158,43 @@ int claim_dtype_is_float(int dtype);
 struct claim_tolerance claim_tolerance_for(const struct claim_kernel *k, int dtype);
 
 const char *claim_role_name(enum claim_role r);
+
+/* --- the claim's tree and nvcc flags (flags.c; kaudit-claim(5)) --- */
+
+/* Where REAL (an absolute path without symlinks) lies in the claim tree
+ * ROOT: the part after "ROOT/" ("" for ROOT itself), or NULL when it lies
+ * outside, or under /proc, /sys or /dev (never claim files, whatever ROOT
+ * is). */
+const char *claim_tree_rel(const char *root, const char *real);
+
+/* Nonzero when REAL lies in kaudit's configuration directory
+ * ($XDG_CONFIG_HOME/kaudit or ~/.config/kaudit, where the signing key
+ * lives) or is $KAUDIT_KEY: never readable by a compile, even inside a
+ * claim's tree. */
+int claim_path_secret(const char *real);
+
+/* Nonzero when every byte of S is one nvcc may paste into its sub-tools'
+ * shell command lines: letters, digits and _ . / + = @ % : - */
+int claim_shell_safe(const char *s);
+
+/* Manifest flags as nvcc receives them: ARGV is the flags with each -I
+ * directory replaced by its real path (N entries, owned); INCDIRS the -I
+ * directories, real paths, in order. */
+struct claim_nvcc_flags {
+	char **argv;
+	size_t n;
+	char **incdirs;
+	size_t nincdirs;
+};
+
+/* Checks FLAGS[0..N) against the allowlist of kaudit-claim(5); -I
+ * directories are resolved against ROOT (a real path) and must lie inside
+ * it.  On success fills OUT (may be NULL); on refusal returns -1 with
+ * *BAD the index of the offending entry and MSG the problem (no
+ * position), which lists what is allowed when the flag is unknown. */
+int claim_flags_check(char *const *flags, size_t n, const char *root,
+		      struct claim_nvcc_flags *out, size_t *bad,
+		      struct errbuf *msg) KAUDIT_MUST_CHECK;
+void claim_nvcc_flags_release(struct claim_nvcc_flags *f);
 
 #endif

@@ -4,6 +4,7 @@
  */
 #include "claim_private.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -126,6 +127,9 @@ int claim_load_buffer(const char *path, const char *text, size_t len, struct cla
 	struct claim *c = xcalloc(1, sizeof *c);
 	c->path = xstrdup(path);
 	c->dir = dir_of(path);
+	char root[PATH_MAX];
+	if (realpath(c->dir, root))
+		c->root = xstrdup(root);
 	c->text = xmalloc(len + 1);
 	memcpy(c->text, text, len);
 	c->text[len] = '\0';

@@ -8,6 +8,7 @@
 #include "../detect/detect.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,44 +55,92 @@ static int load_id(struct claim_loader *L, const struct claim *c, size_t k,
 	return 0;
 }
 
+static const char *file_type(mode_t m)
+{
+	if (S_ISDIR(m))
+		return "a directory";
+	if (S_ISFIFO(m))
+		return "a FIFO";
+	if (S_ISSOCK(m))
+		return "a socket";
+	if (S_ISCHR(m) || S_ISBLK(m))
+		return "a device";
+	return "not a regular file";
+}
+
 /* Sources are relative to the manifest's directory, so a claim folder can
- * be moved or checked out anywhere. */
+ * be moved or checked out anywhere, and they stay inside it: after every
+ * link is followed the file must lie in the claim's tree, be a regular
+ * file, and not be a kernel or device file.  IM->path is the real path. */
 static int resolve_source(struct claim_loader *L, const struct claim *c,
 			  const yaml_node_t *n, struct claim_impl *im)
 {
 	if (!ends_with(im->source, ".cu") && !ends_with(im->source, ".so"))
 		return yd_err(L, n, "source '%.200s' is neither .cu nor .so (expected CUDA "
 				    "source or a shared object)", im->source);
-	size_t len;
-	if (im->source[0] == '/' || strcmp(c->dir, ".") == 0) {
-		im->path = xstrdup(im->source);
-	} else {
-		len = strlen(c->dir) + 1 + strlen(im->source) + 1;
-		im->path = xmalloc(len);
-		snprintf(im->path, len, "%s/%s", c->dir, im->source);
-	}
+	char joined[PATH_MAX], real[PATH_MAX];
+	int len;
+	if (im->source[0] == '/' || strcmp(c->dir, ".") == 0)
+		len = snprintf(joined, sizeof joined, "%s", im->source);
+	else
+		len = snprintf(joined, sizeof joined, "%s/%s", c->dir, im->source);
+	if (len < 0 || (size_t)len >= sizeof joined)
+		return yd_err(L, n, "source '%.200s': path too long", im->source);
 	struct stat st;
-	if (stat(im->path, &st) != 0)
+	if (stat(joined, &st) != 0)
 		return yd_err(L, n, "source '%.200s' not found (looked for '%.200s': %s)",
-			      im->source, im->path, strerror(errno));
+			      im->source, joined, strerror(errno));
+	if (!c->root)
+		return yd_err(L, n, "source '%.200s': the manifest's directory '%.200s' cannot "
+				    "be resolved", im->source, c->dir);
+	if (!realpath(joined, real))
+		return yd_err(L, n, "source '%.200s' cannot be resolved: %s", im->source,
+			      strerror(errno));
+	static const char *const pseudo[] = { "/proc", "/sys", "/dev" };
+	for (size_t i = 0; i < sizeof pseudo / sizeof pseudo[0]; i++) {
+		size_t plen = strlen(pseudo[i]);
+		if (strncmp(real, pseudo[i], plen) == 0 && (!real[plen] || real[plen] == '/'))
+			return yd_err(L, n, "source '%.200s' resolves into %s (kernel and device "
+					    "files are never sources)", im->source, pseudo[i]);
+	}
 	if (!S_ISREG(st.st_mode))
-		return yd_err(L, n, "source '%.200s' is not a regular file (looked at '%.200s')",
-			      im->source, im->path);
+		return yd_err(L, n, "source '%.200s' is %s, not a regular file", im->source,
+			      file_type(st.st_mode));
+	const char *rel = claim_tree_rel(c->root, real);
+	if (!rel || claim_path_secret(real))
+		return yd_err(L, n, "source '%.200s' leaves the claim directory '%.200s' "
+				    "(links followed; sources must stay inside the manifest's "
+				    "directory)", im->source, c->dir);
+	if (!claim_shell_safe(rel))
+		return yd_err(L, n, "source '%.200s': its path holds characters nvcc would "
+				    "hand to a shell (allowed: letters, digits and _ . / + = @ %% "
+				    ": -)", im->source);
+	im->path = xstrdup(real);
 	return 0;
 }
 
-static int load_flags(struct claim_loader *L, const yaml_node_t *n, struct claim_impl *im)
+/* Flags are checked against the allowlist here, so `kaudit lint` refuses
+ * them without compiling, at the offending flag's position. */
+static int load_flags(struct claim_loader *L, const struct claim *c, const yaml_node_t *n,
+		      struct claim_impl *im)
 {
 	if (yd_expect_seq(L, n, "flags") != 0)
 		return -1;
 	size_t count = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
 	im->flags = xcalloc(count, sizeof *im->flags);
+	im->flag_pos = xcalloc(count ? count : 1, sizeof *im->flag_pos);
 	for (size_t i = 0; i < count; i++) {
 		yaml_node_t *f = yd_node(L, n->data.sequence.items.start[i]);
 		if (yd_string(L, f, "flags", &im->flags[i]) != 0)
 			return -1;
+		im->flag_pos[i] = yd_pos(f);
 		im->nflags = i + 1;
 	}
+	size_t bad = 0;
+	struct errbuf msg;
+	if (claim_flags_check(im->flags, im->nflags, c->root, NULL, &bad, &msg) != 0)
+		return yd_err_at(L, bad < im->nflags ? im->flag_pos[bad] : yd_pos(n), "%s",
+				 msg.msg);
 	return 0;
 }
 
@@ -117,7 +166,7 @@ static int load_impl(struct claim_loader *L, const struct claim *c, const yaml_n
 	if (!is_identifier(im->entry))
 		return yd_err(L, v[1], "entry '%.80s' is not a C identifier (expected the name "
 				       "of an extern \"C\" launcher)", im->entry);
-	if (v[2] && load_flags(L, v[2], im) != 0)
+	if (v[2] && load_flags(L, c, v[2], im) != 0)
 		return -1;
 	return 0;
 }

@@ -49,17 +49,5 @@ int cli_use_color(int fd)
 
 const char *cli_exe_dir(void)
 {
-	static char dir[PATH_MAX];
-	if (dir[0])
-		return dir;
-	ssize_t n = readlink("/proc/self/exe", dir, sizeof dir - 1);
-	if (n <= 0) {
-		strcpy(dir, ".");
-		return dir;
-	}
-	dir[n] = '\0';
-	char *slash = strrchr(dir, '/');
-	if (slash && slash != dir)
-		*slash = '\0';
-	return dir;
+	return exe_dir();
 }

@@ -10,9 +10,12 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
 
 #include "build/build.h"
 #include "claim/claim.h"
+#include "run/audit_run.h"
 #include "cli.h"
 #include "cmds.h"
 
@@ -102,6 +105,16 @@ static void print_summary(const struct claim *c)
 	}
 }
 
+/* This executable: it serves as the entry check's worker. */
+static const char *exe_path(void)
+{
+	static char buf[4096];
+	ssize_t n = buf[0] ? 0 : readlink("/proc/self/exe", buf, sizeof buf - 1);
+	if (n > 0)
+		buf[n] = '\0';
+	return buf[0] ? buf : "/proc/self/exe";
+}
+
 static int build_one(const struct claim *c, const struct claim_impl *im, const char *what,
 		     const struct build_opts *o)
 {
@@ -110,15 +123,26 @@ static int build_one(const struct claim *c, const struct claim_impl *im, const c
 	memset(&r, 0, sizeof r);
 	int rc = build_impl(c, im, o, &r, &e);
 	if (rc == 0)
-		rc = build_check_entry(r.so_path, im->entry, &e);
+		/* Loaded in a fresh confined worker: the claimant's static
+		 * constructors never run in this process. */
+		rc = run_check_entry(exe_path(), c->dir, r.so_path, im->entry, &e);
 	if (rc != 0) {
 		if (r.log && *r.log)
 			fputs(r.log, stderr);
+		if (r.note[0])
+			fprintf(stderr, "kaudit: note: %s\n", r.note);
 		build_result_release(&r);
 		return cli_fail(e.code ? e.code : EXIT_BAD_INPUT, "%s:%d:%d: %s %s: %s", c->path,
 				im->pos.line, im->pos.col, what, im->entry, e.msg);
 	}
 	printf("  %-10s %s (%s)\n", what, r.cached ? "cached" : "compiled", r.so_path);
+	if (r.note[0])
+		printf("  %-10s note: %s\n", "", r.note);
+	/* The claim's own files the compile reads besides the source. */
+	for (size_t i = 1; i < r.ndeps; i++)
+		if (strcmp(r.deps[i].kind, "claim") == 0)
+			printf("  %-10s reads %s (sha256 %.16s)\n", "", r.deps[i].path,
+			       r.deps[i].sha256);
 	build_result_release(&r);
 	return EXIT_OK;
 }
@@ -182,6 +206,10 @@ int cmd_lint(int argc, char **argv)
 	}
 	if (optind >= argc)
 		return cli_usage_error("lint", usage, "no manifest given");
+	/* What an entry check's descendants leave behind is reparented here
+	 * and killed when the check ends (run_sweep_children). */
+	if (build)
+		prctl(PR_SET_CHILD_SUBREAPER, 1);
 	/* Every file is checked; the exit code is the most serious failure. */
 	int worst = EXIT_OK;
 	for (int i = optind; i < argc; i++) {

@@ -36,7 +36,7 @@ void report_params(const json_t *params, char *out, size_t cap)
 }
 
 /* Every finding record of case I, in trace order. */
-static size_t case_findings(const struct verify_audit *a, int64_t i, const struct record **out,
+static size_t case_findings(const struct run_audit *a, int64_t i, const struct record **out,
 			    size_t cap)
 {
 	size_t n = 0;
@@ -51,14 +51,14 @@ static int finding_invalidates(const struct record *f)
 	return f->u.finding.severity && strcmp(f->u.finding.severity, "invalidating") == 0;
 }
 
-int report_exit_code(const struct verify_audit *a)
+int report_exit_code(const struct run_audit *a)
 {
 	if (a->interrupted)
 		return EXIT_NOT_REPRODUCED;
 	for (size_t i = 0; i < a->ncases; i++) {
 		if (!a->selected[i])
 			continue;
-		const struct record *v = verify_find(a, REC_VERDICT, (int64_t)i);
+		const struct record *v = run_audit_find(a, REC_VERDICT, (int64_t)i);
 		if (!v || strcmp(v->u.verdict.verdict, "reproduced") != 0)
 			return EXIT_NOT_REPRODUCED;
 	}
@@ -93,7 +93,7 @@ static void codes_text(json_t *codes, char *out, size_t cap)
 	}
 }
 
-void report_expectations(const struct verify_audit *a, size_t *expect_n, size_t *expect_failed,
+void report_expectations(const struct run_audit *a, size_t *expect_n, size_t *expect_failed,
 			 json_t *json_out, FILE *text_out)
 {
 	const struct claim *c = a->claim;
@@ -111,9 +111,9 @@ void report_expectations(const struct verify_audit *a, size_t *expect_n, size_t 
 			if (a->cases[i].kernel_index != k || !a->selected[i])
 				continue;
 			any = 1;
-			const struct record *v = verify_find(a, REC_VERDICT, (int64_t)i);
+			const struct record *v = run_audit_find(a, REC_VERDICT, (int64_t)i);
 			const char *vs = v ? v->u.verdict.verdict : "error";
-			if (!got || verify_verdict_rank(vs) > verify_verdict_rank(got))
+			if (!got || run_verdict_rank(vs) > run_verdict_rank(got))
 				got = vs;
 			for (size_t r = 0; r < a->recs.n; r++) {
 				const struct record *f = &a->recs.v[r];
@@ -214,7 +214,7 @@ static void line_fit(FILE *f, int indent, const char *text)
 		fprintf(f, "%*s%s\n", indent, "", text);
 }
 
-void report_terminal(FILE *f, const struct verify_audit *a, int color)
+void report_terminal(FILE *f, const struct run_audit *a, int color)
 {
 	const char *reset = color ? "\033[0m" : "";
 	fprintf(f, "%-4s %-22s %9s %9s %-15s %s\n", "case", "kernel", "claimed", "measured",
@@ -223,8 +223,8 @@ void report_terminal(FILE *f, const struct verify_audit *a, int color)
 		if (!a->selected[i])
 			continue;
 		const struct claim_case *cc = &a->cases[i];
-		const struct record *v = verify_find(a, REC_VERDICT, (int64_t)i);
-		const struct record *err = verify_find(a, REC_ERROR, (int64_t)i);
+		const struct record *v = run_audit_find(a, REC_VERDICT, (int64_t)i);
+		const struct record *err = run_audit_find(a, REC_ERROR, (int64_t)i);
 		const char *vs = v ? v->u.verdict.verdict : "error";
 		double claimed = v ? v->u.verdict.claimed : NAN;
 		if (!isfinite(claimed))
@@ -272,13 +272,13 @@ void report_terminal(FILE *f, const struct verify_audit *a, int color)
 			line_fit(f, 5, text);
 		}
 	}
-	const struct record *cv = verify_find(a, REC_VERDICT, REC_NONE);
+	const struct record *cv = run_audit_find(a, REC_VERDICT, REC_NONE);
 	size_t total = 0, good = 0;
 	for (size_t i = 0; i < a->ncases; i++) {
 		if (!a->selected[i])
 			continue;
 		total++;
-		const struct record *v = verify_find(a, REC_VERDICT, (int64_t)i);
+		const struct record *v = run_audit_find(a, REC_VERDICT, (int64_t)i);
 		good += v && strcmp(v->u.verdict.verdict, "reproduced") == 0;
 	}
 	const char *cvs = cv ? cv->u.verdict.verdict : "error";
@@ -292,9 +292,9 @@ void report_terminal(FILE *f, const struct verify_audit *a, int color)
 
 /* ---- JSON ---- */
 
-json_t *report_json(const struct verify_audit *a)
+json_t *report_json(const struct run_audit *a)
 {
-	const struct record *cv = verify_find(a, REC_VERDICT, REC_NONE);
+	const struct record *cv = run_audit_find(a, REC_VERDICT, REC_NONE);
 	const struct record *dev = NULL;
 	for (size_t k = 0; k < a->recs.n && !dev; k++)
 		if (a->recs.v[k].type == REC_DEVICE)
@@ -309,8 +309,8 @@ json_t *report_json(const struct verify_audit *a)
 		if (!a->selected[i])
 			continue;
 		const struct claim_case *cc = &a->cases[i];
-		const struct record *v = verify_find(a, REC_VERDICT, (int64_t)i);
-		const struct record *err = verify_find(a, REC_ERROR, (int64_t)i);
+		const struct record *v = run_audit_find(a, REC_VERDICT, (int64_t)i);
+		const struct record *err = run_audit_find(a, REC_ERROR, (int64_t)i);
 		json_t *c = json_object();
 		json_object_set_new(c, "case", json_integer((json_int_t)i));
 		json_object_set_new(c, "kernel", json_string(cc->kernel->id));

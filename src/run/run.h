@@ -19,6 +19,7 @@
 
 #include "../trace/record.h"
 #include "../util/util.h"
+#include "sandbox.h"
 
 /* How much of a worker's stderr (and of --probe's stdout) is kept: the end
  * is what explains a failure. */
@@ -66,7 +67,8 @@ enum run_status {
 	RUN_EXIT,        /* exited with a nonzero code (exit_code) */
 	RUN_SIGNAL,      /* killed by a signal it did not get from us (sig) */
 	RUN_TIMEOUT,     /* ran past the timeout: killed */
-	RUN_MALFORMED,   /* a stdout line did not decode, or a record it may not send */
+	RUN_MALFORMED,   /* a stdout line did not decode */
+	RUN_BROKE_PLAN,  /* a record the plan check (admit) refused */
 	RUN_TOO_MANY,    /* more than max_records records */
 	RUN_INTERRUPTED, /* *stop was raised (SIGINT/SIGTERM to kaudit): killed */
 	RUN_SPAWN_FAILED /* could not be started at all (problem says why) */
@@ -87,6 +89,24 @@ struct run_opts {
 	size_t max_records;       /* 0: RUN_MAX_RECORDS */
 	size_t max_line;          /* 0: RECORD_MAX_LINE */
 	volatile sig_atomic_t *stop; /* polled; nonzero kills the worker */
+	/* Records mode: every decoded record is offered to ADMIT first (the
+	 * plan check, run_check.c); a refusal stops the worker with
+	 * RUN_BROKE_PLAN, the reason and the offending line in problem. */
+	int (*admit)(void *ctx, const struct record *r, struct errbuf *e);
+	void *admit_ctx;
+	/* Written to the child's stdin, which is then closed (the plan);
+	 * NULL: stdin is /dev/null. */
+	const char *input;
+	size_t input_len;
+	/* The child's environment; NULL: the caller's. */
+	char *const *envp;
+	/* Applied by the child to itself after fork, before exec
+	 * (sandbox.h); its report comes back in result.sandbox and, in
+	 * records mode, as the first record delivered to the sink: a
+	 * `sandbox` record of PROCESS, written by kaudit's own code before
+	 * the program ran. */
+	const struct sandbox_policy *sandbox;
+	const char *process;
 };
 
 struct run_result {
@@ -97,7 +117,9 @@ struct run_result {
 	int64_t worker_errors;    /* of them, `error` records the worker sent */
 	size_t partial;           /* bytes of an unterminated last line */
 	double elapsed_s;
-	char problem[ERRBUF_LEN]; /* RUN_MALFORMED/RUN_TOO_MANY/RUN_SPAWN_FAILED */
+	char problem[ERRBUF_LEN]; /* RUN_MALFORMED/RUN_BROKE_PLAN/RUN_TOO_MANY/RUN_SPAWN_FAILED */
+	int sandboxed;            /* a sandbox was requested and its report read */
+	struct sandbox_report sandbox;
 	struct run_tail err;      /* stderr tail */
 	struct run_tail out;      /* text mode: stdout tail */
 };
@@ -108,6 +130,12 @@ struct run_result {
  * failed (pipes, fork, the sink).  RUN_SPAWN_FAILED is an outcome, not a
  * failure: the program may be missing. */
 int run_worker(const struct run_opts *o, struct run_result *r, struct errbuf *e) KAUDIT_MUST_CHECK;
+
+/* Kills and reaps every remaining child of the calling process.  Done at
+ * the end of every run_worker() in a child subreaper (PR_SET_CHILD_SUBREAPER,
+ * which kaudit verify and lint are): orphans of a worker's descendants are
+ * reparented to the supervisor, and none outlives its case. */
+void run_sweep_children(void);
 
 /* Decides how a status word from waitpid() ended a process we did not kill
  * ourselves: RUN_OK, RUN_EXIT (exit_code set) or RUN_SIGNAL (sig set). */

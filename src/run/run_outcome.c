@@ -60,6 +60,8 @@ static const char *where_of(const struct run_result *r)
 		return "timeout";
 	case RUN_INTERRUPTED:
 		return "interrupted";
+	case RUN_BROKE_PLAN:
+		return "plan";
 	case RUN_EXIT:
 		return r->exit_code == EXIT_ENVIRONMENT ? "environment" : "worker";
 	default:
@@ -96,6 +98,9 @@ void run_result_describe(const struct run_result *r, char *out, size_t cap)
 		break;
 	case RUN_MALFORMED:
 		snprintf(what, sizeof what, "worker sent malformed output: %s", r->problem);
+		break;
+	case RUN_BROKE_PLAN:
+		snprintf(what, sizeof what, "worker broke its plan: %s", r->problem);
 		break;
 	case RUN_TOO_MANY:
 		snprintf(what, sizeof what, "worker stopped: %s", r->problem);

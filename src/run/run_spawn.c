@@ -9,12 +9,14 @@
  * signal handler.
  */
 #include "run.h"
+#include "wire.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/prctl.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -57,19 +59,11 @@ static void excerpt(const char *line, size_t len, char *out, size_t cap)
 	out[n] = '\0';
 }
 
-/* Only the supervisor frames a trace (header, footer, signature), builds,
- * and judges (finding, verdict): a worker that sends those - or an
- * implementation writing to the worker's stdout - is refused. */
+/* Without a plan check, at least what no worker of any mode may send:
+ * the supervisor's own records (wire.h). */
 static int worker_may_send(enum record_type t)
 {
-	static const enum record_type allowed[] = {
-		REC_DEVICE, REC_CASE, REC_API, REC_KERNEL, REC_MEMCPY, REC_MEMSET, REC_EVENT,
-		REC_SYNC, REC_ALLOC, REC_CHECK, REC_SAMPLE, REC_ERROR, REC_DROPPED,
-	};
-	for (size_t i = 0; i < sizeof allowed / sizeof allowed[0]; i++)
-		if (allowed[i] == t)
-			return 1;
-	return 0;
+	return run_worker_may_send(RUN_MODE_CASE, t) || run_worker_may_send(RUN_MODE_ENVIRONMENT, t);
 }
 
 static int on_record_line(void *vctx, const char *line, size_t len, struct errbuf *e)
@@ -89,10 +83,20 @@ static int on_record_line(void *vctx, const char *line, size_t len, struct errbu
 		return errbuf_set(e, EXIT_BAD_INPUT, "line %lld: %s: '%s%s'", lineno, de.msg,
 				  ex, len > sizeof ex - 1 ? "..." : "");
 	}
-	if (!worker_may_send(rec.type)) {
+	if (!c->o->admit && !worker_may_send(rec.type)) {
 		c->fail = RUN_MALFORMED;
 		errbuf_set(e, EXIT_BAD_INPUT, "line %lld: a worker may not send a %s record",
 			   lineno, record_type_name(rec.type));
+		record_clear(&rec);
+		return -1;
+	}
+	struct errbuf ae = { "", 0 };
+	if (c->o->admit && c->o->admit(c->o->admit_ctx, &rec, &ae) < 0) {
+		char ex[96];
+		excerpt(line, len, ex, sizeof ex);
+		c->fail = RUN_BROKE_PLAN;
+		errbuf_set(e, EXIT_NOT_REPRODUCED, "line %lld: %s: '%s%s'", lineno, ae.msg, ex,
+			   len > sizeof ex - 1 ? "..." : "");
 		record_clear(&rec);
 		return -1;
 	}
@@ -111,18 +115,33 @@ static int on_record_line(void *vctx, const char *line, size_t len, struct errbu
 	return 0;
 }
 
-/* Child side: never returns.  Reports an exec failure's errno on EXECFD. */
-static void child_exec(const struct run_opts *o, pid_t parent, int outfd, int errfd,
-		       int execfd)
+/* What the child tells the parent on EXECFD (close-on-exec, so a
+ * successful exec is EOF): the sandbox report when one was asked for,
+ * then, only if exec failed, its errno (SPAWN_SANDBOX_FAILED: the sandbox
+ * left the process in an unknown state, so nothing was run). */
+#define SPAWN_SANDBOX_FAILED (-1)
+
+/* Child side: never returns. */
+static void child_exec(const struct run_opts *o, pid_t parent, int infd, int outfd,
+		       int errfd, int execfd)
 {
 	setpgid(0, 0);
 	/* Die with the supervisor even if it is SIGKILLed. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != parent)
 		_exit(127);
-	int nullfd = open("/dev/null", O_RDONLY);
-	if (nullfd < 0 || dup2(nullfd, 0) < 0 || dup2(outfd, 1) < 0 || dup2(errfd, 2) < 0)
-		_exit(127);
+	if (infd < 0)
+		infd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	/* The supervisor may have been started with 0, 1 or 2 closed, so a
+	 * pipe end can sit on any of them: move all three out of the way
+	 * before placing them, and clear close-on-exec on the results. */
+	int fds[3] = { infd, outfd, errfd };
+	for (int i = 0; i < 3; i++)
+		if (fds[i] < 0 || (fds[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 3)) < 0)
+			_exit(127);
+	for (int i = 0; i < 3; i++)
+		if (dup2(fds[i], i) < 0 || fcntl(i, F_SETFD, 0) < 0)
+			_exit(127);
 	/* The supervisor's signal dispositions and mask are not the worker's. */
 	sigset_t none;
 	sigemptyset(&none);
@@ -140,11 +159,64 @@ static void child_exec(const struct run_opts *o, pid_t parent, int outfd, int er
 			if (fd != execfd)
 				close(fd);
 	}
-	execvp(o->argv[0], o->argv);
-	int err = errno;
+	int err = 0;
+	if (o->sandbox) {
+		/* Last, so nothing above needs a right the sandbox takes away;
+		 * the exec'd image can never undo it. */
+		struct sandbox_report rep;
+		memset(&rep, 0, sizeof rep);
+		int rc = sandbox_apply(o->sandbox, &rep);
+		if (write_all(execfd, &rep, sizeof rep) < 0)
+			_exit(127);
+		if (rc < 0) {
+			err = SPAWN_SANDBOX_FAILED;
+			(void)!write(execfd, &err, sizeof err);
+			_exit(127);
+		}
+	}
+	if (o->envp)
+		execvpe(o->argv[0], o->argv, o->envp);
+	else
+		execvp(o->argv[0], o->argv);
+	err = errno;
 	if (write(execfd, &err, sizeof err) < 0)
 		_exit(127);
 	_exit(127);
+}
+
+/* Reads exactly N bytes (EINTR-safe); the number read. */
+static size_t read_full(int fd, void *buf, size_t n)
+{
+	size_t got = 0;
+	while (got < n) {
+		ssize_t k = read(fd, (char *)buf + got, n - got);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			break;
+		got += (size_t)k;
+	}
+	return got;
+}
+
+/* Writes what the child's stdin pipe takes now of the remaining input;
+ * closes it once all is written or the child will not read more. */
+static void feed_input(int *fd, const char *data, size_t len, size_t *done)
+{
+	while (*fd >= 0 && *done < len) {
+		ssize_t k = write(*fd, data + *done, len - *done);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		if (k <= 0)
+			break; /* EPIPE: the child closed its stdin */
+		*done += (size_t)k;
+	}
+	if (*fd >= 0) {
+		close(*fd);
+		*fd = -1;
+	}
 }
 
 /* Reads what is available on *FD; closes it (-1) at EOF. */
@@ -214,34 +286,88 @@ static void set_nonblock(int fd)
 		fcntl(fd, F_SETFL, fl | O_NONBLOCK);
 }
 
+/* Kills and reaps every child this process still has (run_sweep). */
+void run_sweep_children(void)
+{
+	/* A subreaper inherits the orphans of its workers' descendants: a
+	 * daemon that slipped out of the worker's process group (possible only
+	 * where the seccomp filter was refused) is ours now, and dies here. */
+	for (int pass = 0; pass < 50; pass++) {
+		int found = 0;
+		DIR *tasks = opendir("/proc/self/task");
+		struct dirent *t;
+		while (tasks && (t = readdir(tasks))) {
+			char path[320];
+			if (t->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof path, "/proc/self/task/%s/children", t->d_name);
+			FILE *f = fopen(path, "r");
+			long pid;
+			while (f && fscanf(f, "%ld", &pid) == 1) {
+				if (pid > 1) {
+					kill((pid_t)pid, SIGKILL);
+					found = 1;
+				}
+			}
+			if (f)
+				fclose(f);
+		}
+		if (tasks)
+			closedir(tasks);
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			found = 1;
+		if (!found)
+			return;
+		sleep_ms(10);
+	}
+}
+
+static void close_pair(int p[2])
+{
+	if (p[0] >= 0)
+		close(p[0]);
+	if (p[1] >= 0)
+		close(p[1]);
+}
+
+/* The pipes of one child: stdin (only when there is input), stdout,
+ * stderr, and the exec/sandbox report. */
+static int open_pipes(const struct run_opts *o, int inp[2], int outp[2], int errp[2],
+		      int execp[2], struct errbuf *e)
+{
+	inp[0] = inp[1] = outp[0] = outp[1] = errp[0] = errp[1] = execp[0] = execp[1] = -1;
+	if ((o->input && pipe2(inp, O_CLOEXEC) < 0) || pipe2(outp, O_CLOEXEC) < 0 ||
+	    pipe2(errp, O_CLOEXEC) < 0 || pipe2(execp, O_CLOEXEC) < 0) {
+		int err = errno;
+		close_pair(inp);
+		close_pair(outp);
+		close_pair(errp);
+		close_pair(execp);
+		return errbuf_set(e, EXIT_ENVIRONMENT, "pipe: %s", strerror(err));
+	}
+	return 0;
+}
+
 int run_worker(const struct run_opts *o, struct run_result *r, struct errbuf *e)
 {
 	memset(r, 0, sizeof *r);
-	int outp[2], errp[2], execp[2];
-	if (pipe2(outp, O_CLOEXEC) < 0)
-		return errbuf_set(e, EXIT_ENVIRONMENT, "pipe: %s", strerror(errno));
-	if (pipe2(errp, O_CLOEXEC) < 0) {
-		close(outp[0]);
-		close(outp[1]);
-		return errbuf_set(e, EXIT_ENVIRONMENT, "pipe: %s", strerror(errno));
-	}
-	if (pipe2(execp, O_CLOEXEC) < 0) {
-		close(outp[0]);
-		close(outp[1]);
-		close(errp[0]);
-		close(errp[1]);
-		return errbuf_set(e, EXIT_ENVIRONMENT, "pipe: %s", strerror(errno));
-	}
+	int inp[2], outp[2], errp[2], execp[2];
+	if (open_pipes(o, inp, outp, errp, execp, e) < 0)
+		return -1;
 	double start = now_s();
 	pid_t parent = getpid();
 	pid_t pid = fork();
 	if (pid == 0)
-		child_exec(o, parent, outp[1], errp[1], execp[1]);
+		child_exec(o, parent, inp[0], outp[1], errp[1], execp[1]);
+	if (inp[0] >= 0)
+		close(inp[0]);
 	close(outp[1]);
 	close(errp[1]);
 	close(execp[1]);
 	if (pid < 0) {
 		int err = errno;
+		if (inp[1] >= 0)
+			close(inp[1]);
 		close(outp[0]);
 		close(errp[0]);
 		close(execp[0]);
@@ -251,24 +377,38 @@ int run_worker(const struct run_opts *o, struct run_result *r, struct errbuf *e)
 	setpgid(pid, pid);
 
 	int exec_err = 0;
-	ssize_t got;
-	while ((got = read(execp[0], &exec_err, sizeof exec_err)) < 0 && errno == EINTR)
-		;
+	if (o->sandbox)
+		r->sandboxed = read_full(execp[0], &r->sandbox, sizeof r->sandbox) ==
+			       sizeof r->sandbox;
+	size_t got = read_full(execp[0], &exec_err, sizeof exec_err);
 	close(execp[0]);
-	if (got == (ssize_t)sizeof exec_err) {
+	if (got == sizeof exec_err || (o->sandbox && !r->sandboxed)) {
 		int ws;
 		while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
 			;
+		if (inp[1] >= 0)
+			close(inp[1]);
 		close(outp[0]);
 		close(errp[0]);
 		r->status = RUN_SPAWN_FAILED;
-		snprintf(r->problem, sizeof r->problem, "cannot execute '%s': %s", o->argv[0],
-			 strerror(exec_err));
+		if (got != sizeof exec_err)
+			snprintf(r->problem, sizeof r->problem,
+				 "'%s': the sandbox could not be set up", o->argv[0]);
+		else if (exec_err == SPAWN_SANDBOX_FAILED)
+			snprintf(r->problem, sizeof r->problem,
+				 "'%s' not run: the sandbox left it in an unknown state",
+				 o->argv[0]);
+		else
+			snprintf(r->problem, sizeof r->problem, "cannot execute '%s': %s",
+				 o->argv[0], strerror(exec_err));
 		r->elapsed_s = now_s() - start;
 		return 0;
 	}
 
-	int outfd = outp[0], errfd = errp[0];
+	int infd = inp[1], outfd = outp[0], errfd = errp[0];
+	size_t fed = 0;
+	if (infd >= 0)
+		set_nonblock(infd);
 	set_nonblock(outfd);
 	set_nonblock(errfd);
 	struct run_lines lines;
@@ -281,7 +421,25 @@ int run_worker(const struct run_opts *o, struct run_result *r, struct errbuf *e)
 	enum run_status stopped = RUN_OK;
 	int poll_errno = 0;
 
-	for (;;) {
+	/* The sandbox record leads the process's records: kaudit's own code
+	 * wrote its report before the program ran, so no later record of
+	 * the program can take it back. */
+	if (o->sink && r->sandboxed) {
+		struct record sr;
+		sandbox_report_record(&r->sandbox, o->process ? o->process : "worker",
+				      o->case_index, &sr);
+		int rc = record_emit(o->sink, &sr);
+		record_clear(&sr);
+		if (rc < 0) {
+			lc.sink_failed = 1;
+			errbuf_set(&le, EXIT_BAD_INPUT, "cannot store the sandbox record");
+			stopped = RUN_MALFORMED;
+		}
+	}
+
+	while (stopped == RUN_OK) {
+		if (infd >= 0)
+			feed_input(&infd, o->input, o->input_len, &fed);
 		if (leader_exited(pid)) {
 			/* Its output is all in the pipes now; descendants that
 			 * still hold them get no say. */
@@ -303,12 +461,14 @@ int run_worker(const struct run_opts *o, struct run_result *r, struct errbuf *e)
 		int slice = RUN_SLICE_MS;
 		if (deadline > 0 && (deadline - now) * 1000 < slice)
 			slice = (int)((deadline - now) * 1000) + 1;
-		struct pollfd pfd[2];
+		struct pollfd pfd[3];
 		nfds_t np = 0;
 		if (outfd >= 0)
 			pfd[np++] = (struct pollfd){ outfd, POLLIN, 0 };
 		if (errfd >= 0)
 			pfd[np++] = (struct pollfd){ errfd, POLLIN, 0 };
+		if (infd >= 0)
+			pfd[np++] = (struct pollfd){ infd, POLLOUT, 0 };
 		if (poll(pfd, np, slice) < 0 && errno != EINTR) {
 			poll_errno = errno;
 			break;
@@ -321,10 +481,15 @@ int run_worker(const struct run_opts *o, struct run_result *r, struct errbuf *e)
 			(void)drain(&errfd, r, 0, NULL, &lc, chunk, &le);
 	}
 
+	if (infd >= 0)
+		close(infd);
 	if (!leader_exited(pid))
 		stop_group(pid, o->grace_s > 0 ? o->grace_s : RUN_GRACE_S);
 	int wstatus = 0;
 	reap(pid, &wstatus);
+	int reaper = 0;
+	if (prctl(PR_GET_CHILD_SUBREAPER, &reaper) == 0 && reaper)
+		run_sweep_children();
 	/* Keep what the worker said on stderr while it was being stopped. */
 	if (errfd >= 0) {
 		(void)drain(&errfd, r, 0, NULL, &lc, chunk, &le);
@@ -343,7 +508,7 @@ int run_worker(const struct run_opts *o, struct run_result *r, struct errbuf *e)
 		return errbuf_set(e, EXIT_BAD_INPUT, "%s", le.msg);
 	if (stopped != RUN_OK) {
 		r->status = stopped;
-		if (stopped == RUN_MALFORMED || stopped == RUN_TOO_MANY)
+		if (stopped == RUN_MALFORMED || stopped == RUN_BROKE_PLAN || stopped == RUN_TOO_MANY)
 			snprintf(r->problem, sizeof r->problem, "%s", le.msg);
 		return 0;
 	}

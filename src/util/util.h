@@ -57,6 +57,13 @@ int write_all(int fd, const void *buf, size_t len) KAUDIT_MUST_CHECK;
 /* sha256 of BUF as 64 lower-case hex digits plus NUL. */
 void sha256_hex(const void *buf, size_t len, char out[65]);
 
+/* Directory holding the running executable (no trailing slash; "." when
+ * /proc/self/exe cannot be read). */
+const char *exe_dir(void);
+
+/* Nonzero when PATH (absolute, resolved) is DIR or lies beneath it. */
+int path_within(const char *path, const char *dir);
+
 /* Wall-clock time as an RFC 3339 UTC string, "YYYY-mm-ddTHH:MM:SSZ". */
 void utc_now(char out[32]);
 

@@ -4,7 +4,11 @@
 # Every tests/lint/bad_*.yaml must fail with exit 2, print exactly the line
 # in its .expected file on stderr, nothing on stdout, and finish within
 # `timeout 2` (billion laughs and deep nesting included).  Good manifests
-# must pass and print their summary.
+# must pass and print their summary.  Sources that leave the claim (links
+# to a secret or to /proc, devices, FIFOs, absolute paths) are refused at
+# their FILE:LINE:COL with nothing of the file shown; with nvcc, an
+# #include of a secret is refused before compiling and leaks nowhere, and
+# every shipped claim passes `lint --build`.
 set -u
 : "${KAUDIT:?set KAUDIT to the kaudit binary}"
 fail=0
@@ -49,6 +53,34 @@ if [ -n "$claims" ]; then
 	# shellcheck disable=SC2086 # one argument per manifest path
 	"$KAUDIT" lint $claims >"$tmp/out" 2>"$tmp/err" || bad "claims/ rejected: $(cat "$tmp/err")"
 fi
+
+# Sources outside the claim's tree, or not regular files: refused at the
+# source's position; a fake secret outside the claim is never shown.
+secret=KAUDIT-FAKE-SECRET-2718
+mkdir -p "$tmp/t/claim/k" "$tmp/t/outside"
+printf '%s\n' "$secret" >"$tmp/t/outside/secret.pem"
+cp tests/lint/kernels/fast.cu "$tmp/t/claim/k/fast.cu"
+ln -s ../../outside/secret.pem "$tmp/t/claim/k/leak.cu"
+ln -s /proc/self/environ "$tmp/t/claim/k/environ.cu"
+ln -s /dev/zero "$tmp/t/claim/k/zero.cu"
+mkfifo "$tmp/t/claim/k/fifo.cu"
+cp "$tmp/t/outside/secret.pem" "$tmp/t/outside/abs.cu"
+for case in "k/leak.cu|leaves the claim directory '$tmp/t/claim' (links followed; sources must stay inside the manifest's directory)" \
+	"k/environ.cu|resolves into /proc (kernel and device files are never sources)" \
+	"k/zero.cu|resolves into /dev (kernel and device files are never sources)" \
+	"k/fifo.cu|is a FIFO, not a regular file" \
+	"$tmp/t/outside/abs.cu|leaves the claim directory '$tmp/t/claim' (links followed; sources must stay inside the manifest's directory)"; do
+	src=${case%%|*}
+	printf 'kaudit: 1\nclaim: {title: t}\nkernels:\n  - id: k\n    claimed_speedup: 2\n    baseline: {source: %s, entry: fast}\n    candidate: {source: k/fast.cu, entry: fast}\n    buffers: [{name: y, role: out, dtype: f32, shape: [4]}]\n' \
+		"$src" >"$tmp/t/claim/c.yaml"
+	timeout 2 "$KAUDIT" lint "$tmp/t/claim/c.yaml" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	[ "$rc" -eq 2 ] || bad "source $src: exit $rc (expected 2)"
+	want="kaudit: $tmp/t/claim/c.yaml:6:24: source '$src' ${case#*|}"
+	[ "$(cat "$tmp/err")" = "$want" ] || bad "source $src: got '$(cat "$tmp/err")', want '$want'"
+	grep -q "$secret" "$tmp/out" "$tmp/err" && bad "source $src: the secret was shown"
+	grep -q 'PATH=' "$tmp/out" "$tmp/err" && bad "source $src: the environment was shown"
+done
 
 # Options may follow the file; several files give the worst exit code.
 "$KAUDIT" lint tests/lint/good_anchors.yaml --arch sm_90 >"$tmp/out" 2>&1 || bad "good_anchors.yaml rejected"
@@ -98,6 +130,23 @@ if [ -x /usr/local/cuda/bin/nvcc ] || command -v nvcc >/dev/null 2>&1; then
 	grep -q 'baseline   compiled' "$tmp/out" || bad "--build: baseline not compiled: $(cat "$tmp/out" "$tmp/err")"
 	"$KAUDIT" lint --build "$tmp/claim/c.yaml" >"$tmp/out" 2>&1
 	grep -q 'baseline   cached' "$tmp/out" || bad "--build: second run not cached"
+
+	# An #include of a secret outside the claim: refused before nvcc, the
+	# secret in no output and no cache file.
+	printf '#include "kaudit/launcher.h"\n#include "%s"\nKAUDIT_ENTRY(ok) { (void)l; return 0; }\n' \
+		"$tmp/t/outside/secret.pem" >"$tmp/claim/k/inc.cu"
+	sed 's|k/broken.cu, entry: broken|k/inc.cu, entry: ok|' "$tmp/claim/c.yaml" >"$tmp/claim/inc.yaml"
+	"$KAUDIT" lint --build "$tmp/claim/inc.yaml" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	[ $rc -eq 2 ] || bad "--build #include of a secret: exit $rc (expected 2)"
+	grep -q "k/inc.cu:2: #include '$tmp/t/outside/secret.pem' is absolute and outside" "$tmp/err" ||
+		bad "--build #include of a secret: message: $(cat "$tmp/err")"
+	grep -rq "$secret" "$tmp/out" "$tmp/err" "$XDG_CACHE_HOME" && bad "--build: the secret leaked"
+
+	# Every shipped claim compiles (a cache kept in the build tree makes
+	# reruns quick).
+	XDG_CACHE_HOME=${BUILD:-$tmp}/lint-cache "$KAUDIT" lint --build $claims \
+		>"$tmp/out" 2>"$tmp/err" || bad "claims/ do not build: $(tail -n 20 "$tmp/err")"
 fi
 
 [ "$fail" -eq 0 ] && echo "lint.sh: $n bad manifests, good manifests, options, --build: ok"

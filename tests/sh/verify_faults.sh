@@ -31,11 +31,16 @@ done
 [ "$(jq -r .trace "$tmp/v.json")" = "$tmp/t.kat" ] || fail "ok: trace path"
 [ "$(jq -r .device.name "$tmp/v.json")" = "Fake GPU" ] || fail "ok: device"
 check_trace "$tmp/t.kat"
-# One case record per case: the worker's, not a second one of the supervisor's.
+# One case record per case, the supervisor's, from its own manifest.
 [ "$(zcat "$tmp/t.kat" | jq -c 'select(.type == "case")' | wc -l)" = 3 ] ||
 	fail "ok: want 3 case records"
-[ "$(zcat "$tmp/t.kat" | jq -c 'select(.type == "case" and .kernel == "from-worker")' |
-	wc -l)" = 3 ] || fail "ok: the worker's case records were not kept"
+[ "$(zcat "$tmp/t.kat" | jq -c 'select(.type == "case" and (.kernel == "scale" or
+	.kernel == "other"))' | wc -l)" = 3 ] || fail "ok: case records not the supervisor's"
+# Each worker ran confined, and the trace says how (before any of its records).
+[ "$(worker_cases "$tmp/t.kat")" = "0 1 2 " ] || fail "ok: sandbox records"
+zcat "$tmp/t.kat" | jq -se 'map(select(.type == "sandbox" and .process == "worker")) |
+	all(.seccomp == true and .no_new_privs == true and .landlock == true)' >/dev/null ||
+	fail "ok: sandbox: $(zcat "$tmp/t.kat" | jq -c 'select(.type == "sandbox")')"
 
 # A crash in case 1: error verdict naming the signal; cases 0 and 2 ran.
 verify_json ok,crash,ok
@@ -90,6 +95,25 @@ verify_json env,ok
 verify_json othercase,ok
 [ "$(zcat "$tmp/t.kat" | jq -c 'select(.case == 99)' | wc -l)" = 0 ] ||
 	fail "othercase: records kept case 99"
-[ "$(zcat "$tmp/t.kat" | jq -c 'select(.type == "sample" and .case == 0)' | wc -l)" = 60 ] ||
-	fail "othercase: case 0 samples not forced to case 0"
+[ "$(verdict 0)" = error ] && [ "$(where 0)" = plan ] ||
+	fail "othercase: verdict $(verdict 0) where $(where 0)"
+message 0 | grep -q "record of case 99 in case 0's stream" || fail "othercase: $(message 0)"
+
+# Streams that break their plan are errors, never verdicts: fewer samples
+# than promised, checks with another seed, the worker's own case or device
+# record (a forged peak bandwidth), a missing round.
+for b in short badseed sendcase device skipround; do
+	verify_json $b,ok
+	[ "$(verdict 0)" = error ] || fail "$b: verdict $(verdict 0)"
+	[ "$(where 0)" = plan ] || fail "$b: where $(where 0): $(message 0)"
+	[ "$(verdict 1)" != error ] || fail "$b: case 1: $(message 1)"
+	check_trace "$tmp/t.kat"
+done
+verify_json short; message 0 | grep -q "the plan promises at least 10" || fail "short: $(message 0)"
+verify_json badseed; message 0 | grep -q "check with seed" || fail "badseed: $(message 0)"
+verify_json sendcase; message 0 | grep -q "may not send a case record" || fail "sendcase: $(message 0)"
+verify_json device; message 0 | grep -q "may not send a device record" || fail "device: $(message 0)"
+zcat "$tmp/t.kat" | jq -se 'map(select(.type == "device")) | length == 1 and
+	.[0].name == "Fake GPU"' >/dev/null || fail "device: the forged device record was kept"
+verify_json skipround; message 0 | grep -q "round 1" || fail "skipround: $(message 0)"
 echo "verify_faults: ok"

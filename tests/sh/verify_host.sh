@@ -7,7 +7,8 @@
 # not from this CPU, so verdicts are deterministic.  Needs $KAUDIT and $BUILD.
 set -eu
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/kaudit-host.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
+keydir=$(mktemp -d "${TMPDIR:-/tmp}/kaudit-key.XXXXXX") # outside the claim's tree
+trap 'rm -rf "$tmp" "$keydir"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 KAUDIT_GPU_LIB=$BUILD/plugins/host_plugin.so
@@ -15,10 +16,10 @@ export KAUDIT_GPU_LIB
 [ -f "$KAUDIT_GPU_LIB" ] || fail "no test plugin at $KAUDIT_GPU_LIB"
 unset KAUDIT_WORKER KAUDIT_KEY
 
-key=$tmp/key.pem
+key=$keydir/key.pem
 openssl genpkey -algorithm ed25519 -out "$key" 2>/dev/null || fail "openssl genpkey"
 chmod 600 "$key"
-openssl pkey -in "$key" -pubout -out "$tmp/pub.pem" 2>/dev/null || fail "openssl pkey"
+openssl pkey -in "$key" -pubout -out "$keydir/pub.pem" 2>/dev/null || fail "openssl pkey"
 
 # y = 2x + 1, honestly and in the known dishonest ways.  With the host
 # double, buffer pointers are host memory.
@@ -118,7 +119,7 @@ check_trace() {
 	want=$(zcat "$1" | tail -n 2 | head -n 1 | jq -r .sha256)
 	got=$(zcat "$1" | head -n -2 | sha256sum | cut -d' ' -f1)
 	[ "$want" = "$got" ] || fail "$1: footer digest $want, bytes $got"
-	"$KAUDIT" check "$1" --pubkey "$tmp/pub.pem" >"$tmp/check.out" 2>&1 ||
+	"$KAUDIT" check "$1" --pubkey "$keydir/pub.pem" >"$tmp/check.out" 2>&1 ||
 		fail "kaudit check $1: $(cat "$tmp/check.out")"
 	! grep -q "not in the trace\|not supported\|CONTRADICTED\|NOT SUPPORTED" "$tmp/check.out" ||
 		fail "check $1: re-analysis disagrees: $(cat "$tmp/check.out")"

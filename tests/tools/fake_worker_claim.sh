@@ -2,9 +2,12 @@
 # implementations are a prebuilt .so (the launcher ABI is plain C, so cc
 # builds one), a signing key, and the fake worker (tests/tools/fake_worker.c)
 # in place of `kaudit __worker`.  Needs $KAUDIT and $BUILD; sets $tmp,
-# $claim, $key and exports KAUDIT_WORKER.  The caller cleans up $tmp.
+# $claim, $key and exports KAUDIT_WORKER.  The trap cleans up.  
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/kaudit-verify.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
+# The key lives outside the claim's tree: verify refuses a key the code
+# under audit could read.
+keydir=$(mktemp -d "${TMPDIR:-/tmp}/kaudit-key.XXXXXX")
+trap 'rm -rf "$tmp" "$keydir"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 cat > "$tmp/impl.c" <<'C'
@@ -40,14 +43,24 @@ kernels:
       - {name: y, role: out, dtype: f32, shape: [N]}
 Y
 
-key=$tmp/key.pem
+key=$keydir/key.pem
 openssl genpkey -algorithm ed25519 -out "$key" 2>/dev/null || fail "openssl genpkey"
 chmod 600 "$key"
 
 KAUDIT_WORKER=$BUILD/tools/fake_worker
 export KAUDIT_WORKER
 [ -x "$KAUDIT_WORKER" ] || fail "no fake worker at $KAUDIT_WORKER (make tools)"
-unset FAKE_WORKER_CASES FAKE_WORKER_PROBE FAKE_WORKER_ARGV KAUDIT_KEY
+unset FAKE_WORKER_CASES FAKE_WORKER_PROBE KAUDIT_KEY
+# Workers inherit only what kaudit(1) lists, and what this names.
+KAUDIT_WORKER_ENV=FAKE_WORKER_CASES,FAKE_WORKER_PROBE,FAKE_WORKER_SPEEDUP
+export KAUDIT_WORKER_ENV
+
+# The cases a worker was started for: each has the sandbox record the
+# supervisor writes when it spawns one.
+worker_cases() {
+	zcat "$1" | jq -r 'select(.type == "sandbox" and .process == "worker") | .case' |
+		tr '\n' ' '
+}
 
 # The trace must be intact: gzip, footer digest over the bytes before it,
 # and `kaudit check`.

@@ -62,7 +62,12 @@ static void test_good_manifest(void **state)
 	assert_string_equal(k->id, "softmax_f32");
 	assert_true(k->claimed_speedup == 12.0);
 	assert_string_equal(k->baseline.source, "kernels/ref.cu");
-	assert_string_equal(k->baseline.path, "tests/lint/kernels/ref.cu");
+	/* The real path: absolute, inside the claim's tree. */
+	assert_non_null(c->root);
+	assert_int_equal(c->root[0], '/');
+	assert_string_equal(claim_tree_rel(c->root, k->baseline.path), "kernels/ref.cu");
+	assert_int_equal(k->candidate.flag_pos[1].line, 14);
+	assert_int_equal(k->candidate.flag_pos[1].col, 70);
 	assert_string_equal(k->baseline.entry, "ref");
 	assert_int_equal(k->baseline.nflags, 0);
 	assert_int_equal(k->candidate.nflags, 2);
@@ -142,7 +147,7 @@ static void test_anchors_and_defaults(void **state)
 	assert_true(a->buffers[1].init.a == -1 && a->buffers[1].init.b == 1);
 	assert_false(a->tolerance.set);
 	/* add_b: aliases for implementations and buffers, its own speedup */
-	assert_string_equal(b->baseline.path, "tests/lint/kernels/ref.cu");
+	assert_string_equal(claim_tree_rel(c->root, b->baseline.path), "kernels/ref.cu");
 	assert_string_equal(b->candidate.entry, "fast");
 	assert_true(b->claimed_speedup == 4.0);
 	assert_int_equal(b->nparams, 1);
@@ -311,6 +316,34 @@ static const struct bad bads[] = {
 	  P "5:47: entry 'ref()' is not a C identifier (expected the name of an extern \"C\" launcher)" },
 	{ HEAD "  - id: k\n    baseline: {source: kernels/ref.cu, entry: ref, flags: [-O3, [x]]}\n",
 	  P "5:65: flags: expected a string, got a list" },
+	/* containment: links out, kernel files, directories, absolute paths */
+	{ HEAD "  - id: k\n    baseline: {source: kernels/escape.cu, entry: f}\n",
+	  P "5:24: source 'kernels/escape.cu' leaves the claim directory 'tests/lint' (links "
+	    "followed; sources must stay inside the manifest's directory)" },
+	{ HEAD "  - id: k\n    baseline: {source: kernels/dir.cu, entry: f}\n",
+	  P "5:24: source 'kernels/dir.cu' is a directory, not a regular file" },
+	{ HEAD "  - id: k\n    baseline: {source: ../../claims/kernels/softmax_naive.cu, entry: f}\n",
+	  P "5:24: source '../../claims/kernels/softmax_naive.cu' leaves the claim directory "
+	    "'tests/lint' (links followed; sources must stay inside the manifest's directory)" },
+	{ HEAD "  - id: k\n    baseline: {source: kernels/../kernels/ref.cu, entry: ref}\n"
+	       "    candidate: {source: kernels/fast.cu, entry: fast}\n",
+	  P "4:5: missing required key 'claimed_speedup' in kernel 'k'" },
+	/* flags: the allowlist, at the offending flag */
+	{ HEAD "  - id: k\n    baseline: {source: kernels/ref.cu, entry: ref, flags: [-O3, -Xlinker, \"-o,/x\"]}\n",
+	  P "5:65: nvcc flag '-Xlinker' is not allowed (allowed: -O0..-O3 -Ofc=0|max|mid|min "
+	    "-dopt=on -DNAME[=VALUE] -UNAME -IDIR -std=c++11|14|17|20 -use_fast_math "
+	    "-ftz|-prec-div|-prec-sqrt|-fmad=true|false -lineinfo -maxrregcount=N "
+	    "-extra-device-vectorization -expt-relaxed-constexpr -expt-extended-lambda "
+	    "-Xptxas=-O0..-O3|-v|--warn-on-spills -lcublas -lcublasLt -lcufft -lcurand "
+	    "-lcusparse -lcusolver -lnvrtc; see kaudit-claim(5))" },
+	{ HEAD "  - id: k\n    baseline: {source: kernels/ref.cu, entry: ref, flags: [-maxrregcount, 0]}\n",
+	  P "5:75: nvcc flag '-maxrregcount 0': expected a register count from 1 to 255" },
+	{ HEAD "  - id: k\n    baseline: {source: kernels/ref.cu, entry: ref, flags: [-U, X=1]}\n",
+	  P "5:64: nvcc flag '-U X=1': -U takes a macro name only" },
+	{ HEAD "  - id: k\n    baseline: {source: kernels/ref.cu, entry: ref, flags: [-D1X]}\n",
+	  P "5:60: nvcc flag '-D1X': macro name '1X' is not an identifier" },
+	{ HEAD "  - id: k\n    baseline: {source: kernels/ref.cu, entry: ref, flags: [-Ikernels/ref.cu]}\n",
+	  P "5:60: nvcc flag '-Ikernels/ref.cu': not a directory" },
 	{ HEAD "  - id: k\n    baseline: {source: kernels/ref.cu, entry: ref, cflags: []}\n",
 	  P "5:52: unknown key 'cflags' in baseline (expected one of source entry flags)" },
 	{ HEAD "  - id: k\n    baseline: {source: kernels/ref.cu, entry: ref}\n",
@@ -558,6 +591,298 @@ static void test_limits(void **state)
 	}
 }
 
+/* --- the claim's tree and the flag allowlist --- */
+
+#include <limits.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+static char *load_error(const char *path, const char *text)
+{
+	struct claim *c = NULL;
+	struct errbuf e = { "", 0 };
+	if (claim_load_buffer(path, text, strlen(text), &c, &e) == 0) {
+		claim_free(c);
+		return NULL;
+	}
+	assert_int_equal(e.code, EXIT_BAD_INPUT);
+	return strdup(e.msg);
+}
+
+#define TREE_YAML(src)                                                   \
+	"kaudit: 1\nclaim: {title: t}\nkernels:\n  - id: k\n"           \
+	"    claimed_speedup: 2\n"                                       \
+	"    baseline: {source: " src ", entry: ref}\n"                  \
+	"    candidate: {source: ok.cu, entry: ref}\n" OUT
+
+/* Links out of the tree (to a file holding a secret, to /proc), devices,
+ * FIFOs, sockets and absolute paths: refused at the source's position,
+ * and nothing of the file is read, let alone shown. */
+static void test_source_containment(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/kaudit-test-claim-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char p[128], q[128], manifest[128];
+	snprintf(p, sizeof p, "%s/claim", dir);
+	assert_int_equal(mkdir(p, 0700), 0);
+	snprintf(manifest, sizeof manifest, "%s/claim/c.yaml", dir);
+	snprintf(p, sizeof p, "%s/claim/ok.cu", dir);
+	FILE *f = fopen(p, "w");
+	assert_non_null(f);
+	fputs("// fine\n", f);
+	fclose(f);
+	snprintf(p, sizeof p, "%s/secret.pem", dir);
+	f = fopen(p, "w");
+	assert_non_null(f);
+	fputs("KAUDIT-FAKE-SECRET-7731\n", f);
+	fclose(f);
+	snprintf(q, sizeof q, "%s/claim/leak.cu", dir);
+	assert_int_equal(symlink("../secret.pem", q), 0);
+	snprintf(q, sizeof q, "%s/claim/env.cu", dir);
+	assert_int_equal(symlink("/proc/self/environ", q), 0);
+	snprintf(q, sizeof q, "%s/claim/null.cu", dir);
+	assert_int_equal(symlink("/dev/null", q), 0);
+	snprintf(q, sizeof q, "%s/claim/fifo.cu", dir);
+	assert_int_equal(mkfifo(q, 0600), 0);
+	snprintf(q, sizeof q, "%s/claim/sock.cu", dir);
+	int s = socket(AF_UNIX, SOCK_STREAM, 0);
+	assert_true(s >= 0);
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	assert_true(strlen(q) < sizeof sa.sun_path);
+	memcpy(sa.sun_path, q, strlen(q) + 1);
+	assert_int_equal(bind(s, (struct sockaddr *)&sa, sizeof sa), 0);
+	snprintf(q, sizeof q, "%s/claim/sub.cu", dir);
+	assert_int_equal(mkdir(q, 0700), 0);
+	snprintf(q, sizeof q, "%s/claim/in$(id).cu", dir);
+	f = fopen(q, "w");
+	assert_non_null(f);
+	fclose(f);
+
+	static const struct {
+		const char *src, *msg;
+	} cases[] = {
+		{ "leak.cu", "6:24: source 'leak.cu' leaves the claim directory '%s/claim' (links "
+			     "followed; sources must stay inside the manifest's directory)" },
+		{ "env.cu", "6:24: source 'env.cu' resolves into /proc (kernel and device files are "
+			    "never sources)" },
+		{ "null.cu", "6:24: source 'null.cu' resolves into /dev (kernel and device files "
+			     "are never sources)" },
+		{ "fifo.cu", "6:24: source 'fifo.cu' is a FIFO, not a regular file" },
+		{ "sock.cu", "6:24: source 'sock.cu' is a socket, not a regular file" },
+		{ "sub.cu", "6:24: source 'sub.cu' is a directory, not a regular file" },
+		{ "\"in$(id).cu\"", "6:24: source 'in$(id).cu': its path holds characters nvcc "
+				    "would hand to a shell (allowed: letters, digits and _ . / + = "
+				    "@ % : -)" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char yaml[1024], want[1024], fmt[600];
+		snprintf(yaml, sizeof yaml, TREE_YAML("%s"), cases[i].src);
+		snprintf(fmt, sizeof fmt, "%%s:%s", cases[i].msg);
+		snprintf(want, sizeof want, fmt, manifest, dir);
+		char *got = load_error(manifest, yaml);
+		assert_non_null(got);
+		assert_string_equal(got, want);
+		assert_null(strstr(got, "KAUDIT-FAKE-SECRET"));
+		free(got);
+	}
+	/* An absolute source is refused unless it lies in the tree. */
+	char yaml[1024], want[1024];
+	snprintf(yaml, sizeof yaml, TREE_YAML("%s/secret.cu"), dir);
+	snprintf(p, sizeof p, "%s/secret.cu", dir);
+	assert_int_equal(symlink("secret.pem", p), 0);
+	char *got = load_error(manifest, yaml);
+	snprintf(want, sizeof want, "%s:6:24: source '%s/secret.cu' leaves the claim directory "
+		 "'%s/claim' (links followed; sources must stay inside the manifest's directory)",
+		 manifest, dir, dir);
+	assert_string_equal(got, want);
+	free(got);
+	snprintf(yaml, sizeof yaml, TREE_YAML("%s/claim/ok.cu"), dir);
+	assert_null(load_error(manifest, yaml));
+
+	/* A link inside the tree is fine, and path is the real path. */
+	snprintf(q, sizeof q, "%s/claim/alias.cu", dir);
+	assert_int_equal(symlink("ok.cu", q), 0);
+	struct claim *c = NULL;
+	struct errbuf e;
+	const char *ty = TREE_YAML("alias.cu");
+	assert_int_equal(claim_load_buffer(manifest, ty, strlen(ty), &c, &e), 0);
+	assert_string_equal(claim_tree_rel(c->root, c->kernels[0].baseline.path), "ok.cu");
+	claim_free(c);
+
+	/* The key's directory is never a claim file, even inside the tree. */
+	snprintf(p, sizeof p, "%s/claim", dir);
+	setenv("XDG_CONFIG_HOME", p, 1);
+	snprintf(q, sizeof q, "%s/claim/kaudit", dir);
+	assert_int_equal(mkdir(q, 0700), 0);
+	snprintf(q, sizeof q, "%s/claim/kaudit/key.cu", dir);
+	f = fopen(q, "w");
+	assert_non_null(f);
+	fclose(f);
+	ty = TREE_YAML("kaudit/key.cu");
+	got = load_error(manifest, ty);
+	assert_non_null(got);
+	assert_non_null(strstr(got, "leaves the claim directory"));
+	free(got);
+	unsetenv("XDG_CONFIG_HOME");
+
+	close(s);
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+static void test_tree_rel(void **state)
+{
+	(void)state;
+	assert_string_equal(claim_tree_rel("/a/b", "/a/b/c/d.cu"), "c/d.cu");
+	assert_string_equal(claim_tree_rel("/a/b", "/a/b"), "");
+	assert_null(claim_tree_rel("/a/b", "/a/bc/d.cu"));
+	assert_null(claim_tree_rel("/a/b", "/a/d.cu"));
+	assert_null(claim_tree_rel("/a/b", "relative/d.cu"));
+	assert_string_equal(claim_tree_rel("/", "/x/y"), "x/y");
+	/* /proc, /sys and /dev are never inside, whatever the root. */
+	assert_null(claim_tree_rel("/", "/proc/self/environ"));
+	assert_null(claim_tree_rel("/proc", "/proc/1/environ"));
+	assert_null(claim_tree_rel("/", "/dev/null"));
+	assert_null(claim_tree_rel("/", "/sys/kernel"));
+	assert_string_equal(claim_tree_rel("/", "/devices/x"), "devices/x");
+	assert_true(claim_shell_safe("/a/b-c_d.e+f=g@h%i:j"));
+	assert_false(claim_shell_safe("a b"));
+	assert_false(claim_shell_safe("a$b"));
+	assert_false(claim_shell_safe("a`b"));
+	assert_false(claim_shell_safe("a\"b"));
+	assert_false(claim_shell_safe("a,b"));
+}
+
+/* Every allowed form passes; every bypass of the old denylist, and each
+ * rule's bad values, are refused at the right entry. */
+static void test_flag_allowlist(void **state)
+{
+	(void)state;
+	char root[PATH_MAX];
+	assert_non_null(realpath("tests/lint", root));
+	static const char *const ok[] = {
+		"-O0", "-O3", "-Ofc=max", "-Ofc", "mid", "--Ofast-compile=0", "-dopt=on",
+		"-DX", "-DX=1", "-DSCALE=0.5f", "-D", "Y=-2", "--define-macro=Z=a.b",
+		"-UX", "-U", "Y", "-std=c++17", "--std=c++20", "-std", "c++14",
+		"-use_fast_math", "--use_fast_math", "-ftz=true", "--prec-div=false",
+		"-prec-sqrt=true", "--fmad=false", "--fmad", "true", "-lineinfo",
+		"--generate-line-info", "-maxrregcount=64", "--maxrregcount", "255",
+		"--extra-device-vectorization", "--expt-relaxed-constexpr",
+		"--expt-extended-lambda", "-extended-lambda", "-Xptxas", "-O3,-v",
+		"-Xptxas=--warn-on-spills", "--ptxas-options=-O2", "-Ikernels", "-I", "kernels",
+		"--include-path=kernels", "-I.", "-lcublas", "-lcublasLt", "-lcufft", "-lcurand",
+		"-lcusparse", "-lcusolver", "-lnvrtc",
+	};
+	struct claim_nvcc_flags f;
+	size_t bad = 99;
+	struct errbuf msg;
+	size_t nok = sizeof ok / sizeof ok[0];
+	if (claim_flags_check((char *const *)ok, nok, root, &f, &bad, &msg) != 0)
+		fail_msg("entry %zu: %s", bad, msg.msg);
+	assert_int_equal(f.n, nok);
+	/* -I values become real paths; everything else stays verbatim. */
+	char want[PATH_MAX + 32];
+	assert_int_equal(f.nincdirs, 4);
+	snprintf(want, sizeof want, "%s/kernels", root);
+	assert_string_equal(f.incdirs[0], want);
+	assert_string_equal(f.incdirs[3], root);
+	for (size_t i = 0; i < f.n; i++) {
+		if (strcmp(ok[i], "-Ikernels") == 0) {
+			snprintf(want, sizeof want, "-I%s/kernels", root);
+			assert_string_equal(f.argv[i], want);
+		} else if (i > 0 && strcmp(ok[i - 1], "-I") == 0) {
+			snprintf(want, sizeof want, "%s/kernels", root);
+			assert_string_equal(f.argv[i], want);
+		} else if (strcmp(ok[i], "--include-path=kernels") == 0) {
+			snprintf(want, sizeof want, "--include-path=%s/kernels", root);
+			assert_string_equal(f.argv[i], want);
+		} else if (strcmp(ok[i], "-I.") == 0) {
+			snprintf(want, sizeof want, "-I%s", root);
+			assert_string_equal(f.argv[i], want);
+		} else {
+			assert_string_equal(f.argv[i], ok[i]);
+		}
+	}
+	claim_nvcc_flags_release(&f);
+
+	static const struct {
+		const char *flags[4];
+		size_t bad;
+	} refused[] = {
+		{ { "-Xlinker", "-o,/elsewhere" }, 0 },
+		{ { "-O3", "--linker-options=-o,/elsewhere" }, 1 },
+		{ { "-Xlinker=--output=/elsewhere" }, 0 },
+		{ { "-MD", "-MF", "/elsewhere" }, 0 },
+		{ { "-O2", "-MF", "/elsewhere" }, 1 },
+		{ { "-M" }, 0 },
+		{ { "-MM" }, 0 },
+		{ { "-o", "/elsewhere" }, 0 },
+		{ { "--output-file=/x" }, 0 },
+		{ { "-odir", "/x" }, 0 },
+		{ { "--output-directory", "/x" }, 0 },
+		{ { "-ccbin", "/x" }, 0 },
+		{ { "--compiler-bindir=/x" }, 0 },
+		{ { "-Xcompiler", "-fplugin=/x.so" }, 0 },
+		{ { "-include", "/etc/passwd" }, 0 },
+		{ { "--pre-include=/etc/passwd" }, 0 },
+		{ { "-L/tmp" }, 0 },
+		{ { "-lcrypto" }, 0 },
+		{ { "-l", "cublas" }, 0 },
+		{ { "-x", "cu" }, 0 },
+		{ { "@/tmp/opts" }, 0 },
+		{ { "--options-file=/tmp/opts" }, 0 },
+		{ { "--run" }, 0 },
+		{ { "-rdc=true" }, 0 },
+		{ { "-c" }, 0 },
+		{ { "-E" }, 0 },
+		{ { "-arch=sm_90" }, 0 },
+		{ { "-O4" }, 0 },
+		{ { "-O" }, 0 },
+		{ { "-std=gnu++17" }, 0 },
+		{ { "-ftz=yes" }, 0 },
+		{ { "-DX=$(id)" }, 0 },
+		{ { "-DX=`id`" }, 0 },
+		{ { "-DX=a,Y=b" }, 0 },
+		{ { "-DX=\"a\"" }, 0 },
+		{ { "-D", "1X" }, 1 },
+		{ { "-D" }, 0 },
+		{ { "-I", "../.." }, 1 },
+		{ { "-I/etc" }, 0 },
+		{ { "-Ikernels,/etc" }, 0 },
+		{ { "-Ino-such-dir" }, 0 },
+		{ { "-Xptxas", "-O3,--extensible-whole-program" }, 1 },
+		{ { "-Xptxas", "-O3,,-v" }, 1 },
+		{ { "-Xptxas=-dlcm=ca" }, 0 },
+		{ { "-maxrregcount=256" }, 0 },
+		{ { "-maxrregcount=0x10" }, 0 },
+		{ { "-use_fast_math=1" }, 0 },
+	};
+	for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+		size_t n = 0;
+		while (n < 4 && refused[i].flags[n])
+			n++;
+		bad = 99;
+		if (claim_flags_check((char *const *)refused[i].flags, n, root, NULL, &bad, &msg) == 0)
+			fail_msg("case %zu (%s) was accepted", i, refused[i].flags[0]);
+		if (bad != refused[i].bad)
+			fail_msg("case %zu (%s): bad entry %zu, want %zu: %s", i, refused[i].flags[0],
+				 bad, refused[i].bad, msg.msg);
+		assert_int_equal(msg.code, EXIT_BAD_INPUT);
+	}
+	/* An unknown flag's message says what is allowed. */
+	char *x[] = { "-Xlinker" };
+	assert_int_equal(claim_flags_check(x, 1, root, NULL, &bad, &msg), -1);
+	assert_non_null(strstr(msg.msg, "allowed: -O0..-O3"));
+	assert_non_null(strstr(msg.msg, "-lnvrtc"));
+	/* Without a claim directory no -I passes. */
+	char *inc[] = { "-Ikernels" };
+	assert_int_equal(claim_flags_check(inc, 1, NULL, NULL, &bad, &msg), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -568,6 +893,9 @@ int main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_duplicate_order),
 		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_source_containment),
+		cmocka_unit_test(test_tree_rel),
+		cmocka_unit_test(test_flag_allowlist),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

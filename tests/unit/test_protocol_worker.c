@@ -1,10 +1,11 @@
 /*
- * test_protocol_worker.c - `kaudit __worker` (src/cli/cmd_worker.c) without
- * a GPU: argument errors are exit 2, a missing plugin is exit 3 with one
- * line on stderr, and a case run on the host test double streams decodable
- * JSON lines on stdout, each carrying the case, ending in an error record
- * and exit 1 when the candidate fails.  The file is included (libssh
- * style) to reach its static functions.
+ * test_protocol_worker.c - the worker's end of the wire (src/run/worker.c,
+ * src/run/wire.c) without a GPU: a bad mode or plan is exit 2, a missing
+ * plugin is exit 3 with one line, a plan survives encoding and decoding, a
+ * case run on the host test double streams decodable JSON lines that carry
+ * the case and no `case` record of their own (the supervisor writes that),
+ * ending in an error record when the candidate fails; the record cap is
+ * reported.  The file is included (libssh style) to reach its statics.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,7 +18,8 @@
 
 #include <cmocka.h>
 
-#include "../../src/cli/cmd_worker.c"
+#include "../../src/run/worker.c"
+#include "cli/cmds.h"
 #include "host_backend.h"
 
 #define MANIFEST "tests/unit/data/protocol.yaml"
@@ -57,40 +59,90 @@ static char *capture_end(struct capture *c, size_t *len)
 	return s;
 }
 
-static int call_worker(const char **args, int n, char **err)
+/* `kaudit __worker MODE` with PLAN (may be NULL: empty stdin). */
+static int call_worker(const char *mode, const char *plan, char **err)
 {
-	char *argv[16];
-	argv[0] = "__worker";
-	for (int i = 0; i < n; i++)
-		argv[i + 1] = (char *)args[i];
-	argv[n + 1] = NULL;
+	char *argv[] = { "__worker", (char *)mode, NULL };
+	FILE *in = tmpfile();
+	assert_non_null(in);
+	if (plan)
+		fputs(plan, in);
+	fflush(in);
+	rewind(in);
+	int saved_in = dup(0);
+	assert_true(dup2(fileno(in), 0) >= 0);
 	struct capture c;
 	capture_begin(&c, STDERR_FILENO);
-	int rc = cmd_worker(n + 1, argv);
+	int rc = cmd_worker(mode ? 2 : 1, argv);
 	*err = capture_end(&c, NULL);
+	assert_true(dup2(saved_in, 0) >= 0);
+	close(saved_in);
+	fclose(in);
 	return rc;
 }
 
-static void test_bad_arguments_exit_2(void **state)
+static void test_bad_mode_or_plan_exit_2(void **state)
 {
 	(void)state;
 	char *err;
-	const char *none[] = { "--quick" };
-	assert_int_equal(call_worker(none, 1, &err), EXIT_BAD_INPUT);
-	assert_non_null(strstr(err, "no mode"));
+	assert_int_equal(call_worker(NULL, NULL, &err), EXIT_BAD_INPUT);
 	free(err);
-	const char *partial[] = { "--claim", MANIFEST, "--case", "0" };
-	assert_int_equal(call_worker(partial, 4, &err), EXIT_BAD_INPUT);
-	assert_non_null(strstr(err, "--seed"));
+	assert_int_equal(call_worker("--claim", NULL, &err), EXIT_BAD_INPUT);
+	assert_non_null(strstr(err, "bad mode"));
 	free(err);
-	const char *seed[] = { "--probe", "--seed", "-1" };
-	assert_int_equal(call_worker(seed, 3, &err), EXIT_BAD_INPUT);
+	assert_int_equal(call_worker("--probe", "not json", &err), EXIT_BAD_INPUT);
+	assert_non_null(strstr(err, "plan: not a JSON object"));
 	free(err);
-	const char *nocase[] = { "--claim", MANIFEST, "--case", "99", "--seed", "1",
-				 "--baseline-so", "a.so", "--candidate-so", "b.so" };
-	assert_int_equal(call_worker(nocase, 10, &err), EXIT_BAD_INPUT);
-	assert_non_null(strstr(err, "no case 99"));
+	/* The plan's mode must be the argv's. */
+	assert_int_equal(call_worker("--case", "{\"mode\":\"probe\",\"device\":0}", &err),
+			 EXIT_BAD_INPUT);
+	assert_non_null(strstr(err, "its mode is not --case"));
 	free(err);
+	/* A case plan without its fields, and one with a budget out of range. */
+	assert_int_equal(call_worker("--case", "{\"mode\":\"case\",\"device\":0}", &err),
+			 EXIT_BAD_INPUT);
+	assert_non_null(strstr(err, "manifest_path"));
+	free(err);
+}
+
+static struct run_plan case_plan(int64_t index, const char *text, size_t len)
+{
+	struct run_plan p = { .mode = RUN_MODE_CASE, .manifest_path = MANIFEST,
+			      .manifest_text = (char *)text, .manifest_len = len,
+			      .case_index = index, .baseline_so = "a.so", .candidate_so = "b.so" };
+	audit_opts_init(&p.opts, 0xfedcba9876543210ULL, 1);
+	return p;
+}
+
+static void test_plan_round_trip(void **state)
+{
+	(void)state;
+	const char text[] = "kaudit: 1\n";
+	struct run_plan p = case_plan(3, text, sizeof text - 1);
+	p.opts.trials = 7;
+	p.opts.min_samples = 4;
+	size_t len;
+	char *json = run_plan_encode(&p, &len);
+	struct run_plan q;
+	struct errbuf e = { "", 0 };
+	assert_int_equal(run_plan_decode(json, len, &q, &e), 0);
+	assert_int_equal(q.mode, RUN_MODE_CASE);
+	assert_int_equal(q.case_index, 3);
+	assert_true(q.opts.seed == 0xfedcba9876543210ULL); /* all 64 bits */
+	assert_int_equal(q.opts.trials, 7);
+	assert_int_equal(q.opts.min_samples, 4);
+	assert_int_equal(q.opts.quick, 1);
+	assert_int_equal(q.opts.emit_case, 0); /* the supervisor writes it */
+	assert_string_equal(q.manifest_text, text);
+	assert_string_equal(q.opts.candidate_so, "b.so");
+	run_plan_release(&q);
+	/* A budget outside what the protocol can use is refused. */
+	char *bad = strstr(json, "\"trials\":7");
+	assert_non_null(bad);
+	memcpy(bad, "\"trials\":0", 10);
+	assert_int_equal(run_plan_decode(json, len, &q, &e), -1);
+	assert_non_null(strstr(e.msg, "trials"));
+	free(json);
 }
 
 static void test_missing_plugin_exit_3(void **state)
@@ -98,15 +150,15 @@ static void test_missing_plugin_exit_3(void **state)
 	(void)state;
 	char *err;
 	setenv("KAUDIT_GPU_LIB", "/nonexistent/libkaudit-gpu.so", 1);
-	const char *probe_args[] = { "--probe" };
-	assert_int_equal(call_worker(probe_args, 1, &err), EXIT_ENVIRONMENT);
+	assert_int_equal(call_worker("--probe", "{\"mode\":\"probe\",\"device\":0}", &err),
+			 EXIT_ENVIRONMENT);
 	/* One line, naming what failed. */
 	assert_non_null(strstr(err, "/nonexistent/libkaudit-gpu.so"));
 	assert_non_null(strchr(err, '\n'));
 	assert_int_equal(strchr(err, '\n')[1], '\0');
 	free(err);
-	const char *env_args[] = { "--environment" };
-	assert_int_equal(call_worker(env_args, 1, &err), EXIT_ENVIRONMENT);
+	assert_int_equal(call_worker("--environment", "{\"mode\":\"environment\",\"device\":0}",
+				     &err), EXIT_ENVIRONMENT);
 	free(err);
 	unsetenv("KAUDIT_GPU_LIB");
 }
@@ -135,37 +187,52 @@ static const struct host_impl_def impls[] = {
 	{ NULL, NULL, 0, 0 },
 };
 
-/* Runs case INDEX through the worker's own run_case and stdout sink. */
-static int worker_case(size_t index, struct record_list *out)
+/* Runs case INDEX through the worker's own plan decoding, claim loading
+ * (from the plan's text) and record channel. */
+static int worker_case(int64_t index, struct record_list *out)
 {
+	char *text;
+	size_t tlen;
+	struct errbuf e = { "", 0 };
+	assert_int_equal(read_file(MANIFEST, 1 << 20, &text, &tlen, &e), 0);
+	struct run_plan p0 = case_plan(index, text, tlen);
+	size_t len;
+	char *json = run_plan_encode(&p0, &len);
+	struct run_plan p;
+	assert_int_equal(run_plan_decode(json, len, &p, &e), 0);
+	free(json);
+	free(text);
 	struct claim *c;
-	struct errbuf e;
-	assert_int_equal(claim_load(MANIFEST, &c, &e), 0);
-	struct worker_args a = { .mode = MODE_CASE, .claim = MANIFEST, .case_index = index,
-				 .seed = 7, .quick = 1, .baseline_so = "a.so",
-				 .candidate_so = "b.so" };
+	assert_int_equal(plan_claim(&p, &c, &e), 0);
 	struct backend b;
 	host_backend_open(&b, impls);
-	struct capture cap, cerr;
-	capture_begin(&cap, STDOUT_FILENO);
+	FILE *f = tmpfile();
+	assert_non_null(f);
+	struct capture cerr;
 	capture_begin(&cerr, STDERR_FILENO);
-	int rc = run_case(&a, &b, c);
+	int rc = audit_case(&p, c, &b, fileno(f), &e);
 	free(capture_end(&cerr, NULL));
-	size_t len;
-	char *text = capture_end(&cap, &len);
 	b.close(b.self);
 	claim_free(c);
-	for (char *line = text; *line;) {
+	run_plan_release(&p);
+	long n = ftell(f);
+	char *out_text = xmalloc((size_t)n + 1);
+	rewind(f);
+	assert_int_equal(fread(out_text, 1, (size_t)n, f), (size_t)n);
+	out_text[n] = '\0';
+	fclose(f);
+	for (char *line = out_text; *line;) {
 		char *nl = strchr(line, '\n');
 		assert_non_null(nl); /* every record is a whole line */
 		struct record r;
 		assert_int_equal(record_decode_line(line, (size_t)(nl - line), &r, &e), 0);
-		assert_int_equal(r.case_index, (int64_t)index);
+		assert_int_equal(r.case_index, index);
+		assert_true(r.type != REC_CASE);
 		record_list_push(out, &r);
 		line = nl + 1;
 	}
-	free(text);
-	return rc;
+	free(out_text);
+	return rc < 0 ? e.code : 0;
 }
 
 static void test_case_streams_records(void **state)
@@ -174,7 +241,6 @@ static void test_case_streams_records(void **state)
 	struct record_list l = { 0 };
 	assert_int_equal(worker_case(0, &l), EXIT_OK);
 	assert_true(l.n > 50);
-	assert_int_equal(l.v[0].type, REC_CASE);
 	size_t samples = 0, checks = 0;
 	for (size_t i = 0; i < l.n; i++) {
 		samples += l.v[i].type == REC_SAMPLE;
@@ -192,28 +258,26 @@ static void test_failing_case_exit_1(void **state)
 	(void)state;
 	struct record_list l = { 0 };
 	assert_int_equal(worker_case(9, &l), EXIT_NOT_REPRODUCED); /* kernel "failing" */
-	assert_true(l.n >= 2);
-	assert_int_equal(l.v[0].type, REC_CASE);
-	assert_string_equal(l.v[0].u.kase.kernel, "failing");
+	assert_true(l.n >= 1);
 	assert_int_equal(l.v[l.n - 1].type, REC_ERROR);
 	assert_string_equal(l.v[l.n - 1].u.error.where, "launch");
 	record_list_free(&l);
 }
 
 /* Past the cap, records are counted and reported by one dropped record. */
-static void test_sink_cap_reports_drops(void **state)
+static void test_channel_cap_reports_drops(void **state)
 {
 	(void)state;
-	struct stdout_sink s = { .fd = STDOUT_FILENO, .case_index = 4,
-				  .written = WORKER_MAX_RECORDS };
+	struct channel s = { .fd = STDOUT_FILENO, .case_index = 4,
+			     .written = RUN_WORKER_MAX_RECORDS };
 	struct record r;
 	record_init(&r, REC_SAMPLE);
 	r.u.sample.event_ns = 1.0;
 	struct capture cap;
 	capture_begin(&cap, STDOUT_FILENO);
-	assert_int_equal(stdout_emit(&s, &r), 0);
-	assert_int_equal(stdout_emit(&s, &r), 0);
-	assert_int_equal(stdout_finish(&s), 0);
+	assert_int_equal(channel_emit(&s, &r), 0);
+	assert_int_equal(channel_emit(&s, &r), 0);
+	assert_int_equal(channel_finish(&s), 0);
 	size_t len;
 	char *text = capture_end(&cap, &len);
 	struct record d;
@@ -229,11 +293,12 @@ static void test_sink_cap_reports_drops(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_bad_arguments_exit_2),
+		cmocka_unit_test(test_bad_mode_or_plan_exit_2),
+		cmocka_unit_test(test_plan_round_trip),
 		cmocka_unit_test(test_missing_plugin_exit_3),
 		cmocka_unit_test(test_case_streams_records),
 		cmocka_unit_test(test_failing_case_exit_1),
-		cmocka_unit_test(test_sink_cap_reports_drops),
+		cmocka_unit_test(test_channel_cap_reports_drops),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

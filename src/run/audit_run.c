@@ -1,0 +1,670 @@
+/*
+ * audit_run.c - one audit, supervisor side (audit_run.h).
+ *
+ * The supervisor never touches CUDA and holds the signing key; every step
+ * that loads claimant code or touches the GPU runs in a fresh worker
+ * (`kaudit __worker`, exec'd and confined before its first instruction, so
+ * it inherits neither the key, nor the trace's descriptor, nor a writable
+ * view of the claim).  A worker that crashes, hangs, talks nonsense or
+ * breaks its plan costs its case an `error` verdict, not the audit.
+ * Ctrl-C stops the current worker, skips the remaining cases (each gets an
+ * "interrupted" error record) and still writes and signs the trace of what
+ * finished.
+ */
+#include "audit_run_private.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../audit/audit.h"
+#include "../audit/rng.h"
+#include "../detect/detect.h"
+#include "confine.h"
+#include "run.h"
+#include "run_check.h"
+#include "wire.h"
+
+/* Probing a device takes seconds even on a big node; a minute means hung. */
+#define PROBE_TIMEOUT_S 60.0
+#define ENV_TIMEOUT_S 300.0
+#define CHECK_ENTRY_TIMEOUT_S 60.0
+
+/* $KAUDIT_SANDBOX=off: run workers unconfined (to tell a sandbox problem
+ * from a CUDA one on a new machine).  Every sandbox record then says so
+ * and every case carries `sandbox-degraded`. */
+static int sandbox_disabled(void)
+{
+	const char *s = getenv("KAUDIT_SANDBOX");
+	return s && strcmp(s, "off") == 0;
+}
+
+/* A confined run of PROG's worker of mode M with PLAN on stdin. */
+struct confined {
+	char scratch[PATH_MAX];
+	struct run_confine confine;
+	char **env;
+	char *plan;
+	size_t plan_len;
+	char *argv[4];
+};
+
+static int confined_init(struct confined *c, const char *prog, enum run_mode m,
+			 const struct run_plan *plan, const char *claim_dir, struct errbuf *e)
+{
+	memset(c, 0, sizeof *c);
+	if (run_scratch_make(c->scratch, sizeof c->scratch, e) < 0)
+		return -1;
+	run_confine_init(&c->confine, claim_dir, c->scratch);
+	run_confine_read_dir_of(&c->confine, prog); /* $KAUDIT_WORKER may live elsewhere */
+	c->env = run_confine_env(c->scratch);
+	c->plan = run_plan_encode(plan, &c->plan_len);
+	run_worker_argv(prog, m, c->argv);
+	return 0;
+}
+
+static void confined_opts(struct confined *c, struct run_opts *ro, const char *process)
+{
+	ro->argv = c->argv;
+	ro->input = c->plan;
+	ro->input_len = c->plan_len;
+	ro->envp = c->env;
+	ro->sandbox = sandbox_disabled() ? NULL : run_confine_policy(&c->confine);
+	ro->process = process;
+}
+
+static void confined_release(struct confined *c)
+{
+	run_scratch_remove(c->scratch);
+	run_confine_env_free(c->env);
+	free(c->plan);
+}
+
+/* The report written in place of the sandbox's when it was switched off. */
+static void disabled_report(struct sandbox_report *r)
+{
+	memset(r, 0, sizeof *r);
+	for (int l = 0; l < SANDBOX_NLAYERS; l++)
+		snprintf(r->why[l], sizeof r->why[l], "disabled by $KAUDIT_SANDBOX=off");
+}
+
+int run_probe(const char *prog, volatile sig_atomic_t *stop, struct errbuf *e)
+{
+	struct run_plan plan = { .mode = RUN_MODE_PROBE, .case_index = REC_NONE };
+	struct confined c;
+	if (confined_init(&c, prog, RUN_MODE_PROBE, &plan, NULL, e) < 0)
+		return -1;
+	struct run_opts ro = { .timeout_s = PROBE_TIMEOUT_S, .case_index = REC_NONE,
+			       .stop = stop };
+	confined_opts(&c, &ro, "probe");
+	struct run_result *r = xcalloc(1, sizeof *r);
+	char why[ERRBUF_LEN + 64];
+	int rc = 0;
+	if (run_worker(&ro, r, e) < 0) {
+		char msg[ERRBUF_LEN];
+		snprintf(msg, sizeof msg, "%s", e->msg);
+		rc = errbuf_set(e, EXIT_ENVIRONMENT, "cannot probe the GPU: %s", msg);
+	} else if (r->status == RUN_EXIT && r->exit_code == EXIT_ENVIRONMENT &&
+		   (run_tail_last_line(&r->err, why, sizeof why), why[0])) {
+		/* The worker's contract: one clear line saying what it looked
+		 * for.  It is kaudit too: don't say "kaudit:" twice. */
+		const char *w = strncmp(why, "kaudit: ", 8) == 0 ? why + 8 : why;
+		rc = errbuf_set(e, EXIT_ENVIRONMENT, "%s", w);
+	} else if (r->status != RUN_OK) {
+		if (r->status == RUN_SPAWN_FAILED)
+			snprintf(why, sizeof why, "%s", r->problem);
+		else
+			run_result_describe(r, why, sizeof why);
+		rc = errbuf_set(e, EXIT_ENVIRONMENT,
+				"no usable CUDA device: probing it failed (%s); 'kaudit check' "
+				"re-checks stored traces without a GPU", why);
+	}
+	free(r);
+	confined_release(&c);
+	return rc;
+}
+
+int run_check_entry(const char *prog, const char *claim_dir, const char *so,
+		    const char *entry, struct errbuf *e)
+{
+	return run_check_entry_sandboxed(prog, claim_dir, so, entry, NULL, NULL, e);
+}
+
+int run_check_entry_sandboxed(const char *prog, const char *claim_dir, const char *so,
+			      const char *entry, struct sandbox_report *rep, int *reported,
+			      struct errbuf *e)
+{
+	if (!entry || !*entry)
+		return errbuf_set(e, EXIT_BAD_INPUT, "%s: no entry point named", so);
+	char real[PATH_MAX];
+	if (!realpath(so, real))
+		return errbuf_set(e, EXIT_BAD_INPUT, "%s: %s", so, strerror(errno));
+	struct run_plan plan = { .mode = RUN_MODE_ENTRY_CHECK, .case_index = REC_NONE,
+				 .so = real, .entry = (char *)entry };
+	struct confined c;
+	if (confined_init(&c, prog, RUN_MODE_ENTRY_CHECK, &plan, claim_dir, e) < 0)
+		return -1;
+	run_confine_read_dir_of(&c.confine, real);
+	struct run_opts ro = { .timeout_s = CHECK_ENTRY_TIMEOUT_S, .case_index = REC_NONE };
+	confined_opts(&c, &ro, "entry-check");
+	struct run_result *r = xcalloc(1, sizeof *r);
+	int rc = 0;
+	if (run_worker(&ro, r, e) < 0) {
+		rc = -1;
+	} else if (r->status == RUN_EXIT && (r->exit_code == EXIT_BAD_INPUT ||
+					     r->exit_code == EXIT_ENVIRONMENT)) {
+		char why[ERRBUF_LEN];
+		run_tail_last_line(&r->err, why, sizeof why);
+		rc = errbuf_set(e, r->exit_code, "%s",
+				strncmp(why, "kaudit: ", 8) == 0 ? why + 8 : why);
+	} else if (r->status == RUN_TIMEOUT) {
+		rc = errbuf_set(e, EXIT_BAD_INPUT, "%s: loading did not finish within %.0f s", so,
+				CHECK_ENTRY_TIMEOUT_S);
+	} else if (r->status == RUN_SIGNAL) {
+		rc = errbuf_set(e, EXIT_BAD_INPUT, "loading '%s' crashed (%s)", so,
+				run_signal_name(r->sig));
+	} else if (r->status != RUN_OK) {
+		char why[ERRBUF_LEN + 300];
+		run_result_describe(r, why, sizeof why);
+		rc = errbuf_set(e, r->status == RUN_SPAWN_FAILED ? EXIT_ENVIRONMENT : EXIT_BAD_INPUT,
+				"cannot check '%s': %s", so, why);
+	}
+	if (rep && reported) {
+		*reported = 1;
+		if (r->sandboxed)
+			*rep = r->sandbox;
+		else
+			disabled_report(rep);
+	}
+	free(r);
+	confined_release(&c);
+	return rc;
+}
+
+int run_audit_load(struct run_audit *a, const char *path, struct errbuf *e)
+{
+	if (claim_load(path, &a->claim, e) < 0)
+		return -1;
+	a->cases = claim_cases(a->claim, &a->ncases);
+	a->selected = xcalloc(a->ncases ? a->ncases : 1, sizeof *a->selected);
+	a->nselected = 0;
+	for (size_t i = 0; i < a->ncases; i++) {
+		a->selected[i] = !a->kernel || strcmp(a->kernel, a->cases[i].kernel->id) == 0;
+		a->nselected += (size_t)a->selected[i];
+	}
+	if (a->nselected == 0)
+		return errbuf_set(e, EXIT_BAD_INPUT, "%s: no kernel '%s'", path,
+				  a->kernel ? a->kernel : "");
+	return 0;
+}
+
+static int kernel_selected(const struct run_audit *a, size_t k)
+{
+	return !a->kernel || strcmp(a->kernel, a->claim->kernels[k].id) == 0;
+}
+
+static void note(const struct run_audit *a, const char *fmt, const char *x, const char *y)
+{
+	char msg[ERRBUF_LEN * 2];
+	snprintf(msg, sizeof msg, fmt, x, y);
+	if (a->note)
+		a->note(msg);
+}
+
+/* Builds every selected kernel and checks each entry in a confined worker.
+ * -1: an environment failure (no nvcc) that ends the audit, message in E. */
+static int build_all(struct run_audit *a, struct errbuf *e)
+{
+	const struct claim *c = a->claim;
+	struct build_opts bo = { NULL, NULL, 0 };
+	for (size_t k = 0; k < c->nkernels; k++) {
+		if (!kernel_selected(a, k))
+			continue;
+		struct run_built *b = &a->built[k];
+		for (int side = 0; side < 2 && !(a->stop && *a->stop); side++) {
+			const struct claim_impl *impl = run_side_impl(&c->kernels[k], side);
+			struct errbuf be = { "", 0 };
+			memset(&b->res[side], 0, sizeof b->res[side]);
+			if (build_impl(c, impl, &bo, &b->res[side], &be) < 0) {
+				if (be.code == EXIT_ENVIRONMENT)
+					return errbuf_set(e, EXIT_ENVIRONMENT, "%s", be.msg);
+				snprintf(b->err[side], sizeof b->err[side], "%s", be.msg);
+				continue;
+			}
+			if (b->res[side].note[0])
+				note(a, "%s: %s", impl->source, b->res[side].note);
+			if (run_check_entry_sandboxed(a->prog, c->dir, b->res[side].so_path,
+						      impl->entry, &b->check_sandbox[side],
+						      &b->checked[side], &be) < 0) {
+				if (be.code == EXIT_ENVIRONMENT && !b->checked[side])
+					return errbuf_set(e, EXIT_ENVIRONMENT, "%s", be.msg);
+				snprintf(b->err[side], sizeof b->err[side], "%s", be.msg);
+				continue;
+			}
+			b->ok[side] = 1;
+		}
+	}
+	return 0;
+}
+
+static int write_builds(struct run_audit *a)
+{
+	const struct claim *c = a->claim;
+	for (size_t k = 0; k < c->nkernels; k++) {
+		if (!kernel_selected(a, k))
+			continue;
+		const struct run_built *b = &a->built[k];
+		for (int side = 0; side < 2; side++) {
+			const struct claim_impl *impl = run_side_impl(&c->kernels[k], side);
+			const struct build_result *br = &b->res[side];
+			struct record r;
+			record_init(&r, REC_BUILD);
+			r.phase = PHASE_SETUP;
+			r.impl = side ? IMPL_CANDIDATE : IMPL_BASELINE;
+			r.u.build.kernel = xstrdup(c->kernels[k].id);
+			r.u.build.source = xstrdup(impl->source);
+			if (br->source_sha256[0])
+				r.u.build.sha256 = xstrdup(br->source_sha256);
+			if (b->ok[side] && br->so_sha256[0])
+				r.u.build.so_sha256 = xstrdup(br->so_sha256);
+			r.u.build.flags = json_array();
+			for (size_t f = 0; f < impl->nflags; f++)
+				json_array_append_new(r.u.build.flags, json_string(impl->flags[f]));
+			if (br->nvcc_version[0])
+				r.u.build.nvcc = xstrdup(br->nvcc_version);
+			r.u.build.cached = br->cached ? 1 : 0;
+			r.u.build.ok = b->ok[side];
+			if (br->log && br->log[0])
+				r.u.build.log = xstrdup(br->log);
+			else if (!b->ok[side] && b->err[side][0])
+				r.u.build.log = xstrdup(b->err[side]);
+			if (run_audit_write(a, &r) < 0)
+				return -1;
+			if (b->checked[side]) {
+				struct record s;
+				sandbox_report_record(&b->check_sandbox[side], "entry-check", REC_NONE,
+						      &s);
+				s.impl = r.impl;
+				if (run_audit_write(a, &s) < 0)
+					return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+static int admit(void *ctx, const struct record *r, struct errbuf *e)
+{
+	return run_check_record(ctx, r, e);
+}
+
+/* `__worker --environment`: the device record, from a worker that loads no
+ * claimant code.  -1 with E on failure. */
+static int environment(struct run_audit *a, struct errbuf *e)
+{
+	struct run_plan plan = { .mode = RUN_MODE_ENVIRONMENT, .case_index = REC_NONE };
+	struct confined c;
+	if (confined_init(&c, a->prog, RUN_MODE_ENVIRONMENT, &plan, NULL, e) < 0)
+		return -1;
+	struct run_check chk;
+	run_check_init(&chk, RUN_MODE_ENVIRONMENT, REC_NONE, NULL);
+	struct record_sink sink = { run_audit_sink_emit, a };
+	struct run_opts ro = { .timeout_s = ENV_TIMEOUT_S, .sink = &sink,
+			       .case_index = REC_NONE, .stop = a->stop, .admit = admit,
+			       .admit_ctx = &chk };
+	confined_opts(&c, &ro, "environment");
+	struct run_result *r = xcalloc(1, sizeof *r);
+	int rc = run_worker(&ro, r, e);
+	struct errbuf fe = { "", 0 };
+	if (rc == 0 && r->status == RUN_OK && run_check_finish(&chk, &fe) < 0)
+		rc = errbuf_set(e, EXIT_ENVIRONMENT, "cannot describe the GPU: %s", fe.msg);
+	else if (rc == 0 && r->status != RUN_OK && r->status != RUN_INTERRUPTED) {
+		char why[ERRBUF_LEN + 300];
+		run_result_describe(r, why, sizeof why);
+		rc = errbuf_set(e, EXIT_ENVIRONMENT, "cannot describe the GPU: %s", why);
+	}
+	run_check_release(&chk);
+	free(r);
+	confined_release(&c);
+	return rc;
+}
+
+static void progress(size_t i, size_t n, const struct claim_case *cc)
+{
+	char params[96];
+	const struct claim_params *p = &cc->kernel->params[cc->param_index];
+	size_t len = 0;
+	params[0] = '\0';
+	for (size_t k = 0; k < p->n && len < sizeof params; k++)
+		len += (size_t)snprintf(params + len, sizeof params - len, "%s%s:%lld",
+					k ? ", " : "", p->names[k], (long long)p->values[k]);
+	fprintf(stderr, "\r\033[Kcase %zu/%zu %s {%s} ...", i + 1, n, cc->kernel->id, params);
+	fflush(stderr);
+}
+
+/* The case record, written by the supervisor from its own manifest before
+ * any worker runs; a fallback without buffers if the manifest's shapes do
+ * not evaluate (the loader makes that unlikely). */
+static int write_case(struct run_audit *a, size_t i, uint64_t seed)
+{
+	const struct claim_case *cc = &a->cases[i];
+	struct record c;
+	struct errbuf e = { "", 0 };
+	if (audit_case_record(cc->kernel, &cc->kernel->params[cc->param_index], (int64_t)i,
+			      seed, &c, &e) < 0) {
+		record_init(&c, REC_CASE);
+		c.case_index = (int64_t)i;
+		c.phase = PHASE_SETUP;
+		c.u.kase.kernel = xstrdup(cc->kernel->id);
+		c.u.kase.seed = (int64_t)seed;
+		c.u.kase.claimed = cc->kernel->claimed_speedup;
+	}
+	return run_audit_write(a, &c);
+}
+
+static int case_error(struct run_audit *a, size_t i, const char *where, const char *msg)
+{
+	struct record err;
+	run_error_record((int64_t)i, where, msg, &err);
+	return run_audit_write(a, &err);
+}
+
+/* The object about to be loaded must still be the one built: the cache is
+ * not the workers' to write, but it is a file on a disk. */
+static int object_unchanged(const struct run_built *b, int side, char *why, size_t cap)
+{
+	char sha[65];
+	struct errbuf e = { "", 0 };
+	const struct build_result *br = &b->res[side];
+	char *text = NULL;
+	size_t len = 0;
+	if (read_file(br->so_path, (size_t)1 << 31, &text, &len, &e) < 0) {
+		snprintf(why, cap, "%s", e.msg);
+		return 0;
+	}
+	sha256_hex(text, len, sha);
+	free(text);
+	if (strcmp(sha, br->so_sha256) != 0) {
+		snprintf(why, cap, "the compiled %s changed after it was built (sha256 %.12s, "
+			 "built %.12s)", side ? "candidate" : "baseline", sha, br->so_sha256);
+		return 0;
+	}
+	return 1;
+}
+
+/* Runs case I in a confined worker; its records stream into the trace,
+ * each admitted by the plan check. */
+static int run_case(struct run_audit *a, size_t i, uint64_t seed)
+{
+	const struct claim_case *cc = &a->cases[i];
+	const struct run_built *kb = &a->built[cc->kernel_index];
+	if (write_case(a, i, seed) < 0)
+		return -1;
+	if (a->stop && *a->stop) {
+		a->not_run++;
+		return case_error(a, i, "interrupted", "interrupted before the case could run");
+	}
+	if (!kb->ok[0] || !kb->ok[1]) {
+		char msg[2 * ERRBUF_LEN + 64];
+		int side = kb->ok[0] ? 1 : 0;
+		snprintf(msg, sizeof msg, "%s '%s' did not build: %s", side ? "candidate" : "baseline",
+			 run_side_impl(cc->kernel, side)->source, kb->err[side]);
+		return case_error(a, i, "build", msg);
+	}
+	char why[ERRBUF_LEN];
+	for (int side = 0; side < 2; side++)
+		if (!object_unchanged(kb, side, why, sizeof why))
+			return case_error(a, i, "build", why);
+
+	struct run_plan plan = {
+		.mode = RUN_MODE_CASE,
+		.manifest_path = a->claim->path,
+		.manifest_text = a->claim->text,
+		.manifest_len = a->claim->text_len,
+		.case_index = (int64_t)i,
+		.baseline_so = (char *)kb->res[0].so_path,
+		.candidate_so = (char *)kb->res[1].so_path,
+	};
+	audit_opts_init(&plan.opts, seed, a->quick);
+	struct errbuf e = { "", 0 };
+	struct confined c;
+	if (confined_init(&c, a->prog, RUN_MODE_CASE, &plan, a->claim->dir, &e) < 0)
+		return case_error(a, i, "setup", e.msg);
+	run_confine_read_dir_of(&c.confine, kb->res[0].so_path);
+	run_confine_read_dir_of(&c.confine, kb->res[1].so_path);
+
+	struct run_check chk;
+	run_check_init(&chk, RUN_MODE_CASE, (int64_t)i, &plan.opts);
+	struct record_sink sink = { run_audit_sink_emit, a };
+	struct run_opts ro = { .timeout_s = a->timeout_s, .sink = &sink,
+			       .case_index = (int64_t)i, .stop = a->stop, .admit = admit,
+			       .admit_ctx = &chk };
+	confined_opts(&c, &ro, "worker");
+	if (!ro.sandbox) {
+		struct sandbox_report off;
+		struct record s;
+		disabled_report(&off);
+		sandbox_report_record(&off, "worker", (int64_t)i, &s);
+		if (run_audit_write(a, &s) < 0) {
+			confined_release(&c);
+			run_check_release(&chk);
+			return -1;
+		}
+	}
+	struct run_result *r = xcalloc(1, sizeof *r);
+	int rc = run_worker(&ro, r, &e);
+	confined_release(&c);
+	if (rc < 0 || a->write_failed) {
+		if (!a->write_failed) {
+			a->werr = e; /* the supervisor itself failed: end the audit */
+			a->write_failed = 1;
+		}
+		run_check_release(&chk);
+		free(r);
+		return -1;
+	}
+	if (r->status == RUN_INTERRUPTED)
+		a->not_run++;
+	struct record err;
+	int have_err = 0;
+	struct errbuf fe = { "", 0 };
+	if (r->status == RUN_OK && run_check_finish(&chk, &fe) < 0) {
+		/* Exit 0 with less than the plan promises: never a verdict. */
+		run_error_record((int64_t)i, "plan", fe.msg, &err);
+		have_err = 1;
+	} else if (r->status != RUN_OK && !(r->status == RUN_EXIT && r->worker_errors > 0)) {
+		/* A worker that failed in a controlled way already said why in
+		 * its own error record; an uncontrolled end gets the
+		 * supervisor's. */
+		have_err = run_result_error(r, (int64_t)i, &err) == 0;
+	}
+	run_check_release(&chk);
+	free(r);
+	return have_err ? run_audit_write(a, &err) : 0;
+}
+
+/* Verdicts the detectors did not give: a case that failed is an `error`;
+ * the claim's is the worst of its cases'. */
+static int fallback_verdicts(struct run_audit *a)
+{
+	const char *worst = NULL;
+	for (size_t i = 0; i < a->ncases; i++) {
+		if (!a->selected[i])
+			continue;
+		const struct record *v = run_audit_find(a, REC_VERDICT, (int64_t)i);
+		if (!v) {
+			const struct record *err = run_audit_find(a, REC_ERROR, (int64_t)i);
+			struct record r;
+			record_init(&r, REC_VERDICT);
+			r.case_index = (int64_t)i;
+			r.phase = PHASE_ANALYSIS;
+			r.u.verdict.kernel = xstrdup(a->cases[i].kernel->id);
+			r.u.verdict.verdict = xstrdup(err ? "error" : "inconclusive");
+			r.u.verdict.claimed = a->cases[i].kernel->claimed_speedup;
+			r.u.verdict.reason = xstrdup(err ? err->u.error.message
+						     : "the detectors gave no verdict");
+			if (run_audit_write(a, &r) < 0)
+				return -1;
+			v = run_audit_find(a, REC_VERDICT, (int64_t)i);
+		}
+		if (!worst || run_verdict_rank(v->u.verdict.verdict) > run_verdict_rank(worst))
+			worst = v->u.verdict.verdict;
+	}
+	if (!run_audit_find(a, REC_VERDICT, REC_NONE)) {
+		struct record r;
+		record_init(&r, REC_VERDICT);
+		r.phase = PHASE_ANALYSIS;
+		r.u.verdict.verdict = xstrdup(worst ? worst : "error");
+		r.u.verdict.reason = xstrdup("the worst of its cases");
+		if (run_audit_write(a, &r) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* detect_all + detect_verdicts over everything written so far. */
+static int judge(struct run_audit *a, struct errbuf *e)
+{
+	struct record_list findings = { 0 }, verdicts = { 0 };
+	if (detect_all(a->recs.v, a->recs.n, &findings) < 0 ||
+	    detect_verdicts(a->recs.v, a->recs.n, findings.v, findings.n, a->margin,
+			    &verdicts) < 0) {
+		record_list_free(&findings);
+		record_list_free(&verdicts);
+		return errbuf_set(e, EXIT_BAD_INPUT, "the detectors failed");
+	}
+	int rc = 0;
+	for (size_t i = 0; i < findings.n && rc == 0; i++)
+		rc = run_audit_write(a, &findings.v[i]);
+	for (size_t i = 0; i < verdicts.n && rc == 0; i++)
+		rc = run_audit_write(a, &verdicts.v[i]);
+	record_list_free(&findings);
+	record_list_free(&verdicts);
+	if (rc == 0)
+		rc = fallback_verdicts(a);
+	if (rc < 0)
+		return errbuf_set(e, a->werr.code, "%s", a->werr.msg);
+	return 0;
+}
+
+/* ./CLAIM-YYYYmmddTHHMMSSZ.kat for the manifest at PATH. */
+static void default_output(const char *path, char *out, size_t cap)
+{
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	size_t n = strlen(base);
+	if (n > 5 && strcmp(base + n - 5, ".yaml") == 0)
+		n -= 5;
+	else if (n > 4 && strcmp(base + n - 4, ".yml") == 0)
+		n -= 4;
+	time_t t = time(NULL);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	char stamp[32];
+	strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+	snprintf(out, cap, "%.*s-%s.kat", (int)(n > 200 ? 200 : n), base, stamp);
+}
+
+/* The key must stay out of everything a confined process may read. */
+static int key_hidden(const struct run_audit *a, struct errbuf *e)
+{
+	struct run_confine *c = xmalloc(sizeof *c);
+	run_confine_init(c, a->claim->dir, "/nonexistent");
+	int exposed = a->key_path && run_confine_exposes(c, a->key_path);
+	free(c);
+	if (exposed)
+		return errbuf_set(e, EXIT_BAD_INPUT,
+				  "the signing key %s lies where the code under audit can read it "
+				  "(the claim's tree, the toolkit or a system directory): move it",
+				  a->key_path);
+	return 0;
+}
+
+int run_audit_execute(struct run_audit *a, struct trace_key *key, struct errbuf *e)
+{
+	const struct claim *c = a->claim;
+	if (key_hidden(a, e) < 0)
+		return -1;
+	a->built = xcalloc(c->nkernels ? c->nkernels : 1, sizeof *a->built);
+	if (build_all(a, e) < 0)
+		return -1;
+
+	uint64_t root = 0;
+	if (getrandom(&root, sizeof root, 0) != (ssize_t)sizeof root)
+		return errbuf_set(e, EXIT_ENVIRONMENT, "getrandom: %s", strerror(errno));
+	root &= INT64_MAX; /* 63 bits: the trace stores it as a JSON integer */
+
+	if (a->out)
+		snprintf(a->trace_path, sizeof a->trace_path, "%s", a->out);
+	else
+		default_output(c->path, a->trace_path, sizeof a->trace_path);
+	if (trace_writer_open(a->trace_path, &a->w, e) < 0)
+		return -1;
+
+	struct record hdr;
+	int rc = run_audit_header(a, root, trace_key_public_pem(key), &hdr);
+	if (rc == 0)
+		rc = run_audit_write(a, &hdr);
+	if (rc == 0 && !(a->stop && *a->stop) && environment(a, e) < 0 && !a->write_failed) {
+		trace_writer_abort(a->w);
+		a->w = NULL;
+		return -1;
+	}
+	if (rc == 0)
+		rc = write_builds(a);
+	if (rc == 0)
+		rc = trace_writer_flush(a->w, &a->werr) < 0 ? (a->write_failed = 1, -1) : 0;
+
+	size_t done = 0;
+	int show = isatty(2); /* a progress line only where someone watches */
+	for (size_t i = 0; i < a->ncases && rc == 0; i++) {
+		if (!a->selected[i])
+			continue;
+		if (show)
+			progress(done, a->nselected, &a->cases[i]);
+		done++;
+		rc = run_case(a, i, rng_derive(root, i, 0));
+		if (rc == 0 && trace_writer_flush(a->w, &a->werr) < 0) {
+			a->write_failed = 1;
+			rc = -1;
+		}
+	}
+	if (show)
+		fprintf(stderr, "\r\033[K");
+	a->interrupted = a->stop && *a->stop;
+	if (rc == 0)
+		rc = judge(a, e);
+	if (rc < 0 || a->write_failed) {
+		trace_writer_abort(a->w);
+		a->w = NULL;
+		if (a->write_failed)
+			*e = a->werr;
+		return -1;
+	}
+	json_t *pred = trace_predicate(a->recs.v, a->recs.n);
+	rc = trace_writer_finish(a->w, key, pred, e);
+	json_decref(pred);
+	a->w = NULL;
+	return rc;
+}
+
+void run_audit_free(struct run_audit *a)
+{
+	if (a->built && a->claim)
+		for (size_t k = 0; k < a->claim->nkernels; k++)
+			for (int s = 0; s < 2; s++)
+				build_result_release(&a->built[k].res[s]);
+	free(a->built);
+	record_list_free(&a->recs);
+	free(a->selected);
+	free(a->cases);
+	claim_free(a->claim);
+	a->built = NULL;
+	a->selected = NULL;
+	a->cases = NULL;
+	a->claim = NULL;
+}

@@ -1,0 +1,46 @@
+/*
+ * audit_run_private.h - shared by the supervisor's files (audit_run.c:
+ * the audit, audit_records.c: the records only it writes).  Nothing
+ * outside src/run/ includes it.
+ */
+#ifndef KAUDIT_AUDIT_RUN_PRIVATE_H
+#define KAUDIT_AUDIT_RUN_PRIVATE_H
+
+#include "../build/build.h"
+#include "audit_run.h"
+#include "sandbox.h"
+
+/* A source larger than this is recorded by digest only. */
+#define RUN_MAX_SOURCE (16u << 20)
+
+struct run_built {
+	struct build_result res[2];
+	int ok[2];
+	char err[2][ERRBUF_LEN];
+	int checked[2];                  /* the entry check ran (sandbox below) */
+	struct sandbox_report check_sandbox[2];
+};
+
+static inline const struct claim_impl *run_side_impl(const struct claim_kernel *k, int side)
+{
+	return side ? &k->candidate : &k->baseline;
+}
+
+/* Appends R (moved: the caller's copy is emptied) to the trace and to
+ * A->recs.  After a write failure it only records that one happened. */
+int run_audit_write(struct run_audit *a, struct record *r) KAUDIT_MUST_CHECK;
+/* record_sink callback over struct run_audit: copies, then writes. */
+int run_audit_sink_emit(void *audit, const struct record *r);
+/* The header record (format version 1; synthetic = 0). */
+int run_audit_header(const struct run_audit *a, uint64_t root_seed, const char *pubkey,
+		     struct record *out) KAUDIT_MUST_CHECK;
+/* run_check_entry, also returning the sandbox report of the checking
+ * worker (*REPORTED set once it ran). */
+int run_check_entry_sandboxed(const char *prog, const char *claim_dir, const char *so,
+			      const char *entry, struct sandbox_report *rep, int *reported,
+			      struct errbuf *e) KAUDIT_MUST_CHECK;
+/* An error record of case INDEX. */
+void run_error_record(int64_t index, const char *where, const char *message,
+		      struct record *out);
+
+#endif
