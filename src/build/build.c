@@ -16,6 +16,8 @@
  */
 #include "build_private.h"
 
+#include "../run/confine.h"
+
 #include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
@@ -164,7 +166,26 @@ static int run_in_work(const struct compile_job *j, char *const argv[], int time
 		return errbuf_set(e, EXIT_ENVIRONMENT, "cannot enter '%s': %s", j->work,
 				  strerror(saved));
 	}
-	int rc = build_exec(argv, timeout_s, BUILD_LOG_MAX, r, e);
+	/* Confined like a worker (src/run/confine.c), plus what a compile
+	 * needs: kaudit's headers, the toolkit nvcc belongs to, the host
+	 * compiler's include directories; writes only its working directory
+	 * and the cache (the object's temporary name).  So whatever the
+	 * include scan missed, the compile cannot read it, and nvcc gets no
+	 * NVCC_PREPEND_FLAGS or other stray environment. */
+	struct run_confine *c = xmalloc(sizeof *c);
+	run_confine_init(c, j->roots.claim, j->work);
+	run_confine_read(c, j->roots.kaudit);
+	run_confine_read(c, j->roots.toolkit);
+	run_confine_read_dir_of(c, j->nvcc);
+	for (size_t i = 0; i < j->roots.system.n; i++)
+		run_confine_read(c, j->roots.system.v[i]);
+	run_confine_write(c, j->cache);
+	char **env = run_confine_env(j->work);
+	int rc = build_exec_confined(argv, timeout_s, BUILD_LOG_MAX,
+				     getenv("KAUDIT_SANDBOX") && strcmp(getenv("KAUDIT_SANDBOX"), "off") == 0
+				     ? NULL : run_confine_policy(c), env, r, e);
+	run_confine_env_free(env);
+	free(c);
 	int back = fchdir(cwd);
 	int saved = errno;
 	close(cwd);
@@ -407,8 +428,11 @@ static int cache_hit(struct compile_job *j, struct build_result *out, struct err
 		return rc;
 	char lpath[PATH_MAX + 80];
 	snprintf(lpath, sizeof lpath, "%s/%s.log", j->cache, j->key);
+	/* The log goes into the trace: only a regular file, never a link
+	 * someone left in its place. */
 	struct errbuf ignored;
-	if (read_file(lpath, BUILD_LOG_MAX + 128, &out->log, NULL, &ignored) < 0)
+	if (lstat(lpath, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    read_file(lpath, BUILD_LOG_MAX + 128, &out->log, NULL, &ignored) < 0)
 		out->log = NULL;
 	return 1;
 }

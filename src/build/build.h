@@ -72,10 +72,11 @@ int build_impl(const struct claim *c, const struct claim_impl *impl,
 	       const struct build_opts *o, struct build_result *out,
 	       struct errbuf *e) KAUDIT_MUST_CHECK;
 
-/* dlopens SO and checks that ENTRY resolves (works without a GPU).  The
- * dlopen happens in a forked child, so the claimant's constructors and the
- * CUDA runtime never run in the caller.  A missing dependency (libcudart)
- * is EXIT_ENVIRONMENT; a broken object or a missing entry EXIT_BAD_INPUT. */
+/* dlopens SO in a forked child and checks that ENTRY resolves.  Used only
+ * by the unit tests of the build: kaudit itself never loads a claimant's
+ * object in a fork of a process that may hold the key, it uses a fresh
+ * confined worker (run_check_entry, src/run/audit_run.h).  A missing
+ * dependency is EXIT_ENVIRONMENT; a broken object or entry EXIT_BAD_INPUT. */
 int build_check_entry(const char *so, const char *entry, struct errbuf *e) KAUDIT_MUST_CHECK;
 
 /* Frees R's log and deps (R itself is the caller's). */

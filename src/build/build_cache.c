@@ -345,8 +345,10 @@ int build_find_include_dir(const char *include_dir, char *out, size_t outsz,
 	char *slash = strrchr(exe, '/');
 	if (slash)
 		*slash = '\0';
-	/* Bundle, install (bin/../include), sanitizer build (build/san/kaudit). */
-	static const char *const rel[] = { "/include", "/../include", "/../../include" };
+	/* Bundle, install (bin/../include), sanitizer build (build/san/kaudit),
+	 * either in a tree of its own (build/X/san/kaudit). */
+	static const char *const rel[] = { "/include", "/../include", "/../../include",
+					   "/../../../include" };
 	for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
 		char cand[PATH_MAX], real[PATH_MAX];
 		int m = snprintf(cand, sizeof cand, "%s%s", exe, rel[i]);
@@ -359,5 +361,5 @@ int build_find_include_dir(const char *include_dir, char *out, size_t outsz,
 	}
 	return errbuf_set(e, EXIT_ENVIRONMENT,
 			  "cannot find kaudit/launcher.h beside '%s' (looked in include/, "
-			  "../include/ and ../../include/)", exe);
+			  "../include/, ../../include/ and ../../../include/)", exe);
 }

@@ -62,6 +62,12 @@ struct build_exec_result {
 int build_exec(char *const argv[], int timeout_s, size_t max_out,
 	       struct build_exec_result *r, struct errbuf *e) KAUDIT_MUST_CHECK;
 void build_exec_result_release(struct build_exec_result *r);
+/* The same, confined by SANDBOX (NULL: not) with environment ENVP (NULL:
+ * the caller's). */
+struct sandbox_policy;
+int build_exec_confined(char *const argv[], int timeout_s, size_t max_out,
+			const struct sandbox_policy *sandbox, char *const *envp,
+			struct build_exec_result *r, struct errbuf *e) KAUDIT_MUST_CHECK;
 
 /* --- build_nvcc.c --- */
 

@@ -17,8 +17,11 @@
  * system's libraries and the driver's view of the device.  /etc is not
  * here (only the loader's cache is): it may hold credentials. */
 static const char *const system_read[] = {
-	"/usr", "/lib", "/lib64", "/lib32", "/etc/ld.so.cache", "/proc/self",
-	"/proc/driver/nvidia", "/sys/devices", "/sys/bus/pci", "/sys/module/nvidia",
+	"/usr", "/lib", "/lib64", "/lib32", "/etc/ld.so.cache",
+	/* Whole here; an exec'd worker narrows it to its own /proc/PID at
+	 * once (sandbox_narrow_proc). */
+	"/proc",
+	"/sys/devices", "/sys/bus/pci", "/sys/module/nvidia",
 	"/dev/urandom", "/dev/random", "/dev/zero",
 };
 
@@ -76,6 +79,11 @@ void run_confine_init(struct run_confine *c, const char *claim_dir, const char *
 void run_confine_read(struct run_confine *c, const char *path)
 {
 	add(c, 0, path);
+}
+
+void run_confine_write(struct run_confine *c, const char *path)
+{
+	add(c, 1, path);
 }
 
 void run_confine_read_dir_of(struct run_confine *c, const char *file)

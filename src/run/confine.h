@@ -34,6 +34,8 @@ void run_confine_init(struct run_confine *c, const char *claim_dir, const char *
 /* Also readable: PATH, or the directory holding FILE (a compiled object). */
 void run_confine_read(struct run_confine *c, const char *path);
 void run_confine_read_dir_of(struct run_confine *c, const char *file);
+/* Also writable: beneath PATH. */
+void run_confine_write(struct run_confine *c, const char *path);
 /* The policy for the spawn primitive (points into C). */
 const struct sandbox_policy *run_confine_policy(struct run_confine *c);
 /* Nonzero when PATH (resolved) lies in anything C lets the process read:

@@ -107,6 +107,11 @@ struct run_opts {
 	 * the program ran. */
 	const struct sandbox_policy *sandbox;
 	const char *process;
+	/* Text mode: stderr goes where stdout goes (2>&1), and with
+	 * CAPTURE_MAX > 0 all of it, in order, up to that many bytes, is kept
+	 * in result.captured (the rest is read and dropped). */
+	int merge_output;
+	size_t capture_max;
 };
 
 struct run_result {
@@ -118,6 +123,10 @@ struct run_result {
 	size_t partial;           /* bytes of an unterminated last line */
 	double elapsed_s;
 	char problem[ERRBUF_LEN]; /* RUN_MALFORMED/RUN_BROKE_PLAN/RUN_TOO_MANY/RUN_SPAWN_FAILED */
+	char *captured;           /* capture_max: the output (NUL-terminated, owned:
+				     run_result_release) */
+	size_t captured_len;
+	int captured_truncated;
 	int sandboxed;            /* a sandbox was requested and its report read */
 	struct sandbox_report sandbox;
 	struct run_tail err;      /* stderr tail */
@@ -130,6 +139,9 @@ struct run_result {
  * failed (pipes, fork, the sink).  RUN_SPAWN_FAILED is an outcome, not a
  * failure: the program may be missing. */
 int run_worker(const struct run_opts *o, struct run_result *r, struct errbuf *e) KAUDIT_MUST_CHECK;
+
+/* Frees what R owns (result.captured), not R itself. */
+void run_result_release(struct run_result *r);
 
 /* Kills and reaps every remaining child of the calling process.  Done at
  * the end of every run_worker() in a child subreaper (PR_SET_CHILD_SUBREAPER,

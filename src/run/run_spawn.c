@@ -135,7 +135,7 @@ static void child_exec(const struct run_opts *o, pid_t parent, int infd, int out
 	/* The supervisor may have been started with 0, 1 or 2 closed, so a
 	 * pipe end can sit on any of them: move all three out of the way
 	 * before placing them, and clear close-on-exec on the results. */
-	int fds[3] = { infd, outfd, errfd };
+	int fds[3] = { infd, outfd, o->merge_output ? outfd : errfd };
 	for (int i = 0; i < 3; i++)
 		if (fds[i] < 0 || (fds[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 3)) < 0)
 			_exit(127);
@@ -219,6 +219,30 @@ static void feed_input(int *fd, const char *data, size_t len, size_t *done)
 	}
 }
 
+/* Keeps what fits under MAX of the output; the rest is dropped (and read,
+ * so the child never blocks on a full pipe). */
+static void capture(struct run_result *r, size_t max, const char *buf, size_t n)
+{
+	size_t room = max > r->captured_len ? max - r->captured_len : 0;
+	if (n > room) {
+		r->captured_truncated = 1;
+		n = room;
+	}
+	if (n == 0)
+		return;
+	r->captured = xrealloc(r->captured, r->captured_len + n + 1);
+	memcpy(r->captured + r->captured_len, buf, n);
+	r->captured_len += n;
+	r->captured[r->captured_len] = '\0';
+}
+
+void run_result_release(struct run_result *r)
+{
+	free(r->captured);
+	r->captured = NULL;
+	r->captured_len = 0;
+}
+
 /* Reads what is available on *FD; closes it (-1) at EOF. */
 static int drain(int *fd, struct run_result *r, int is_stdout, struct run_lines *lines,
 		 struct line_ctx *lc, char *chunk, struct errbuf *le)
@@ -238,6 +262,8 @@ static int drain(int *fd, struct run_result *r, int is_stdout, struct run_lines 
 			run_tail_append(&r->err, chunk, (size_t)n);
 		} else if (!lc->o->sink) {
 			run_tail_append(&r->out, chunk, (size_t)n);
+			if (lc->o->capture_max)
+				capture(r, lc->o->capture_max, chunk, (size_t)n);
 		} else if (run_lines_feed(lines, chunk, (size_t)n, on_record_line, lc, le) < 0) {
 			if (!lc->fail && !lc->sink_failed)
 				lc->fail = RUN_MALFORMED; /* the line was too long */

@@ -17,6 +17,7 @@
  */
 #include "sandbox.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/audit.h>
@@ -350,6 +351,8 @@ static int add_path(int ruleset, const char *path, uint64_t rights, uint64_t han
 	return rc < 0 ? -err : 0;
 }
 
+static void prepare_proc_layer(int abi);
+
 static void apply_landlock(const struct sandbox_policy *p, struct sandbox_report *r)
 {
 	long abi = syscall(SYS_landlock_create_ruleset, NULL, 0,
@@ -378,6 +381,8 @@ static void apply_landlock(const struct sandbox_policy *p, struct sandbox_report
 	for (size_t i = 0; rc == 0 && i < p->nwrite; i++)
 		rc = add_path(fd, p->write[i], attr.handled_access_fs,
 			      attr.handled_access_fs, r);
+	if (rc == 0)
+		prepare_proc_layer((int)abi);
 	if (rc < 0) {
 		refuse(r, SANDBOX_LANDLOCK, "landlock_add_rule", -rc);
 	} else if (syscall(SYS_landlock_restrict_self, fd, 0) < 0) {
@@ -388,6 +393,74 @@ static void apply_landlock(const struct sandbox_policy *p, struct sandbox_report
 		r->signals_scoped = abi >= 6;
 	}
 	close(fd);
+}
+
+/* ---- /proc, after exec ---- */
+
+/*
+ * A Landlock rule names an inode, and the /proc/PID directory a child
+ * opens before exec is not the one its exec'd image sees (ASan, glibc and
+ * the CUDA driver read /proc/self/maps, environ, task/...).  So the
+ * pre-exec policy grants /proc whole, and a second layer keeps it to the
+ * process's own directory: prepared here before exec (every right beneath
+ * each entry of / but proc, which only here can be listed) and left open
+ * on SANDBOX_PROC_FD; the exec'd process, still running only kaudit's
+ * code, adds its own /proc/self and stacks the layer on itself
+ * (sandbox_narrow_proc).  An access must pass both layers.
+ */
+static void prepare_proc_layer(int abi)
+{
+	struct ll_ruleset_attr attr = { .handled_access_fs = fs_handled(abi) };
+	int fd = (int)syscall(SYS_landlock_create_ruleset, &attr,
+			      offsetof(struct ll_ruleset_attr, handled_access_net), 0);
+	if (fd < 0)
+		return;
+	struct sandbox_report scratch;
+	memset(&scratch, 0, sizeof scratch);
+	int rc = 0;
+	DIR *root = opendir("/");
+	struct dirent *de;
+	while (rc == 0 && root && (de = readdir(root))) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
+		    strcmp(de->d_name, "proc") == 0)
+			continue;
+		char path[300];
+		snprintf(path, sizeof path, "/%s", de->d_name);
+		rc = add_path(fd, path, attr.handled_access_fs, attr.handled_access_fs, &scratch);
+	}
+	if (root)
+		closedir(root);
+	/* What /proc says of the machine, not of other processes: the CUDA
+	 * driver reads /proc/driver/nvidia, runtimes read cpuinfo and meminfo. */
+	static const char *const machine[] = {
+		"/proc/driver", "/proc/cpuinfo", "/proc/meminfo", "/proc/stat", "/proc/sys",
+		"/proc/version", "/proc/filesystems",
+	};
+	for (size_t i = 0; rc == 0 && i < sizeof machine / sizeof machine[0]; i++)
+		rc = add_path(fd, machine[i], attr.handled_access_fs, attr.handled_access_fs,
+			      &scratch);
+	if (rc == 0 && dup2(fd, SANDBOX_PROC_FD) == SANDBOX_PROC_FD)
+		(void)fcntl(SANDBOX_PROC_FD, F_SETFD, 0); /* survives the exec */
+	close(fd);
+}
+
+int sandbox_narrow_proc(void)
+{
+	struct stat st;
+	if (fstat(SANDBOX_PROC_FD, &st) < 0)
+		return 0; /* no layer was prepared: no Landlock before exec */
+	struct sandbox_report scratch;
+	memset(&scratch, 0, sizeof scratch);
+	long abi = syscall(SYS_landlock_create_ruleset, NULL, 0,
+			   LANDLOCK_CREATE_RULESET_VERSION);
+	int rc = abi < 0 ? -errno : add_path(SANDBOX_PROC_FD, "/proc/self", fs_handled((int)abi),
+					     fs_handled((int)abi), &scratch);
+	if (rc == 0 && syscall(SYS_landlock_restrict_self, SANDBOX_PROC_FD, 0) < 0)
+		rc = -errno;
+	close(SANDBOX_PROC_FD);
+	if (rc < 0)
+		errno = -rc;
+	return rc < 0 ? -1 : 0;
 }
 
 /* ---- the whole ---- */

@@ -78,6 +78,17 @@ struct sandbox_report {
  * kernel all at once or not at all. */
 int sandbox_apply(const struct sandbox_policy *policy, struct sandbox_report *r);
 
+/* The descriptor on which sandbox_apply() leaves the second Landlock
+ * layer, for the exec'd process to finish and apply. */
+#define SANDBOX_PROC_FD 63
+
+/* Called by an exec'd confined process before it runs anything else: the
+ * second Landlock layer, which keeps /proc to the process's own directory
+ * (the first layer, applied before exec, cannot name it).  0 (also when
+ * no layer was prepared), or -1 when it could not be applied: the caller
+ * must not go on. */
+int sandbox_narrow_proc(void);
+
 /* "no_new_privs", "seccomp", "landlock". */
 const char *sandbox_layer_name(enum sandbox_layer l);
 

@@ -10,6 +10,7 @@
  * without CUDA, and only workers need it.
  */
 #include "worker.h"
+#include "sandbox.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -19,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #define PLUGIN_NAME "libkaudit-gpu.so"
@@ -314,6 +316,11 @@ static int check_entry(const struct run_plan *p, struct errbuf *e)
 
 int run_worker_serve(enum run_mode m, struct errbuf *e)
 {
+	/* Confined by the spawn primitive (no_new_privs is its first layer):
+	 * narrow /proc to this process before anything reads it. */
+	if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1 && sandbox_narrow_proc() < 0)
+		return errbuf_set(e, EXIT_NOT_REPRODUCED, "worker: cannot narrow /proc: %s",
+				  strerror(errno));
 	struct run_plan p;
 	if (run_plan_read(STDIN_FILENO, &p, e) < 0)
 		return -1;

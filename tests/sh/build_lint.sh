@@ -19,9 +19,13 @@ export XDG_CACHE_HOME="$T/cache"
 unset KAUDIT_ARCH
 
 # The stand-in lives in $T/cuda/bin, so its "toolkit" is $T/cuda and not
-# $T, where the secret is.
+# $T, where the secret is.  It takes its orders from files beside it
+# ($NV.list: what the dependency pass lists besides the source; $NV.fail:
+# fail the compile) and logs into the cache ($C/fake.deps, $C/fake.args),
+# so it works confined (clean environment, few writable places) or not.
 mkdir -p "$T/cuda/bin" "$T/outside"
 NV="$T/cuda/bin/nvcc"
+C="$XDG_CACHE_HOME/kaudit"
 cat > "$NV" <<'FAKE'
 #!/bin/sh
 if [ "$1" = --version ]; then
@@ -34,11 +38,11 @@ for a in "$@"; do
 	prev=$a; src=$a
 done
 if [ -n "$mf" ]; then # the dependency pass
-	echo dep >> "$0.deps"
-	printf 'k.o : %s %s\n' "$src" "${FAKE_DEPS:-}" > "$mf"; exit 0
+	echo dep >> "${mf%/*}/../fake.deps"
+	printf 'k.o : %s %s\n' "$src" "$(cat "$0.list" 2>/dev/null)" > "$mf"; exit 0
 fi
-for a in "$@"; do printf 'ARG<%s>\n' "$a" >> "$0.args"; done
-if [ -n "${FAKE_NVCC_FAIL:-}" ]; then
+for a in "$@"; do printf 'ARG<%s>\n' "$a" >> "${out%/*}/fake.args"; done
+if [ -e "$0.fail" ]; then
 	echo "$src(2): error: identifier \"boom\" is undefined"; exit 1
 fi
 # From stdin, so the object is the same bytes every time (no file name).
@@ -88,12 +92,12 @@ NVCC="$NV" "$KAUDIT" lint --build --arch sm_90 claim/ok.yaml > out 2> err
 rc=$?
 [ $rc -eq 0 ] || fail "lint --build: exit $rc: $(cat err)"
 [ "$(grep -c 'compiled' out)" -eq 2 ] || fail "lint --build: want 2 compiled: $(cat out)"
-grep -qxF 'ARG<-DMSG=a>' "$NV.args" || fail "flag not passed verbatim: $(cat "$NV.args")"
-grep -qxF 'ARG<-lineinfo>' "$NV.args" || fail "flag not passed: $(cat "$NV.args")"
-grep -qxF 'ARG<-arch=sm_90>' "$NV.args" || fail "--arch not passed"
-grep -qxF 'ARG<-cudart>' "$NV.args" || fail "-cudart shared missing"
-[ "$(wc -l < "$NV.deps")" -eq 2 ] || fail "no dependency pass before each compile"
-for f in "$XDG_CACHE_HOME"/kaudit/*.so; do
+grep -qxF 'ARG<-DMSG=a>' "$C/fake.args" || fail "flag not passed verbatim: $(cat "$C/fake.args")"
+grep -qxF 'ARG<-lineinfo>' "$C/fake.args" || fail "flag not passed: $(cat "$C/fake.args")"
+grep -qxF 'ARG<-arch=sm_90>' "$C/fake.args" || fail "--arch not passed"
+grep -qxF 'ARG<-cudart>' "$C/fake.args" || fail "-cudart shared missing"
+[ "$(wc -l < "$C/fake.deps")" -eq 2 ] || fail "no dependency pass before each compile"
+for f in "$C"/*.so; do
 	[ "$(stat -c %a "$f")" = 444 ] || fail "$f: mode $(stat -c %a "$f"), want 444"
 	[ -f "${f%.so}.sha256" ] || fail "$f: no recorded sha256"
 done
@@ -101,11 +105,11 @@ done
 [ -z "$(find "$XDG_CACHE_HOME/kaudit" -name 'tmp.*')" ] || fail "working directory left behind"
 
 # 3. Same sources and flags: the cache answers, nvcc does not compile again.
-runs=$(grep -c '^ARG<-shared>$' "$NV.args")
+runs=$(grep -c '^ARG<-shared>$' "$C/fake.args")
 NVCC="$NV" "$KAUDIT" lint --build --arch sm_90 claim/ok.yaml > out 2> err ||
 	fail "cached lint --build failed: $(cat err)"
 [ "$(grep -c 'cached' out)" -eq 2 ] || fail "second run not cached: $(cat out)"
-[ "$(grep -c '^ARG<-shared>$' "$NV.args")" -eq "$runs" ] || fail "nvcc ran again"
+[ "$(grep -c '^ARG<-shared>$' "$C/fake.args")" -eq "$runs" ] || fail "nvcc ran again"
 
 # 4. Cache poisoning: an overwritten object is re-hashed, rebuilt, said so.
 so=$(sed -n 's/^  baseline   cached (\(.*\))$/\1/p' out)
@@ -129,7 +133,7 @@ grep -q "copy_missing" err || fail "missing entry not named: $(cat err)"
 # 6. Shell syntax in a flag (nvcc runs sub-tools through sh -c) and the
 #    old denylist's bypasses: refused by plain lint at the flag, nvcc
 #    never started, no shell ran anything.
-rm -f "$NV.args" "$NV.deps"
+rm -f "$C/fake.args" "$C/fake.deps"
 check_flag() { # FLAGS COL
 	write_claim claim/flag.yaml copy_fast kernels/ref.cu "$1"
 	NVCC="$NV" "$KAUDIT" lint --build claim/flag.yaml > out 2> err
@@ -151,7 +155,7 @@ check_flag '"@/tmp/options"' 68
 for c in CANARY1 CANARY2 CANARY3; do
 	[ ! -e "$c" ] && [ ! -e "claim/$c" ] || fail "a shell ran the flag ($c exists)"
 done
-[ ! -e "$NV.args" ] && [ ! -e "$NV.deps" ] || fail "nvcc ran for a refused flag"
+[ ! -e "$C/fake.args" ] && [ ! -e "$C/fake.deps" ] || fail "nvcc ran for a refused flag"
 
 # 7. Sources outside the claim: a link to the secret, to /proc/self/environ,
 #    an absolute path; refused by plain lint at the source, nothing shown.
@@ -186,27 +190,31 @@ for inc in "\"$T/outside/secret.pem\"" '"../../outside/secret.pem"' '"evil.h"' '
 	[ $rc -eq 2 ] || fail "#include $inc: exit $rc, want 2"
 	grep -q "kernels/inc$n.cu:3: " err || fail "#include $inc: no file:line: $(cat err)"
 	no_secret "#include $inc"
-	[ ! -e "$NV.deps" ] || fail "#include $inc: nvcc ran"
+	[ ! -e "$C/fake.deps" ] || fail "#include $inc: nvcc ran"
 done
 
 # 9. What the dependency pass reports reading is enforced: outside the
 #    permitted directories stops the build (file and source named, nothing
 #    shown); a header of the claim's own is listed.
-FAKE_DEPS="$T/outside/secret.pem" NVCC="$NV" "$KAUDIT" lint --build claim/ok.yaml > out 2> err
+echo "$T/outside/secret.pem" > "$NV.list"
+NVCC="$NV" "$KAUDIT" lint --build claim/ok.yaml > out 2> err
 rc=$?
 [ $rc -eq 2 ] || fail "outside dependency: exit $rc, want 2"
 grep -q "kernels/ref.cu: the compile would read '$T/outside/secret.pem', outside the claim" err ||
 	fail "outside dependency: message: $(cat err)"
 no_secret "outside dependency"
 printf '#define TRICK 1\n' > claim/kernels/common.cuh
-FAKE_DEPS="$T/claim/kernels/common.cuh" NVCC="$NV" "$KAUDIT" lint --build claim/ok.yaml > out 2> err ||
-	fail "claim header: $(cat err)"
+echo "$T/claim/kernels/common.cuh" > "$NV.list"
+NVCC="$NV" "$KAUDIT" lint --build claim/ok.yaml > out 2> err || fail "claim header: $(cat err)"
+rm -f "$NV.list"
 grep -q '^             reads kernels/common.cuh (sha256 ' out || fail "common.cuh not listed: $(cat out)"
 
 # 10. A compile error: bad input, the source named, nvcc's output shown.
 rm -rf "$XDG_CACHE_HOME"
-FAKE_NVCC_FAIL=1 NVCC="$NV" "$KAUDIT" lint --build --arch sm_90 claim/ok.yaml > out 2> err
+touch "$NV.fail"
+NVCC="$NV" "$KAUDIT" lint --build --arch sm_90 claim/ok.yaml > out 2> err
 rc=$?
+rm -f "$NV.fail"
 [ $rc -eq 2 ] || fail "compile error: exit $rc, want 2"
 grep -q 'ref.cu' err || fail "compile error does not name the source: $(cat err)"
 grep -q 'identifier "boom" is undefined' err || fail "compile log not shown: $(cat err)"

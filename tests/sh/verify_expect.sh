@@ -67,15 +67,17 @@ rm -f "$tmp/int.kat"
 FAKE_WORKER_CASES=ok,hang "$KAUDIT" verify "$claim" \
 	--key "$key" -o "$tmp/int.kat" --json >"$tmp/v.json" 2>"$tmp/err" &
 pid=$!
-# Case 0 takes milliseconds: a case worker still alive after half a second
-# is case 1's, hanging.
+# Case 1 is running once case 0's records reached the trace being written
+# (it is flushed after every case) and a case worker is alive.
+case0_done() { zcat "$tmp"/int.kat.tmp.* 2>/dev/null | grep -q '"case":0,"phase":"timing"'; }
 hanging() { grep -lsa -- '--case' /proc/[0-9]*/cmdline | grep -q .; }
 n=0
-until hanging && sleep 0.5 && hanging; do
+until case0_done && hanging; do
 	n=$((n + 1))
-	[ $n -lt 40 ] || fail "interrupt: case 1 never started"
+	[ $n -lt 400 ] || fail "interrupt: case 1 never started"
 	sleep 0.05
 done
+sleep 0.3
 kill -INT $pid
 set +e
 wait $pid

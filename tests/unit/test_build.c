@@ -320,8 +320,11 @@ static void test_argv_shape(void **state)
 
 /* A stand-in nvcc at F->dir/cuda/bin/nvcc (so its toolkit is F->dir/cuda).
  * The dependency pass (-M -MF FILE) writes a rule naming the source and
- * $FAKE_DEPS; a compile prints each argument on its own line, counts its
- * runs and writes the -o file (the same bytes every time). */
+ * what <nvcc>.list holds (see fake_deps); a compile prints each argument
+ * on its own line and writes the -o file (the same bytes every time).
+ * Each run is counted in the cache directory (fake.deps, fake.runs): nvcc
+ * runs confined, with a clean environment, and may write only there and
+ * in its working directory. */
 static void fake_nvcc(const struct fixture *f, char *path, size_t n)
 {
 	char d[PATH_MAX + 32];
@@ -340,13 +343,34 @@ static void fake_nvcc(const struct fixture *f, char *path, size_t n)
 		   "for a in \"$@\"; do [ \"$prev\" = -o ] && out=$a; [ \"$prev\" = -MF ] && mf=$a; "
 		   "prev=$a; src=$a; done\n"
 		   "if [ -n \"$mf\" ]; then\n"
-		   "  echo dep >> \"$0.deps\"\n"
-		   "  printf 'k.o : %s %s\\n' \"$src\" \"${FAKE_DEPS:-}\" > \"$mf\"; exit 0\n"
+		   "  echo dep >> \"${mf%/*}/../fake.deps\"\n"
+		   "  printf 'k.o : %s %s\\n' \"$src\" \"$(cat \"$0.list\" 2>/dev/null)\" > \"$mf\"\n"
+		   "  exit 0\n"
 		   "fi\n"
-		   "echo run >> \"$0.runs\"\n"
+		   "echo run >> \"${out%/*}/fake.runs\"\n"
 		   "for a in \"$@\"; do printf 'ARG<%s>\\n' \"$a\"; done\n"
 		   "printf 'not really an object\\n' > \"$out\"\n");
 	assert_int_equal(chmod(path, 0755), 0);
+}
+
+/* What the stand-in's dependency pass lists besides the source (NULL:
+ * nothing). */
+static void fake_deps(const char *nvcc, const char *list)
+{
+	char p[PATH_MAX + 64];
+	snprintf(p, sizeof p, "%s.list", nvcc);
+	if (list)
+		write_text(p, list);
+	else
+		unlink(p);
+}
+
+/* Where the stand-in counts its runs. */
+static void fake_counts(const struct fixture *f, char *runs, char *deps, size_t n)
+{
+	snprintf(runs, n, "%s/cache/kaudit/fake.runs", f->dir);
+	if (deps)
+		snprintf(deps, n, "%s/cache/kaudit/fake.deps", f->dir);
 }
 
 static int count_lines(const char *path)
@@ -378,8 +402,7 @@ static void test_flags_never_through_a_shell(void **state)
 	 * directory if anything handed the flag to a shell. */
 	assert_int_equal(chdir(f->dir), 0);
 	char runs[PATH_MAX + 32], deps[PATH_MAX + 32];
-	snprintf(runs, sizeof runs, "%s.runs", nvcc);
-	snprintf(deps, sizeof deps, "%s.deps", nvcc);
+	fake_counts(f, runs, deps, sizeof runs);
 
 	char *hostile_flags[] = { "-DB=1", (char *)hostile };
 	struct claim c = { .dir = f->dir };
@@ -456,7 +479,7 @@ static void test_cache_poisoning(void **state)
 	char nvcc[PATH_MAX + 16], src[PATH_MAX + 16], runs[PATH_MAX + 32];
 	fake_nvcc(f, nvcc, sizeof nvcc);
 	setenv("NVCC", nvcc, 1);
-	snprintf(runs, sizeof runs, "%s.runs", nvcc);
+	fake_counts(f, runs, NULL, sizeof runs);
 	snprintf(src, sizeof src, "%s/k.cu", f->dir);
 	write_text(src, "// honest\n");
 	struct claim c = { .dir = f->dir };
@@ -538,7 +561,7 @@ static void test_dependency_pass(void **state)
 	char nvcc[PATH_MAX + 16], runs[PATH_MAX + 32], secret[PATH_MAX + 32];
 	fake_nvcc(f, nvcc, sizeof nvcc);
 	setenv("NVCC", nvcc, 1);
-	snprintf(runs, sizeof runs, "%s.runs", nvcc);
+	fake_counts(f, runs, NULL, sizeof runs);
 	write_secret(f, secret, sizeof secret);
 	char dir[PATH_MAX + 16], p[3 * PATH_MAX];
 	snprintf(dir, sizeof dir, "%s/claim", f->dir);
@@ -555,7 +578,7 @@ static void test_dependency_pass(void **state)
 	struct build_result r;
 	struct errbuf e = { 0 };
 
-	setenv("FAKE_DEPS", secret, 1);
+	fake_deps(nvcc, secret);
 	assert_int_equal(build_impl(&c, &impl, &o, &r, &e), -1);
 	assert_int_equal(e.code, EXIT_BAD_INPUT);
 	assert_non_null(strstr(e.msg, "kernels/k.cu"));
@@ -566,14 +589,14 @@ static void test_dependency_pass(void **state)
 	assert_int_equal(count_lines(runs), 0);
 	build_result_release(&r);
 
-	setenv("FAKE_DEPS", "/proc/self/environ", 1);
+	fake_deps(nvcc, "/proc/self/environ");
 	assert_int_equal(build_impl(&c, &impl, &o, &r, &e), -1);
 	assert_non_null(strstr(e.msg, "/proc/"));
 	assert_int_equal(count_lines(runs), 0);
 	build_result_release(&r);
 
 	snprintf(p, sizeof p, "%s/kernels/common.cuh %s/kaudit/launcher.h", dir, f->include);
-	setenv("FAKE_DEPS", p, 1);
+	fake_deps(nvcc, p);
 	if (build_impl(&c, &impl, &o, &r, &e) != 0)
 		fail_msg("%s", e.msg);
 	assert_int_equal(r.ndeps, 3);
@@ -595,7 +618,7 @@ static void test_dependency_pass(void **state)
 	snprintf(p, sizeof p, "%s/kernels/common.cuh", dir);
 	write_text(p, "#define TRICK 2\n");
 	snprintf(p, sizeof p, "%s/kernels/common.cuh", dir);
-	setenv("FAKE_DEPS", p, 1);
+	fake_deps(nvcc, p);
 	assert_int_equal(build_impl(&c, &impl, &o, &r, &e), 0);
 	assert_int_equal(r.cached, 0);
 	assert_string_not_equal(r.so_path, first);
@@ -615,7 +638,7 @@ static void test_dependency_pass(void **state)
 	assert_int_equal(build_impl(&c, &impl, &o, &r, &e), -1);
 	assert_non_null(strstr(e.msg, "outside the claim directory"));
 	build_result_release(&r);
-	unsetenv("FAKE_DEPS");
+	fake_deps(nvcc, NULL);
 	unsetenv("NVCC");
 }
 
