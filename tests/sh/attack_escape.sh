@@ -30,7 +30,7 @@ cleanup() {
 	rm -rf "$tmp" $extra
 }
 trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
+trap 'exit 1' INT TERM HUP PIPE
 
 KAUDIT_GPU_LIB=$BUILD/plugins/host_plugin.so
 export KAUDIT_GPU_LIB
