@@ -54,6 +54,13 @@ int audit_case_record(const struct claim_kernel *k, const struct claim_params *p
 		      int64_t case_index, uint64_t seed, struct record *out,
 		      struct errbuf *e) KAUDIT_MUST_CHECK;
 
+/* Choices the protocol derives from the case's seed, public so the
+ * supervisor can hold a worker to them (src/run/run_check.c): the trial
+ * that is the stale-answer bait (-1: none, with fewer than 2 trials), and
+ * whether the DRAW-th traced candidate sample of the case is checked. */
+int64_t audit_bait_trial(uint64_t seed, int trials);
+int audit_draw_checked(uint64_t seed, uint64_t draw, double check_fraction);
+
 /* Runs case CASE_INDEX (claim_cases() order) of C on B. */
 int audit_run_case(const struct backend *b, const struct claim *c, size_t case_index,
 		   const struct audit_opts *o, const struct record_sink *sink,

@@ -284,11 +284,16 @@ static int run_trial(struct plan *p, struct trial *tr, struct errbuf *e)
 	return tr->bait ? 0 : repeat_trial(p, tr, e);
 }
 
+int64_t audit_bait_trial(uint64_t seed, int trials)
+{
+	return trials >= 2 ? 1 + (int64_t)(rng_hash(seed ^ SALT_BAIT, 0) % (uint64_t)(trials - 1))
+			   : -1;
+}
+
 int audit_correctness(struct plan *p, struct errbuf *e)
 {
 	int n = p->o->trials;
-	int64_t bait = n >= 2 ? 1 + (int64_t)(rng_hash(p->seed ^ SALT_BAIT, 0) %
-					       (uint64_t)(n - 1)) : -1;
+	int64_t bait = audit_bait_trial(p->seed, n);
 	int rc = 0;
 	for (int64_t t = 0; t < n && rc == 0; t++) {
 		struct trial tr = { .t = t, .bait = t == bait,

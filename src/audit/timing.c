@@ -236,11 +236,15 @@ static int round_done(const struct plan *p, const struct timing *tm, double dead
 	       stats_rel_noise(tm->times[SIDE_CAND], (size_t)tm->n[SIDE_CAND]) < o->noise_target;
 }
 
+int audit_draw_checked(uint64_t seed, uint64_t draw, double check_fraction)
+{
+	return rng_uniform(seed ^ SALT_CHECKED, draw, 0) < check_fraction;
+}
+
 /* Decided after the candidate's call returned. */
 static int draw_checked(struct plan *p, struct timing *tm)
 {
-	double u = rng_uniform(p->seed ^ SALT_CHECKED, tm->draws++, 0);
-	return u < p->o->check_fraction;
+	return audit_draw_checked(p->seed, tm->draws++, p->o->check_fraction);
 }
 
 static int run_round(struct plan *p, struct timing *tm, int64_t round, double deadline,

@@ -32,6 +32,7 @@ void run_check_init(struct run_check *c, enum run_mode m, int64_t case_index,
 		c->o = *o;
 	c->round = -1;
 	c->last_sample_call = -1;
+	c->bait = audit_bait_trial(c->o.seed, c->o.trials);
 	if (m == RUN_MODE_CASE) {
 		size_t rounds = c->o.rounds > 0 ? (size_t)c->o.rounds : 1;
 		c->traced = xcalloc(2 * rounds, sizeof *c->traced);
@@ -74,6 +75,13 @@ static int check_record(struct run_check *c, const struct record *r, struct errb
 			return errbuf_set(e, EXIT_NOT_REPRODUCED,
 					  "a check of trial %lld; the plan has %d trials",
 					  (long long)k->trial, c->o.trials);
+		/* Which trial is the bait follows from the seed: a replayed
+		 * stream of another audit has it elsewhere. */
+		int is_bait = strcmp(k->kind, "bait") == 0;
+		if (is_bait != (k->trial == c->bait) && (is_bait || strcmp(k->kind, "sensitivity") == 0))
+			return errbuf_set(e, EXIT_NOT_REPRODUCED,
+					  "a %s check in trial %lld; the seed makes trial %lld the bait",
+					  k->kind, (long long)k->trial, (long long)c->bait);
 		if (strcmp(k->kind, "compare") == 0)
 			c->compared[k->trial] = 1;
 		return 0;
@@ -84,6 +92,25 @@ static int check_record(struct run_check *c, const struct record *r, struct errb
 	}
 	return errbuf_set(e, EXIT_NOT_REPRODUCED, "a %s check in the %s phase", k->kind,
 			  record_phase_name(r->phase) ? record_phase_name(r->phase) : "no");
+}
+
+/* Which candidate samples are checked follows from the seed, drawn after
+ * each call; a round with none drawn checks its last one, which ends it. */
+static int checked_sample(struct run_check *c, const struct rec_sample *s, struct errbuf *e)
+{
+	int drawn = audit_draw_checked(c->o.seed, c->draws++, c->o.check_fraction);
+	if (drawn && !s->checked)
+		return errbuf_set(e, EXIT_NOT_REPRODUCED,
+				  "sample %lld is not checked; the seed chose it", (long long)s->index);
+	if (s->checked && !drawn) {
+		if (c->round_checked)
+			return errbuf_set(e, EXIT_NOT_REPRODUCED,
+					  "sample %lld is checked; the seed did not choose it",
+					  (long long)s->index);
+		c->round_closed = 1;
+	}
+	c->round_checked |= s->checked != 0;
+	return 0;
 }
 
 static int sample_record(struct run_check *c, const struct record *r, struct errbuf *e)
@@ -113,6 +140,7 @@ static int sample_record(struct run_check *c, const struct record *r, struct err
 	if (s->round != c->round) {
 		c->round = s->round;
 		c->controls_begun = 0;
+		c->round_checked = c->round_closed = 0;
 	}
 	int64_t *tr = &c->traced[2 * s->round], *un = &c->untraced[2 * s->round];
 	if (s->traced) {
@@ -129,6 +157,12 @@ static int sample_record(struct run_check *c, const struct record *r, struct err
 			return errbuf_set(e, EXIT_NOT_REPRODUCED,
 					  "more than %d samples of one side in round %lld",
 					  o->max_samples, (long long)s->round);
+		if (c->round_closed)
+			return errbuf_set(e, EXIT_NOT_REPRODUCED,
+					  "sample %lld after the sample that ended round %lld",
+					  (long long)s->index, (long long)s->round);
+		if (side == 1 && checked_sample(c, s, e) < 0)
+			return -1;
 		tr[side]++;
 	} else {
 		if (!c->controls_begun && tr[0] != tr[1])

@@ -20,6 +20,10 @@ struct run_check {
 	int64_t *traced, *untraced; /* [2 * round + side] */
 	unsigned char *compared; /* per trial: a compare check arrived */
 	int64_t timing_checks;
+	int64_t bait;            /* audit_bait_trial() of the plan */
+	uint64_t draws;          /* traced candidate samples so far */
+	int round_checked;       /* the latest round has a checked sample */
+	int round_closed;        /* ... chosen by the round's end, not the seed */
 };
 
 /* For a worker of mode M running case CASE_INDEX (REC_NONE: none) with

@@ -108,14 +108,22 @@ static void emit_sample(long long kase, int side, int round, long long *index,
 static void emit_samples(long long kase, double speedup, int skip_round)
 {
 	long long call = 1000, index = 0;
+	uint64_t draws = 0;
 	for (int round = 0; round < plan.opts.rounds; round++) {
 		if (round == skip_round)
 			continue;
+		int round_checked = 0;
 		for (int i = 0; i < plan.opts.min_samples; i++) {
 			emit_sample(kase, 0, round, &index, &call, 1, 0, speedup);
-			if (i == 0)
+			/* Checked where the protocol would check: as the seed draws,
+			 * else the round's last. */
+			int checked = audit_draw_checked(plan.opts.seed, draws++,
+							 plan.opts.check_fraction) ||
+				      (i == plan.opts.min_samples - 1 && !round_checked);
+			round_checked |= checked;
+			if (checked)
 				emit_check_of(kase, 1, 0, PHASE_TIMING, plan.opts.seed);
-			emit_sample(kase, 1, round, &index, &call, 1, i == 0, speedup);
+			emit_sample(kase, 1, round, &index, &call, 1, checked, speedup);
 		}
 		for (int c = 0; c < plan.opts.controls; c++)
 			for (int side = 0; side < 2; side++)

@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "audit/audit.h"
 #include "run/run_check.h"
 
 #define SEED 0x1234567890abcdefULL
@@ -75,22 +76,39 @@ static int feed(struct run_check *c, struct record r, char *why)
 /* A whole honest stream; SKIP (a label) leaves out one piece of it. */
 enum skip { SKIP_NONE, SKIP_TRIAL, SKIP_PAIR, SKIP_CONTROL, SKIP_ROUND, SKIP_TIMING_CHECK };
 
+/* The timed part of a round as the protocol emits it: PAIRS traced pairs,
+ * each candidate sample checked when the seed draws it, else the round's
+ * last when none was (a compare check before each checked sample). */
+static void timed_pairs(struct run_check *c, const struct audit_opts *o, int rd, int pairs,
+			int64_t *index, uint64_t *draws, int with_checks)
+{
+	int round_checked = 0;
+	for (int i = 0; i < pairs; i++) {
+		assert_int_equal(feed(c, sample(0, rd, (*index)++, 1), NULL), 0);
+		int checked = audit_draw_checked(SEED, (*draws)++, o->check_fraction) ||
+			      (i == pairs - 1 && !round_checked);
+		round_checked |= checked;
+		if (checked && with_checks)
+			assert_int_equal(feed(c, check(REC_NONE, PHASE_TIMING, SEED), NULL), 0);
+		struct record r = sample(1, rd, (*index)++, 1);
+		r.u.sample.checked = checked;
+		assert_int_equal(feed(c, r, NULL), 0);
+	}
+}
+
 static void honest(struct run_check *c, enum skip skip)
 {
+	struct audit_opts o = plan_opts();
 	for (int t = 0; t < 3; t++)
 		if (!(skip == SKIP_TRIAL && t == 2))
 			assert_int_equal(feed(c, check(t, PHASE_CORRECTNESS, SEED), NULL), 0);
 	int64_t index = 0;
+	uint64_t draws = 0;
 	for (int rd = 0; rd < 2; rd++) {
 		if (skip == SKIP_ROUND && rd == 1)
 			break;
 		int pairs = skip == SKIP_PAIR && rd == 1 ? 1 : 2;
-		for (int i = 0; i < pairs; i++) {
-			assert_int_equal(feed(c, sample(0, rd, index++, 1), NULL), 0);
-			if (i == 0 && !(skip == SKIP_TIMING_CHECK && rd == 1))
-				assert_int_equal(feed(c, check(REC_NONE, PHASE_TIMING, SEED), NULL), 0);
-			assert_int_equal(feed(c, sample(1, rd, index++, 1), NULL), 0);
-		}
+		timed_pairs(c, &o, rd, pairs, &index, &draws, !(skip == SKIP_TIMING_CHECK && rd == 1));
 		if (skip == SKIP_CONTROL && rd == 0)
 			continue;
 		assert_int_equal(feed(c, sample(0, rd, index++, 0), NULL), 0);
@@ -238,7 +256,9 @@ static void test_sample_order(void **state)
 	int64_t index = 0;
 	for (int i = 0; i < 4; i++) {
 		assert_int_equal(feed(&c, sample(0, 0, index++, 1), NULL), 0);
-		assert_int_equal(feed(&c, sample(1, 0, index++, 1), NULL), 0);
+		struct record cs = sample(1, 0, index++, 1);
+		cs.u.sample.checked = audit_draw_checked(SEED, (uint64_t)i, o.check_fraction);
+		assert_int_equal(feed(&c, cs, NULL), 0);
 	}
 	assert_int_equal(feed(&c, sample(0, 0, index++, 1), why), -1);
 	assert_non_null(strstr(why, "more than 4"));
@@ -273,6 +293,81 @@ static void test_sample_order(void **state)
 	run_check_release(&c);
 }
 
+/* What follows from the seed: the bait trial, and which samples are
+ * checked.  A stream replayed from another audit (another seed) has them
+ * elsewhere. */
+static void test_seed_derived_choices(void **state)
+{
+	(void)state;
+	struct audit_opts o = plan_opts();
+	struct run_check c;
+	char why[ERRBUF_LEN];
+	int64_t bait = audit_bait_trial(SEED, o.trials);
+	assert_true(bait >= 1 && bait < o.trials);
+	int64_t other = bait == 1 ? 2 : 1;
+	run_check_init(&c, RUN_MODE_CASE, 5, &o);
+	struct record b = check(bait, PHASE_CORRECTNESS, SEED);
+	free(b.u.check.kind);
+	b.u.check.kind = xstrdup("bait");
+	assert_int_equal(feed(&c, b, NULL), 0);
+	b = check(other, PHASE_CORRECTNESS, SEED);
+	free(b.u.check.kind);
+	b.u.check.kind = xstrdup("bait");
+	assert_int_equal(feed(&c, b, why), -1);
+	assert_non_null(strstr(why, "the bait"));
+	run_check_release(&c);
+	/* A sensitivity check belongs to every trial but the bait. */
+	run_check_init(&c, RUN_MODE_CASE, 5, &o);
+	struct record sn = check(bait, PHASE_CORRECTNESS, SEED);
+	free(sn.u.check.kind);
+	sn.u.check.kind = xstrdup("sensitivity");
+	assert_int_equal(feed(&c, sn, why), -1);
+	run_check_release(&c);
+	/* Checked samples: the first candidate sample the seed draws must be
+	 * checked, and one it does not draw may not be (except to end a round
+	 * that had none, and then nothing may follow in that round). */
+	uint64_t first = 0;
+	while (!audit_draw_checked(SEED, first, o.check_fraction))
+		first++;
+	run_check_init(&c, RUN_MODE_CASE, 5, &o);
+	o.max_samples = 1000;
+	c.o.max_samples = 1000;
+	int64_t index = 0;
+	for (uint64_t d = 0; d <= first; d++) {
+		assert_int_equal(feed(&c, sample(0, 0, index++, 1), NULL), 0);
+		struct record r = sample(1, 0, index++, 1);
+		r.u.sample.checked = 0;
+		int rc = feed(&c, r, why);
+		if (d < first) {
+			assert_int_equal(rc, 0);
+		} else {
+			assert_int_equal(rc, -1);
+			assert_non_null(strstr(why, "the seed chose it"));
+		}
+	}
+	run_check_release(&c);
+	/* Round 0 takes the samples the seed draws before the first it does
+	 * not; round 1 begins with that one, checked to end the round (a
+	 * round with no drawn sample checks its last), and nothing may follow
+	 * it in round 1. */
+	uint64_t undrawn = 0;
+	while (audit_draw_checked(SEED, undrawn, o.check_fraction))
+		undrawn++;
+	run_check_init(&c, RUN_MODE_CASE, 5, &o);
+	c.o.max_samples = 1000;
+	index = 0;
+	for (uint64_t d = 0; d <= undrawn; d++) {
+		int64_t rd = d == undrawn ? 1 : 0;
+		assert_int_equal(feed(&c, sample(0, rd, index++, 1), NULL), 0);
+		struct record r = sample(1, rd, index++, 1);
+		r.u.sample.checked = 1;
+		assert_int_equal(feed(&c, r, NULL), 0);
+	}
+	assert_int_equal(feed(&c, sample(0, 1, index++, 1), why), -1);
+	assert_non_null(strstr(why, "ended round 1"));
+	run_check_release(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -281,6 +376,7 @@ int main(void)
 		cmocka_unit_test(test_records_a_worker_may_not_send),
 		cmocka_unit_test(test_seeds_cases_and_trials),
 		cmocka_unit_test(test_sample_order),
+		cmocka_unit_test(test_seed_derived_choices),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
