@@ -164,10 +164,15 @@ static int run_case(long long kase)
 		return 0;
 	}
 	if (strcmp(b, "short") == 0) {
+		/* One pair, checked where the seed says, so only the count
+		 * breaks the plan. */
 		long long call = 0, index = 0;
+		int checked = audit_draw_checked(plan.opts.seed, 0, plan.opts.check_fraction);
 		emit_check(kase, 1);
 		emit_sample(kase, 0, 0, &index, &call, 1, 0, speedup);
-		emit_sample(kase, 1, 0, &index, &call, 1, 0, speedup);
+		if (checked)
+			emit_check_of(kase, 1, 0, PHASE_TIMING, plan.opts.seed);
+		emit_sample(kase, 1, 0, &index, &call, 1, checked, speedup);
 		return 0;
 	}
 	if (strcmp(b, "badseed") == 0) {
