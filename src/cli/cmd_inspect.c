@@ -1,8 +1,10 @@
 /*
- * cmd_inspect.c - kaudit inspect TRACE [--json]: what a trace shows (claim,
- * device, verdicts, speedups, findings and their evidence, timings), in 80
- * columns; colour only on a terminal and never with NO_COLOR.  Works on a
- * truncated or unsigned trace, and says so first.
+ * cmd_inspect.c - kaudit inspect TRACE... [--pubkey PUB] [--json]: what a
+ * trace shows (claim, device, who signed it, verdicts, speedups, findings
+ * and their evidence, timings), in 80 columns; colour only on a terminal
+ * and never with NO_COLOR.  Works on a truncated or unsigned trace, and
+ * says so first.  Also what check shares with it: the signer's judgement
+ * (--pubkey, the trust store) and the summary's text rendering.
  */
 #include <math.h>
 #include <stdio.h>
@@ -14,7 +16,7 @@
 #include "cmds.h"
 #include "trace/trace.h"
 
-static const char usage[] = "kaudit inspect TRACE.kat [--json]";
+static const char usage[] = "kaudit inspect TRACE.kat... [--pubkey PUB.pem] [--json]";
 
 struct style {
 	const char *bold, *red, *green, *yellow, *off;
@@ -57,11 +59,18 @@ static void fmt_ns(char *buf, size_t n, double ns)
 		snprintf(buf, n, "%.0f ns", ns);
 }
 
-/* Prints S wrapped at 78 columns with INDENT spaces before each line. */
-static void wrap(const char *s, int indent)
+/* Prints S wrapped at 78 columns with INDENT spaces before each line;
+ * LABEL (may be NULL), padded to INDENT columns, replaces the first line's
+ * spaces, and ON/OFF (colour codes, "" for none) surround each line's
+ * text, so a colour never runs across a line break. */
+static void wrap_label(const char *label, const char *s, int indent, const char *on,
+		       const char *off)
 {
 	int col = indent;
-	printf("%*s", indent, "");
+	if (label)
+		printf("%-*s%s", indent, label, on);
+	else
+		printf("%*s%s", indent, "", on);
 	while (*s) {
 		int gap = (int)strspn(s, " ");
 		s += gap;
@@ -73,7 +82,7 @@ static void wrap(const char *s, int indent)
 		 * on the line, so no line ends in a blank and alignment inside
 		 * a line is kept. */
 		if (col > indent && col + gap + w > 78) {
-			printf("\n%*s", indent, "");
+			printf("%s\n%*s%s", off, indent, "", on);
 			col = indent;
 		} else if (col > indent) {
 			printf("%*s", gap, "");
@@ -83,7 +92,12 @@ static void wrap(const char *s, int indent)
 		col += w;
 		s += w;
 	}
-	putchar('\n');
+	printf("%s\n", off);
+}
+
+static void wrap(const char *s, int indent)
+{
+	wrap_label(NULL, s, indent, "", "");
 }
 
 static void print_timing(const char *impl, const json_t *t)
@@ -166,7 +180,8 @@ static void print_case(const struct style *st, const json_t *c)
 		if (sget(f, "message"))
 			wrap(sget(f, "message"), 6);
 		/* Not compact: ", " separators let long evidence wrap. */
-		char *ev = json_dumps(json_object_get(f, "evidence"), JSON_PRESERVE_ORDER);
+		char *ev = json_dumps(json_object_get(f, "evidence"),
+				      JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
 		if (ev) {
 			char line[1024];
 			snprintf(line, sizeof line, "evidence: %s", ev);
@@ -176,8 +191,104 @@ static void print_case(const struct style *st, const json_t *c)
 	}
 }
 
-/* The text rendering of trace_summary(); check prints the same head. */
-void inspect_print_summary(const char *path, const json_t *s, int full)
+int inspect_trust_load(struct inspect_trust *t, const char *pubpath, struct errbuf *e)
+{
+	memset(t, 0, sizeof *t);
+	t->pubpath = pubpath;
+	if (pubpath && trace_key_load_public(pubpath, &t->pub, e) < 0)
+		return -1;
+	if (trace_trust_load(NULL, &t->store, e) < 0) {
+		trace_key_free(t->pub);
+		t->pub = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+void inspect_trust_release(struct inspect_trust *t)
+{
+	trace_key_free(t->pub);
+	trace_trust_free(t->store);
+	t->pub = NULL;
+	t->store = NULL;
+}
+
+void inspect_signer_judge(const struct trace_contents *c, const struct inspect_trust *t,
+			  struct inspect_signer *out)
+{
+	memset(out, 0, sizeof *out);
+	snprintf(out->keyid, sizeof out->keyid, "%s", c->keyid);
+	out->verified = c->signature_ok && c->keyid[0];
+	out->required = t->pub || t->store;
+	const char *named = trace_trust_name(t->store, c->keyid);
+	if (out->verified)
+		out->trusted = t->pub ? strcmp(trace_key_id(t->pub), c->keyid) == 0 : named != NULL;
+	if (out->trusted)
+		snprintf(out->name, sizeof out->name, "%s", named ? named : t->pubpath);
+	/* Twice: with the keyid shortened (the 80 columns) and whole (stderr). */
+	for (int whole = 0; whole < 2; whole++) {
+		char *buf = whole ? out->full : out->text;
+		size_t n = whole ? sizeof out->full : sizeof out->text;
+		int kw = whole ? 64 : 16;
+		const char *dots = whole ? "" : "...";
+		if (!c->keyid[0])
+			snprintf(buf, n, "no signer: the header names no key");
+		else if (!out->verified)
+			snprintf(buf, n, "%s (the header's key %.*s%s)",
+				 c->has_signature ? "no valid signature" : "unsigned", kw, c->keyid,
+				 dots);
+		else if (out->trusted)
+			snprintf(buf, n, "signed by %s (keyid %.*s%s)", out->name, kw, c->keyid, dots);
+		else if (t->pub)
+			snprintf(buf, n, "signed by an UNTRUSTED key %.*s%s, not by the expected key "
+				 "%.*s%s of %s", kw, c->keyid, dots, kw, trace_key_id(t->pub), dots,
+				 t->pubpath);
+		else if (t->store)
+			snprintf(buf, n, "signed by an UNTRUSTED key %.*s%s (not in %s)", kw, c->keyid,
+				 dots, trace_trust_path(t->store));
+		else
+			snprintf(buf, n, "signed by an UNTRUSTED key %.*s%s (no trust store or "
+				 "--pubkey names it; see kaudit(1) FILES)", kw, c->keyid, dots);
+	}
+}
+
+json_t *inspect_signer_json(const struct inspect_signer *s)
+{
+	json_t *o = json_object();
+	record_json_put_str(o, "keyid", s->keyid[0] ? s->keyid : NULL);
+	json_object_set_new(o, "verified", json_boolean(s->verified));
+	json_object_set_new(o, "trusted", json_boolean(s->trusted));
+	json_object_set_new(o, "required", json_boolean(s->required));
+	json_object_set_new(o, "name", s->trusted ? json_string(s->name) : json_null());
+	json_object_set_new(o, "text", json_string(s->text));
+	return o;
+}
+
+void inspect_damage_text(const json_t *s, char *buf, size_t n)
+{
+	static const struct {
+		const char *damage, *label;
+	} labels[] = {
+		{ "truncated", "TRUNCATED" },
+		{ "corrupt", "CORRUPT" },
+		{ "unsigned", "UNSIGNED" },
+		{ "tampered", "TAMPERED" },
+	};
+	buf[0] = '\0';
+	if (json_is_true(json_object_get(s, "intact")))
+		return;
+	const char *d = sget(s, "damage"), *label = "TAMPERED";
+	for (size_t i = 0; d && i < sizeof labels / sizeof labels[0]; i++)
+		if (strcmp(d, labels[i].damage) == 0)
+			label = labels[i].label;
+	snprintf(buf, n, "%s: %s", label, sget(s, "problem") ? sget(s, "problem") : "incomplete");
+}
+
+/* The text rendering of trace_summary(); check prints the same head.
+ * STATUS is the status line (what the command concluded); SIGNER who
+ * signed it. */
+void inspect_print_summary(const char *path, const json_t *s, int full,
+			   const struct inspect_status *status, const struct inspect_signer *signer)
 {
 	struct style st = { "", "", "", "", "" };
 	if (cli_use_color(1))
@@ -187,15 +298,16 @@ void inspect_print_summary(const char *path, const json_t *s, int full)
 	if (json_is_true(json_object_get(s, "synthetic")))
 		printf("%s%s*** SYNTHETIC: records made up for an example or a test, "
 		       "not measured ***%s\n", st.bold, st.red, st.off);
-	if (json_is_true(json_object_get(s, "intact")))
-		printf("status    %sintact and signed%s\n", st.green, st.off);
-	else
-		printf("status    %s%s%s%s: %s\n", st.red,
-		       json_is_true(json_object_get(s, "truncated")) ? "TRUNCATED" : "NOT INTACT",
-		       json_is_true(json_object_get(s, "signed")) ? "" : ", UNSIGNED", st.off,
-		       sget(s, "problem") ? sget(s, "problem") : "incomplete");
-	if (sget(s, "signer_keyid"))
-		printf("signer    %s\n", sget(s, "signer_keyid"));
+	const char *color = status->level == INSPECT_OK ? st.green
+			    : status->level == INSPECT_WARN ? st.yellow : st.red;
+	wrap_label("status", status->text, 10, color, st.off);
+	/* Yellow: a valid signature nobody vouches for, where that is allowed;
+	 * red: no valid signature, or one a required trust refuses. */
+	const char *scolor = signer->trusted ? "" : signer->verified && !signer->required
+			     ? st.yellow : st.red;
+	wrap_label("signer", signer->text, 10, scolor, *scolor ? st.off : "");
+	if (signer->keyid[0])
+		printf("keyid     %s\n", signer->keyid);
 	const json_t *claim = json_object_get(s, "claim");
 	if (sget(claim, "title"))
 		printf("claim     \"%s\"\n", sget(claim, "title"));
@@ -234,47 +346,99 @@ void inspect_print_summary(const char *path, const json_t *s, int full)
 	       v ? v : "(none recorded)", st.off);
 }
 
-int cmd_inspect(int argc, char **argv)
+/* Inspects one trace; returns its exit code. */
+static int inspect_one(const char *path, const struct inspect_trust *t, int as_json)
 {
-	const char *path = NULL;
-	int as_json = 0;
-	for (int i = 1; i < argc; i++) {
-		if (cli_is_help(argv[i])) {
-			printf("usage: %s\n\nSummarises a trace: claim, device, verdict per case, "
-			       "measured vs claimed\nspeedup, findings with evidence, timings.  "
-			       "Reads truncated traces up to\nthe last complete gzip member.  "
-			       "See kaudit-trace(5).\n", usage);
-			return EXIT_OK;
-		}
-		if (strcmp(argv[i], "--json") == 0)
-			as_json = 1;
-		else if (argv[i][0] == '-' || path)
-			return cli_usage_error("inspect", usage, "unexpected argument '%s'", argv[i]);
-		else
-			path = argv[i];
-	}
-	if (!path)
-		return cli_usage_error("inspect", usage, "a trace file is required");
 	struct trace_contents c;
 	struct errbuf e = { "", 0 };
 	if (trace_read(path, &c, &e) < 0)
 		return cli_fail_err(&e);
 	json_t *s = trace_summary(&c);
+	struct inspect_signer sg;
+	inspect_signer_judge(&c, t, &sg);
+	int intact = trace_integrity(&c, NULL, &e) == 0;
+	trace_contents_free(&c);
+	struct inspect_status st = { INSPECT_OK, "" };
+	int rc = EXIT_OK;
+	char why[1200] = "";
+	if (!intact) {
+		st.level = INSPECT_FAIL;
+		inspect_damage_text(s, st.text, sizeof st.text);
+		snprintf(why, sizeof why, "%s", e.msg);
+		rc = EXIT_INTEGRITY;
+	} else if (!sg.trusted && sg.required) {
+		st.level = INSPECT_FAIL;
+		snprintf(st.text, sizeof st.text, "UNTRUSTED: intact, but %s", sg.text);
+		snprintf(why, sizeof why, "%s", sg.full);
+		rc = EXIT_INTEGRITY;
+	} else if (!sg.trusted) {
+		st.level = INSPECT_WARN;
+		snprintf(st.text, sizeof st.text, "intact, but signed by an UNTRUSTED key: "
+			 "no trust store or --pubkey says who it is");
+	} else {
+		snprintf(st.text, sizeof st.text, "intact, signed by %s", sg.name);
+	}
 	if (as_json) {
 		json_object_set_new(s, "file", json_string(path));
+		json_object_set_new(s, "signer", inspect_signer_json(&sg));
 		char *out = json_dumps(s, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		if (out)
 			puts(out);
 		free(out);
 	} else {
-		inspect_print_summary(path, s, 1);
+		inspect_print_summary(path, s, 1, &st, &sg);
 	}
 	json_decref(s);
-	int intact = trace_integrity(&c, NULL, &e) == 0;
-	trace_contents_free(&c);
 	/* Everything readable was shown; the exit code still says the trace
 	 * cannot be trusted as a whole (kaudit-trace(5)). */
-	if (!intact)
-		return cli_fail(EXIT_INTEGRITY, "%s: %s", path, e.msg);
+	if (rc != EXIT_OK)
+		return cli_fail(rc, "%s: %s", path, why);
 	return EXIT_OK;
+}
+
+int cmd_inspect(int argc, char **argv)
+{
+	const char *pubpath = NULL;
+	int as_json = 0, npaths = 0;
+	for (int i = 1; i < argc; i++) {
+		if (cli_is_help(argv[i])) {
+			printf("usage: %s\n\nSummarises each trace: claim, device, who signed it, "
+			       "verdict per case,\nmeasured vs claimed speedup, findings with "
+			       "evidence, timings.  Reads\ntruncated traces up to the last complete "
+			       "gzip member.  With --pubkey (or\na trust store) a signer it does not "
+			       "name exits 4.  See kaudit-trace(5).\n", usage);
+			return EXIT_OK;
+		}
+		if (strcmp(argv[i], "--json") == 0)
+			as_json = 1;
+		else if (strcmp(argv[i], "--pubkey") == 0 && i + 1 < argc && !pubpath)
+			pubpath = argv[++i];
+		else if (argv[i][0] == '-')
+			return cli_usage_error("inspect", usage, "unexpected argument '%s'", argv[i]);
+		else
+			npaths++;
+	}
+	if (!npaths)
+		return cli_usage_error("inspect", usage, "a trace file is required");
+	struct inspect_trust t;
+	struct errbuf e = { "", 0 };
+	if (inspect_trust_load(&t, pubpath, &e) < 0)
+		return cli_fail_err(&e);
+	int rc = EXIT_OK, first = 1;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--pubkey") == 0) {
+			i++;
+			continue;
+		}
+		if (argv[i][0] == '-')
+			continue;
+		if (!first && !as_json)
+			putchar('\n');
+		first = 0;
+		int r = inspect_one(argv[i], &t, as_json);
+		if (r > rc)
+			rc = r;
+	}
+	inspect_trust_release(&t);
+	return rc;
 }

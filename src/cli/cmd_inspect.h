@@ -1,10 +1,54 @@
-/* cmd_inspect.h - the text rendering of trace_summary(), shared by
- * `inspect` (FULL: every case in detail) and `check` (one line per case). */
+/* cmd_inspect.h - what `inspect` and `check` share: who signed a trace
+ * (--pubkey and the trust store) and the text rendering of trace_summary()
+ * (FULL: every case in detail, else one line per case). */
 #ifndef KAUDIT_CMD_INSPECT_H
 #define KAUDIT_CMD_INSPECT_H
 
 #include <jansson.h>
 
-void inspect_print_summary(const char *path, const json_t *summary, int full);
+#include "trace/trace.h"
+
+/* The keys a reader trusts: --pubkey (then only that key) and the trust
+ * store (names keys; trusts them when there is no --pubkey). */
+struct inspect_trust {
+	const char *pubpath;         /* --pubkey, NULL if none */
+	struct trace_key *pub;
+	struct trace_trust *store;   /* NULL: no trust store */
+};
+/* Loads --pubkey PUBPATH (may be NULL) and the trust store; -1 with E on a
+ * bad key or a malformed store (EXIT_BAD_INPUT). */
+int inspect_trust_load(struct inspect_trust *t, const char *pubpath, struct errbuf *e)
+	KAUDIT_MUST_CHECK;
+void inspect_trust_release(struct inspect_trust *t);
+
+/* Who signed a trace, as check and inspect say it. */
+struct inspect_signer {
+	int verified;        /* the signature verifies with the header's key */
+	int trusted;         /* verified, and by the --pubkey key or a key the store names */
+	int required;        /* --pubkey or a trust store given: untrusted fails */
+	char keyid[65];      /* the header's key, "" if none */
+	char name[128];      /* trusted: the store's name, else the --pubkey path */
+	char text[1024];     /* "signed by NAME (keyid K...)", "signed by an UNTRUSTED key
+				K... (why)": K shortened to 16 digits, for the 80 columns */
+	char full[1024];     /* the same with the whole keyid, for the stderr line */
+};
+void inspect_signer_judge(const struct trace_contents *c, const struct inspect_trust *t,
+			  struct inspect_signer *out);
+/* {keyid, verified, trusted, required, name, text} (new reference). */
+json_t *inspect_signer_json(const struct inspect_signer *s);
+
+/* The status line: green only when nothing below it failed. */
+enum inspect_level { INSPECT_OK, INSPECT_WARN, INSPECT_FAIL };
+struct inspect_status {
+	enum inspect_level level;
+	char text[1280];
+};
+/* "TRUNCATED: ...", "CORRUPT: ...", "UNSIGNED: ...", "TAMPERED: ..." for a
+ * trace that is not intact (summary's damage and problem); "" if intact. */
+void inspect_damage_text(const json_t *summary, char *buf, size_t n);
+
+void inspect_print_summary(const char *path, const json_t *summary, int full,
+			   const struct inspect_status *status,
+			   const struct inspect_signer *signer);
 
 #endif

@@ -34,6 +34,9 @@ int trace_key_load(const char *path, struct trace_key **out, struct errbuf *e) K
 /* Loads a public key (SPKI PEM) from a file or a PEM string. */
 int trace_key_load_public(const char *path, struct trace_key **out, struct errbuf *e) KAUDIT_MUST_CHECK;
 int trace_key_from_pem(const char *pem, struct trace_key **out, struct errbuf *e) KAUDIT_MUST_CHECK;
+/* The same from the SPKI DER (exactly one key, no trailing bytes). */
+int trace_key_from_der(const unsigned char *der, size_t n, struct trace_key **out,
+		       struct errbuf *e) KAUDIT_MUST_CHECK;
 /* Generates a key pair: PATH (0600, refuses to overwrite) and PATH.pub,
  * creating missing parent directories (0700). */
 int trace_key_generate(const char *path, struct errbuf *e) KAUDIT_MUST_CHECK;
@@ -47,6 +50,23 @@ int trace_key_has_private(const struct trace_key *k);
 /* The default private key path ($XDG_CONFIG_HOME/kaudit/key.pem or
  * ~/.config/kaudit/key.pem) into BUF. */
 int trace_key_default_path(char *buf, size_t size, struct errbuf *e) KAUDIT_MUST_CHECK;
+
+/* The trust store: named public keys whose signatures a reader trusts
+ * (kaudit(1) FILES): lines "NAME BASE64-SPKI-DER", '#' comments, blank
+ * lines.  trace_trust_load(PATH): PATH, else $KAUDIT_ALLOWED_SIGNERS (set
+ * and empty: no store), else $XDG_CONFIG_HOME/kaudit/allowed_signers
+ * (~/.config/kaudit/allowed_signers).  A missing file at the default place
+ * is no store (0, *OUT NULL); a missing file named by PATH or the variable,
+ * or a malformed line, is an error naming FILE:LINE. */
+struct trace_trust;
+int trace_trust_load(const char *path, struct trace_trust **out, struct errbuf *e) KAUDIT_MUST_CHECK;
+/* The default path into BUF ("" when neither XDG_CONFIG_HOME nor HOME is set). */
+int trace_trust_default_path(char *buf, size_t size, struct errbuf *e) KAUDIT_MUST_CHECK;
+/* The name the store gives KEYID (a trace_key_id), NULL if none or T NULL. */
+const char *trace_trust_name(const struct trace_trust *t, const char *keyid);
+const char *trace_trust_path(const struct trace_trust *t);
+size_t trace_trust_count(const struct trace_trust *t);
+void trace_trust_free(struct trace_trust *t);
 
 /* Opens PATH.tmp.XXXXXX beside PATH for writing. */
 int trace_writer_open(const char *path, struct trace_writer **out, struct errbuf *e) KAUDIT_MUST_CHECK;
@@ -92,13 +112,22 @@ int trace_integrity(const struct trace_contents *c, const struct trace_key *pub,
 		    struct errbuf *e) KAUDIT_MUST_CHECK;
 
 /* The urn:kaudit:audit:v1 predicate for the records of an audit (header
- * first): claim_sha256, verdict (the claim's), cases [{case, kernel,
- * verdict, claimed, measured}], device {name, uuid}, start_time (header),
- * end_time (now), kaudit_version, synthetic.  New reference. */
+ * first): claim_sha256, verdict (the claim's), margin (the header's, when
+ * it has one), cases [{case, kernel, verdict, claimed, measured}], device
+ * {name, uuid}, start_time (header), end_time (now), kaudit_version,
+ * synthetic.  New reference. */
 json_t *trace_predicate(const struct record *recs, size_t n);
+/* The same from its parts: header H and device D (either may be NULL) and
+ * the verdict records V[0..N) (others are skipped), cases in V's order,
+ * the claim's verdict the last one with no case.  check builds the
+ * predicate the records give this way, from the verdicts it derives. */
+json_t *trace_predicate_of(const struct rec_header *h, const struct rec_device *d,
+			   const struct record *const *v, size_t n);
 
-/* What C shows, as JSON (new reference): intact, problem, truncated,
- * signed, signer_keyid, records, synthetic, audit {time host tool
+/* What C shows, as JSON (new reference): intact, problem, damage (null
+ * when intact, else "truncated" (cut short), "corrupt" (gzip data
+ * damaged), "unsigned" or "tampered" (records, digest or signature do not
+ * match)), truncated (damage is "truncated"), signed, signer_keyid, records, synthetic, audit {time host tool
  * root_seed margin}, claim {title path sha256}, device {...}, verdict, and
  * cases [{case kernel params verdict claimed measured ci [lo,hi]
  * baseline_ns candidate_ns reason error findings [{code severity impl trial

@@ -91,15 +91,30 @@ int trace_key_from_pem(const char *pem, struct trace_key **out, struct errbuf *e
 	return key_wrap(pkey, 0, out, e);
 }
 
+int trace_key_from_der(const unsigned char *der, size_t n, struct trace_key **out,
+		       struct errbuf *e)
+{
+	const unsigned char *p = der;
+	EVP_PKEY *pkey = n > 0 && n <= KEY_FILE_MAX ? d2i_PUBKEY(NULL, &p, (long)n) : NULL;
+	if (!pkey)
+		return errbuf_set(e, EXIT_BAD_INPUT, "not a DER public key (SPKI)");
+	if ((size_t)(p - der) != n) { /* bytes after the key: not one key */
+		EVP_PKEY_free(pkey);
+		return errbuf_set(e, EXIT_BAD_INPUT, "bytes after the DER public key");
+	}
+	return key_wrap(pkey, 0, out, e);
+}
+
 int trace_key_load_public(const char *path, struct trace_key **out, struct errbuf *e)
 {
 	char *text;
 	if (read_file(path, KEY_FILE_MAX, &text, NULL, e) < 0)
 		return -1;
-	int rc = trace_key_from_pem(text, out, e);
+	struct errbuf ke;
+	int rc = trace_key_from_pem(text, out, &ke);
 	free(text);
-	if (rc < 0)
-		return errbuf_set(e, EXIT_BAD_INPUT, "%s: %s", path, e ? e->msg : "bad key");
+	if (rc < 0) /* ke, not E: E's message may not be formatted into itself */
+		return errbuf_set(e, EXIT_BAD_INPUT, "%s: %s", path, ke.msg);
 	return 0;
 }
 
@@ -143,8 +158,9 @@ static int load_private(const char *path, struct trace_key **out, struct errbuf 
 	OPENSSL_cleanse(buf, sizeof buf);
 	if (!pkey)
 		return errbuf_set(e, EXIT_BAD_INPUT, "%s: not a PEM private key (PKCS#8)", path);
-	if (key_wrap(pkey, 1, out, e) < 0)
-		return errbuf_set(e, EXIT_BAD_INPUT, "%s: %s", path, e ? e->msg : "bad key");
+	struct errbuf ke;
+	if (key_wrap(pkey, 1, out, &ke) < 0)
+		return errbuf_set(e, EXIT_BAD_INPUT, "%s: %s", path, ke.msg);
 	return 0;
 }
 

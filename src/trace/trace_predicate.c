@@ -1,40 +1,43 @@
 /*
  * trace_predicate.c - the urn:kaudit:audit:v1 predicate: what a signed
  * trace shows, in a form other tools can read without parsing the trace
- * (claim digest, verdict per case, device, times, tool version).
+ * (claim digest, verdict per case, margin, device, times, tool version).
+ * `check` rebuilds it from the verdicts it derives and compares it with the
+ * signed one, so every key here must follow from the records (end_time, the
+ * moment of signing, is the one exception).
  */
 #include "trace.h"
 
 #include <math.h>
+#include <stdlib.h>
 
-json_t *trace_predicate(const struct record *recs, size_t n)
+json_t *trace_predicate_of(const struct rec_header *h, const struct rec_device *d,
+			   const struct record *const *v, size_t n)
 {
 	json_t *p = json_object();
 	json_t *cases = json_array();
-	const struct rec_header *h = NULL;
-	const struct rec_device *d = NULL;
 	const char *claim_verdict = NULL;
 	for (size_t i = 0; i < n; i++) {
-		const struct record *r = &recs[i];
-		if (r->type == REC_HEADER && !h)
-			h = &r->u.header;
-		else if (r->type == REC_DEVICE && !d)
-			d = &r->u.device;
-		else if (r->type == REC_VERDICT && r->case_index == REC_NONE)
+		const struct record *r = v[i];
+		if (r->type != REC_VERDICT)
+			continue;
+		if (r->case_index == REC_NONE) {
 			claim_verdict = r->u.verdict.verdict;
-		else if (r->type == REC_VERDICT) {
-			json_t *c = json_object();
-			json_object_set_new(c, "case", json_integer(r->case_index));
-			record_json_put_str(c, "kernel", r->u.verdict.kernel);
-			record_json_put_str(c, "verdict", r->u.verdict.verdict);
-			record_json_put_real(c, "claimed", r->u.verdict.claimed);
-			record_json_put_real(c, "measured", r->u.verdict.measured);
-			json_array_append_new(cases, c);
+			continue;
 		}
+		json_t *c = json_object();
+		json_object_set_new(c, "case", json_integer(r->case_index));
+		record_json_put_str(c, "kernel", r->u.verdict.kernel);
+		record_json_put_str(c, "verdict", r->u.verdict.verdict);
+		record_json_put_real(c, "claimed", r->u.verdict.claimed);
+		record_json_put_real(c, "measured", r->u.verdict.measured);
+		json_array_append_new(cases, c);
 	}
 	json_object_set_new(p, "claim_sha256",
 			    h && h->manifest_sha256 ? json_string(h->manifest_sha256) : json_null());
 	record_json_put_str(p, "verdict", claim_verdict);
+	if (h)
+		record_json_put_real(p, "margin", h->margin);
 	json_object_set_new(p, "cases", cases);
 	json_t *dev = json_object();
 	if (d) {
@@ -50,5 +53,25 @@ json_t *trace_predicate(const struct record *recs, size_t n)
 			    json_string(h && h->tool ? h->tool : KAUDIT_VERSION));
 	if (h && h->synthetic == 1)
 		json_object_set_new(p, "synthetic", json_true());
+	return p;
+}
+
+json_t *trace_predicate(const struct record *recs, size_t n)
+{
+	const struct rec_header *h = NULL;
+	const struct rec_device *d = NULL;
+	const struct record **v = xmalloc((n ? n : 1) * sizeof *v);
+	size_t nv = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct record *r = &recs[i];
+		if (r->type == REC_HEADER && !h)
+			h = &r->u.header;
+		else if (r->type == REC_DEVICE && !d)
+			d = &r->u.device;
+		else if (r->type == REC_VERDICT)
+			v[nv++] = r;
+	}
+	json_t *p = trace_predicate_of(h, d, v, nv);
+	free(v);
 	return p;
 }

@@ -1,7 +1,8 @@
 /*
  * trace_summary.c - what a trace shows, as one JSON document: the claim,
  * device, per case the verdict, measured vs claimed speedup, findings with
- * their evidence, and timing summaries.  `inspect --json` prints it as is;
+ * their evidence, and timing summaries.  Records are grouped by case once,
+ * so the cost is one sort of the records, not a scan per case.  `inspect --json` prints it as is;
  * `inspect` and `check` render it as text.  Pure: no printing.
  */
 #include "trace.h"
@@ -61,34 +62,49 @@ static double median(double *v, size_t n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-/* Timing of one implementation in one case: samples, medians, extremes,
- * and the median of each round (rounds that disagree = unstable timing). */
-static json_t *timing_of(const struct record *recs, size_t n, int64_t kase,
-			 enum record_impl impl)
+/* A traced sample's round and event time, for per-round medians. */
+struct round_time {
+	int64_t round;
+	double ns;
+};
+
+static int cmp_round_time(const void *a, const void *b)
+{
+	const struct round_time *x = a, *y = b;
+	if (x->round != y->round)
+		return (x->round > y->round) - (x->round < y->round);
+	return (x->ns > y->ns) - (x->ns < y->ns);
+}
+
+/* Timing of one implementation in one case (its records R[0..N), in trace
+ * order): samples, medians, extremes, and the median of each round (rounds
+ * that disagree = unstable timing).  One pass and a sort. */
+static json_t *timing_of(const struct record *const *recs, size_t n, enum record_impl impl)
 {
 	size_t cnt = 0;
-	int64_t max_round = -1;
 	for (size_t i = 0; i < n; i++) {
-		const struct record *r = &recs[i];
-		if (r->type == REC_SAMPLE && r->case_index == kase && r->impl == impl &&
-		    r->u.sample.traced != 0) {
-			cnt++;
-			if (r->u.sample.round > max_round && r->u.sample.round < 1000)
-				max_round = r->u.sample.round;
-		}
+		const struct record *r = recs[i];
+		cnt += r->type == REC_SAMPLE && r->impl == impl && r->u.sample.traced != 0;
 	}
 	if (cnt == 0)
 		return NULL;
 	double *ev = xcalloc(cnt, sizeof *ev), *sp = xcalloc(cnt, sizeof *sp);
-	size_t ne = 0, ns = 0;
+	struct round_time *rt = xcalloc(cnt, sizeof *rt);
+	size_t ne = 0, ns = 0, nr = 0;
+	int64_t max_round = -1;
 	for (size_t i = 0; i < n; i++) {
-		const struct record *r = &recs[i];
-		if (r->type != REC_SAMPLE || r->case_index != kase || r->impl != impl ||
-		    r->u.sample.traced == 0)
+		const struct record *r = recs[i];
+		if (r->type != REC_SAMPLE || r->impl != impl || r->u.sample.traced == 0)
 			continue;
 		ev[ne++] = r->u.sample.event_ns;
 		if (isfinite(r->u.sample.span_ns))
 			sp[ns++] = r->u.sample.span_ns;
+		int64_t round = r->u.sample.round;
+		if (round >= 0 && round < 1000) {
+			rt[nr++] = (struct round_time){ round, r->u.sample.event_ns };
+			if (round > max_round)
+				max_round = round;
+		}
 	}
 	json_t *t = json_object();
 	json_object_set_new(t, "samples", json_integer((json_int_t)cnt));
@@ -96,21 +112,20 @@ static json_t *timing_of(const struct record *recs, size_t n, int64_t kase,
 	record_json_put_real(t, "min_event_ns", ev[0]);
 	record_json_put_real(t, "max_event_ns", ev[ne - 1]);
 	record_json_put_real(t, "median_span_ns", median(sp, ns));
+	qsort(rt, nr, sizeof *rt, cmp_round_time);
 	json_t *rounds = json_array();
+	size_t at = 0;
 	for (int64_t round = 0; round <= max_round; round++) {
 		size_t k = 0;
-		for (size_t i = 0; i < n; i++) {
-			const struct record *r = &recs[i];
-			if (r->type == REC_SAMPLE && r->case_index == kase && r->impl == impl &&
-			    r->u.sample.traced != 0 && r->u.sample.round == round)
-				ev[k++] = r->u.sample.event_ns;
-		}
+		while (at < nr && rt[at].round == round)
+			ev[k++] = rt[at++].ns; /* already in order: median() sorts a sorted run */
 		double m = median(ev, k);
 		json_array_append_new(rounds, isfinite(m) ? json_real(m) : json_null());
 	}
 	json_object_set_new(t, "round_medians_ns", rounds);
 	free(ev);
 	free(sp);
+	free(rt);
 	return t;
 }
 
@@ -129,20 +144,19 @@ static json_t *finding_json(const struct record *r)
 	return f;
 }
 
-static json_t *case_json(const struct record *recs, size_t n, const struct record *c)
+/* One case: its case record C and every record of its case R[0..N), in
+ * trace order. */
+static json_t *case_json(const struct record *c, const struct record *const *recs, size_t n)
 {
-	int64_t k = c->case_index;
 	json_t *o = json_object();
-	json_object_set_new(o, "case", json_integer(k));
+	json_object_set_new(o, "case", json_integer(c->case_index));
 	record_json_put_str(o, "kernel", c->u.kase.kernel);
 	if (c->u.kase.params)
 		json_object_set(o, "params", c->u.kase.params);
 	record_json_put_real(o, "claimed", c->u.kase.claimed);
 	json_t *findings = json_array();
 	for (size_t i = 0; i < n; i++) {
-		const struct record *r = &recs[i];
-		if (r->case_index != k)
-			continue;
+		const struct record *r = recs[i];
 		if (r->type == REC_FINDING) {
 			json_array_append_new(findings, finding_json(r));
 		} else if (r->type == REC_VERDICT) {
@@ -161,8 +175,8 @@ static json_t *case_json(const struct record *recs, size_t n, const struct recor
 	}
 	json_object_set_new(o, "findings", findings);
 	json_t *timing = json_object();
-	json_t *tb = timing_of(recs, n, k, IMPL_BASELINE);
-	json_t *tc = timing_of(recs, n, k, IMPL_CANDIDATE);
+	json_t *tb = timing_of(recs, n, IMPL_BASELINE);
+	json_t *tc = timing_of(recs, n, IMPL_CANDIDATE);
 	if (tb)
 		json_object_set_new(timing, "baseline", tb);
 	if (tc)
@@ -171,16 +185,94 @@ static json_t *case_json(const struct record *recs, size_t n, const struct recor
 	return o;
 }
 
+/* Every record that names a case, grouped by case once (sorted by case,
+ * then trace order), so the summary is one sort and one pass however many
+ * cases there are. */
+struct by_case {
+	const struct record **v;
+	size_t n;
+};
+
+static int cmp_case_pos(const void *a, const void *b)
+{
+	const struct record *x = *(const struct record *const *)a;
+	const struct record *y = *(const struct record *const *)b;
+	if (x->case_index != y->case_index)
+		return (x->case_index > y->case_index) - (x->case_index < y->case_index);
+	return (x > y) - (x < y); /* same array: position is trace order */
+}
+
+static void by_case_build(struct by_case *g, const struct record *recs, size_t n)
+{
+	g->v = xmalloc((n ? n : 1) * sizeof *g->v);
+	g->n = 0;
+	for (size_t i = 0; i < n; i++)
+		if (recs[i].case_index != REC_NONE)
+			g->v[g->n++] = &recs[i];
+	qsort(g->v, g->n, sizeof *g->v, cmp_case_pos);
+}
+
+/* The records of case K: *OUT and the count. */
+static size_t by_case_find(const struct by_case *g, int64_t k, const struct record *const **out)
+{
+	size_t lo = 0, hi = g->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (g->v[mid]->case_index < k)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	size_t end = lo;
+	while (end < g->n && g->v[end]->case_index == k)
+		end++;
+	*out = g->v + lo;
+	return end - lo;
+}
+
+/* What kind of damage C's first problem is; NULL when intact.  Reads the
+ * reader's problem text (trace_read.c), and test_trace.c pins each kind: a
+ * cut file must not be called tampered, nor a flipped byte truncated.  A
+ * gzip stream that did not end cleanly is truncated when the reader saw it
+ * end early, and otherwise corrupt, whatever garbage it decoded to first. */
+static const char *damage_of(const struct trace_contents *c, int intact)
+{
+	static const char *const truncated[] = { "truncated", "no complete gzip member" };
+	static const char *const corrupt[] = { "corrupt gzip", "a gzip member ends inside a line",
+					       "the header's gzip member is damaged" };
+	static const char *const unsigned_[] = { "no signature",
+						 "the header names no signer key" };
+	if (intact)
+		return NULL;
+	for (size_t i = 0; i < sizeof truncated / sizeof truncated[0]; i++)
+		if (strncmp(c->problem, truncated[i], strlen(truncated[i])) == 0)
+			return "truncated";
+	if (!c->complete_gzip)
+		return "corrupt";
+	for (size_t i = 0; i < sizeof corrupt / sizeof corrupt[0]; i++)
+		if (strncmp(c->problem, corrupt[i], strlen(corrupt[i])) == 0)
+			return "corrupt";
+	for (size_t i = 0; i < sizeof unsigned_ / sizeof unsigned_[0]; i++)
+		if (strncmp(c->problem, unsigned_[i], strlen(unsigned_[i])) == 0)
+			return "unsigned";
+	if (!c->problem[0] && !c->has_signature)
+		return "unsigned";
+	return "tampered";
+}
+
 json_t *trace_summary(const struct trace_contents *c)
 {
 	const struct record *recs = c->records.v;
 	size_t n = c->records.n;
 	json_t *s = json_object();
 	struct errbuf e;
-	json_object_set_new(s, "intact", json_boolean(trace_integrity(c, NULL, &e) == 0));
-	if (c->problem[0])
-		json_object_set_new(s, "problem", json_string(c->problem));
-	json_object_set_new(s, "truncated", json_boolean(!c->complete_gzip));
+	int intact = trace_integrity(c, NULL, &e) == 0;
+	const char *damage = damage_of(c, intact);
+	json_object_set_new(s, "intact", json_boolean(intact));
+	if (!intact)
+		json_object_set_new(s, "problem", json_string(e.msg));
+	json_object_set_new(s, "damage", damage ? json_string(damage) : json_null());
+	json_object_set_new(s, "truncated", json_boolean(damage && strcmp(damage, "truncated") == 0));
 	json_object_set_new(s, "signed", json_boolean(c->has_signature));
 	if (c->keyid[0])
 		json_object_set_new(s, "signer_keyid", json_string(c->keyid));
@@ -204,6 +296,8 @@ json_t *trace_summary(const struct trace_contents *c)
 	}
 	json_object_set_new(s, "claim", claim);
 	json_t *cases = json_array();
+	struct by_case g;
+	by_case_build(&g, recs, n);
 	for (size_t i = 0; i < n; i++) {
 		const struct record *r = &recs[i];
 		if (r->type == REC_DEVICE && !json_object_get(s, "device")) {
@@ -219,11 +313,14 @@ json_t *trace_summary(const struct trace_contents *c)
 			record_json_put_real(dev, "peak_bw", d->peak_bw);
 			json_object_set_new(s, "device", dev);
 		} else if (r->type == REC_CASE) {
-			json_array_append_new(cases, case_json(recs, n, r));
+			const struct record *const *cr;
+			size_t cn = by_case_find(&g, r->case_index, &cr);
+			json_array_append_new(cases, case_json(r, cr, cn));
 		} else if (r->type == REC_VERDICT && r->case_index == REC_NONE) {
 			record_json_put_str(s, "verdict", r->u.verdict.verdict);
 		}
 	}
+	free(g.v);
 	json_object_set_new(s, "cases", cases);
 	return s;
 }

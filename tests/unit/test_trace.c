@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <openssl/evp.h>
 #include <zlib.h>
 
 #include "trace/trace.h"
@@ -487,6 +488,221 @@ static void default_key_created_on_first_use(void **state)
 	unsetenv("XDG_CONFIG_HOME");
 }
 
+/* The damage a summary names: a cut file is truncated, a flipped byte in
+ * the compressed data corrupt, a changed record tampered (never the one
+ * for the other: inspect and check label the status line with it). */
+static const char *damage(const char *path)
+{
+	static char out[32];
+	struct trace_contents c;
+	struct errbuf e;
+	assert_int_equal(trace_read(path, &c, &e), 0);
+	json_t *s = trace_summary(&c);
+	const char *d = json_string_value(json_object_get(s, "damage"));
+	snprintf(out, sizeof out, "%s", d ? d : "none");
+	assert_int_equal(json_is_true(json_object_get(s, "truncated")), strcmp(out, "truncated") == 0);
+	json_decref(s);
+	trace_contents_free(&c);
+	return out;
+}
+
+static void damage_is_told_apart(void **state)
+{
+	struct fx *f = *state;
+	write_trace(f->kat, f->a, 3000);
+	assert_string_equal(damage(f->kat), "none");
+	char *raw;
+	size_t n;
+	struct errbuf e;
+	assert_int_equal(read_file(f->kat, 1 << 26, &raw, &n, &e), 0);
+	raw_to(f->tampered, raw, n - 7);
+	assert_string_equal(damage(f->tampered), "truncated");
+	raw_to(f->tampered, raw, n / 2);
+	assert_string_equal(damage(f->tampered), "truncated");
+	raw[n / 2] ^= 0x20;
+	raw_to(f->tampered, raw, n);
+	assert_string_equal(damage(f->tampered), "corrupt");
+	free(raw);
+	size_t m;
+	char *buf = gunzip_all(f->kat, &m);
+	char *d = strstr(line_at(buf, 5), "\"start\":") + 9;
+	*d = *d == '9' ? '8' : (char)(*d + 1);
+	gzip_to(f->tampered, buf, m);
+	assert_string_equal(damage(f->tampered), "tampered");
+	free(buf);
+	buf = gunzip_all(f->kat, &m);
+	gzip_to(f->tampered, buf, (size_t)(line_at(buf, 3004) - buf)); /* signature cut off */
+	assert_string_equal(damage(f->tampered), "unsigned");
+	free(buf);
+}
+
+/* The summary groups records by case once: records of interleaved cases
+ * land in their own case. */
+static void summary_groups_by_case(void **state)
+{
+	struct fx *f = *state;
+	struct trace_writer *w;
+	struct errbuf e;
+	assert_int_equal(trace_writer_open(f->kat, &w, &e), 0);
+	struct record r;
+	record_init(&r, REC_HEADER);
+	r.u.header.version = 1;
+	r.u.header.tool = xstrdup(KAUDIT_VERSION);
+	r.u.header.time = xstrdup("2026-11-26T08:00:00Z");
+	r.u.header.pubkey = xstrdup(trace_key_public_pem(f->a));
+	assert_int_equal(trace_writer_add(w, &r, &e), 0);
+	record_clear(&r);
+	for (int k = 2; k >= 0; k--) {
+		record_init(&r, REC_CASE);
+		r.case_index = k;
+		r.u.kase.kernel = xstrdup(k == 1 ? "one" : "other");
+		assert_int_equal(trace_writer_add(w, &r, &e), 0);
+		record_clear(&r);
+	}
+	for (int i = 0; i < 9; i++) { /* samples of cases 0..2, interleaved */
+		record_init(&r, REC_SAMPLE);
+		r.case_index = i % 3;
+		r.impl = IMPL_CANDIDATE;
+		r.u.sample.round = i / 3;
+		r.u.sample.traced = 1;
+		r.u.sample.event_ns = 1000.0 * (i % 3 + 1) + i;
+		assert_int_equal(trace_writer_add(w, &r, &e), 0);
+		record_clear(&r);
+	}
+	record_init(&r, REC_FINDING);
+	r.case_index = 1;
+	r.u.finding.code = xstrdup("unstable-timing");
+	r.u.finding.severity = xstrdup("warning");
+	assert_int_equal(trace_writer_add(w, &r, &e), 0);
+	record_clear(&r);
+	json_t *p = json_object();
+	assert_int_equal(trace_writer_finish(w, f->a, p, &e), 0);
+	json_decref(p);
+	struct trace_contents c;
+	assert_int_equal(trace_read(f->kat, &c, &e), 0);
+	json_t *s = trace_summary(&c);
+	assert_true(json_is_true(json_object_get(s, "intact")));
+	json_t *cases = json_object_get(s, "cases");
+	assert_int_equal(json_array_size(cases), 3);
+	for (size_t i = 0; i < 3; i++) {
+		json_t *cj = json_array_get(cases, i);
+		int64_t k = json_integer_value(json_object_get(cj, "case"));
+		assert_int_equal(k, 2 - (int64_t)i); /* trace order of the case records */
+		json_t *t = json_object_get(json_object_get(cj, "timing"), "candidate");
+		assert_int_equal(json_integer_value(json_object_get(t, "samples")), 3);
+		/* round r holds the one sample i = 3r + k: event 1000(k+1) + i */
+		json_t *rounds = json_object_get(t, "round_medians_ns");
+		assert_int_equal(json_array_size(rounds), 3);
+		for (int64_t rd = 0; rd < 3; rd++)
+			assert_true(json_real_value(json_array_get(rounds, (size_t)rd)) ==
+				    1000.0 * (double)(k + 1) + (double)(3 * rd + k));
+		assert_int_equal(json_array_size(json_object_get(cj, "findings")), k == 1);
+	}
+	json_decref(s);
+	trace_contents_free(&c);
+}
+
+/* Writes TEXT to PATH. */
+static void text_to(const char *path, const char *text)
+{
+	raw_to(path, text, strlen(text));
+}
+
+/* The body line of K's SPKI PEM: the base64 of its DER. */
+static void key_b64(const struct trace_key *k, char *out, size_t n)
+{
+	const char *pem = trace_key_public_pem(k);
+	const char *b = strchr(pem, '\n') + 1, *end = strchr(b, '\n');
+	snprintf(out, n, "%.*s", (int)(end - b), b);
+}
+
+static void trust_store(void **state)
+{
+	struct fx *f = *state;
+	char path[160], text[1024], a64[128], b64[128];
+	struct trace_trust *t;
+	struct errbuf e;
+	key_b64(f->a, a64, sizeof a64);
+	key_b64(f->b, b64, sizeof b64);
+	snprintf(path, sizeof path, "%s/allowed_signers", f->dir);
+	snprintf(text, sizeof text, "# reviewers\n\n  alice@example.org %s   # laptop\n"
+		 "ci/gpu-farm\t%s\nalice@example.org %s\r\n", a64, b64, a64);
+	text_to(path, text);
+	assert_int_equal(trace_trust_load(path, &t, &e), 0);
+	assert_int_equal(trace_trust_count(t), 2);
+	assert_string_equal(trace_trust_name(t, trace_key_id(f->a)), "alice@example.org");
+	assert_string_equal(trace_trust_name(t, trace_key_id(f->b)), "ci/gpu-farm");
+	assert_null(trace_trust_name(t, "00"));
+	assert_string_equal(trace_trust_path(t), path);
+	trace_trust_free(t);
+
+	static const struct {
+		const char *fmt, *want;
+	} bad[] = {
+		{ "alice\n", ":1: a name without a key" },
+		{ "# ok\nalice %s extra\n", ":2: unexpected 'extra'" },
+		{ "al ice %s\n", ":1: unexpected" },
+		{ "al$ce %s\n", ":1: name 'al$ce' has a character" },
+		{ "alice AAAA\n", ":1: not a DER public key" },
+		{ "alice %s=\n", ":1: the key is not base64" },
+		{ "alice %s\nbob %s\n", ":2: this key is already named 'alice' on line 1" },
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		snprintf(text, sizeof text, bad[i].fmt, a64, a64);
+		text_to(path, text);
+		t = (struct trace_trust *)1;
+		assert_int_equal(trace_trust_load(path, &t, &e), -1);
+		assert_null(t);
+		if (!strstr(e.msg, path) || !strstr(e.msg, bad[i].want))
+			fail_msg("line %zu: '%s', wanted '%s'", i, e.msg, bad[i].want);
+	}
+
+	/* Where the store is: the variable, then XDG; missing default = none. */
+	char xdg[128], def[256];
+	snprintf(xdg, sizeof xdg, "%s/cfg", f->dir);
+	setenv("XDG_CONFIG_HOME", xdg, 1);
+	unsetenv("KAUDIT_ALLOWED_SIGNERS");
+	assert_int_equal(trace_trust_default_path(def, sizeof def, &e), 0);
+	assert_non_null(strstr(def, "/cfg/kaudit/allowed_signers"));
+	assert_int_equal(trace_trust_load(NULL, &t, &e), 0);
+	assert_null(t);
+	snprintf(text, sizeof text, "alice %s\n", a64);
+	text_to(path, text);
+	setenv("KAUDIT_ALLOWED_SIGNERS", path, 1);
+	assert_int_equal(trace_trust_load(NULL, &t, &e), 0);
+	assert_string_equal(trace_trust_name(t, trace_key_id(f->a)), "alice");
+	trace_trust_free(t);
+	setenv("KAUDIT_ALLOWED_SIGNERS", "", 1);
+	assert_int_equal(trace_trust_load(NULL, &t, &e), 0);
+	assert_null(t);
+	snprintf(def, sizeof def, "%s/missing", f->dir);
+	setenv("KAUDIT_ALLOWED_SIGNERS", def, 1);
+	assert_int_equal(trace_trust_load(NULL, &t, &e), -1); /* named, so it must exist */
+	assert_int_equal(e.code, EXIT_BAD_INPUT);
+	unsetenv("KAUDIT_ALLOWED_SIGNERS");
+	unsetenv("XDG_CONFIG_HOME");
+}
+
+static void key_from_der(void **state)
+{
+	struct fx *f = *state;
+	char a64[128];
+	key_b64(f->a, a64, sizeof a64);
+	size_t n = strlen(a64);
+	unsigned char der[128];
+	int len = EVP_DecodeBlock(der, (const unsigned char *)a64, (int)n);
+	assert_true(len > 2);
+	len -= a64[n - 1] == '=' ? (a64[n - 2] == '=' ? 2 : 1) : 0;
+	struct trace_key *k;
+	struct errbuf e;
+	assert_int_equal(trace_key_from_der(der, (size_t)len, &k, &e), 0);
+	assert_string_equal(trace_key_id(k), trace_key_id(f->a));
+	trace_key_free(k);
+	der[len] = 0;
+	assert_int_equal(trace_key_from_der(der, (size_t)len + 1, &k, &e), -1); /* trailing byte */
+	assert_int_equal(trace_key_from_der(der, 10, &k, &e), -1);
+}
+
 static void predicate_from_records(void **state)
 {
 	struct fx *f = *state;
@@ -504,6 +720,17 @@ static void predicate_from_records(void **state)
 			    "2026-11-26T08:00:00Z");
 	assert_string_equal(json_string_value(json_object_get(p, "kaudit_version")), KAUDIT_VERSION);
 	assert_non_null(json_object_get(p, "end_time"));
+	assert_null(json_object_get(p, "margin")); /* the header has none */
+	json_decref(p);
+	/* The same from its parts; the header's margin when it has one. */
+	c.records.v[0].u.header.margin = 0.125;
+	const struct record *v[1] = { &c.records.v[c.records.n - 3] };
+	assert_int_equal(v[0]->type, REC_VERDICT);
+	p = trace_predicate_of(&c.records.v[0].u.header, &c.records.v[1].u.device, v, 1);
+	assert_true(json_real_value(json_object_get(p, "margin")) == 0.125);
+	c0 = json_array_get(json_object_get(p, "cases"), 0);
+	assert_string_equal(json_string_value(json_object_get(c0, "verdict")), "reproduced");
+	assert_null(json_object_get(p, "verdict")); /* no claim verdict among V */
 	json_decref(p);
 	trace_contents_free(&c);
 }
@@ -522,6 +749,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(keys, setup, teardown),
 		cmocka_unit_test_setup_teardown(default_key_created_on_first_use, setup, teardown),
 		cmocka_unit_test_setup_teardown(predicate_from_records, setup, teardown),
+		cmocka_unit_test_setup_teardown(damage_is_told_apart, setup, teardown),
+		cmocka_unit_test_setup_teardown(summary_groups_by_case, setup, teardown),
+		cmocka_unit_test_setup_teardown(trust_store, setup, teardown),
+		cmocka_unit_test_setup_teardown(key_from_der, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
