@@ -824,6 +824,11 @@ static int check_one(const char *path, const struct check_opts *o)
 	return rc;
 }
 
+static int check_path(const char *path, void *ctx)
+{
+	return check_one(path, ctx);
+}
+
 int cmd_check(int argc, char **argv)
 {
 	const char *pubpath = NULL;
@@ -859,21 +864,7 @@ int cmd_check(int argc, char **argv)
 	if (inspect_trust_load(&t, pubpath, &e) < 0)
 		return cli_fail_err(&e);
 	o.trust = &t;
-	int rc = EXIT_OK, first = 1;
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--pubkey") == 0) {
-			i++;
-			continue;
-		}
-		if (argv[i][0] == '-')
-			continue;
-		if (!first && !o.json)
-			putchar('\n');
-		first = 0;
-		int r = check_one(argv[i], &o);
-		if (r > rc)
-			rc = r;
-	}
+	int rc = inspect_each_trace(argc, argv, o.json, check_path, &o);
 	inspect_trust_release(&t);
 	return rc;
 }

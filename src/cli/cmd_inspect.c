@@ -396,6 +396,38 @@ static int inspect_one(const char *path, const struct inspect_trust *t, int as_j
 	return EXIT_OK;
 }
 
+int inspect_each_trace(int argc, char **argv, int json,
+		       int (*one)(const char *path, void *ctx), void *ctx)
+{
+	int rc = EXIT_OK, first = 1;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--pubkey") == 0) {
+			i++;
+			continue;
+		}
+		if (argv[i][0] == '-')
+			continue;
+		if (!first && !json)
+			putchar('\n');
+		first = 0;
+		int r = one(argv[i], ctx);
+		if (r > rc)
+			rc = r;
+	}
+	return rc;
+}
+
+struct inspect_args {
+	const struct inspect_trust *t;
+	int json;
+};
+
+static int inspect_path(const char *path, void *ctx)
+{
+	const struct inspect_args *a = ctx;
+	return inspect_one(path, a->t, a->json);
+}
+
 int cmd_inspect(int argc, char **argv)
 {
 	const char *pubpath = NULL;
@@ -424,21 +456,8 @@ int cmd_inspect(int argc, char **argv)
 	struct errbuf e = { "", 0 };
 	if (inspect_trust_load(&t, pubpath, &e) < 0)
 		return cli_fail_err(&e);
-	int rc = EXIT_OK, first = 1;
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--pubkey") == 0) {
-			i++;
-			continue;
-		}
-		if (argv[i][0] == '-')
-			continue;
-		if (!first && !as_json)
-			putchar('\n');
-		first = 0;
-		int r = inspect_one(argv[i], &t, as_json);
-		if (r > rc)
-			rc = r;
-	}
+	struct inspect_args a = { &t, as_json };
+	int rc = inspect_each_trace(argc, argv, as_json, inspect_path, &a);
 	inspect_trust_release(&t);
 	return rc;
 }
