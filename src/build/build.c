@@ -31,6 +31,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+int build_rehash(const struct build_result *r, char out[65], struct errbuf *e)
+{
+	return build_sha256_file(r->so_path, out, NULL, e);
+}
+
 void build_result_release(struct build_result *r)
 {
 	free(r->log);

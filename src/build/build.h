@@ -79,6 +79,10 @@ int build_impl(const struct claim *c, const struct claim_impl *impl,
  * dependency is EXIT_ENVIRONMENT; a broken object or entry EXIT_BAD_INPUT. */
 int build_check_entry(const char *so, const char *entry, struct errbuf *e) KAUDIT_MUST_CHECK;
 
+/* The sha256 of the object R names, read now (streamed): the supervisor
+ * compares it with R->so_sha256 before each case that loads it. */
+int build_rehash(const struct build_result *r, char out[65], struct errbuf *e) KAUDIT_MUST_CHECK;
+
 /* Frees R's log and deps (R itself is the caller's). */
 void build_result_release(struct build_result *r);
 

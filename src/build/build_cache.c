@@ -336,15 +336,7 @@ int build_find_include_dir(const char *include_dir, char *out, size_t outsz,
 			       ? 0
 			       : errbuf_set(e, EXIT_ENVIRONMENT, "include path too long");
 	}
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	if (n <= 0)
-		return errbuf_set(e, EXIT_ENVIRONMENT,
-				  "cannot find kaudit/launcher.h: /proc/self/exe unreadable");
-	exe[n] = '\0';
-	char *slash = strrchr(exe, '/');
-	if (slash)
-		*slash = '\0';
+	const char *exe = exe_dir();
 	/* Bundle, install (bin/../include), sanitizer build (build/san/kaudit),
 	 * either in a tree of its own (build/X/san/kaudit). */
 	static const char *const rel[] = { "/include", "/../include", "/../../include",

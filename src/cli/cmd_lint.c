@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <unistd.h>
 
 #include "build/build.h"
 #include "claim/claim.h"
@@ -105,16 +104,6 @@ static void print_summary(const struct claim *c)
 	}
 }
 
-/* This executable: it serves as the entry check's worker. */
-static const char *exe_path(void)
-{
-	static char buf[4096];
-	ssize_t n = buf[0] ? 0 : readlink("/proc/self/exe", buf, sizeof buf - 1);
-	if (n > 0)
-		buf[n] = '\0';
-	return buf[0] ? buf : "/proc/self/exe";
-}
-
 static int build_one(const struct claim *c, const struct claim_impl *im, const char *what,
 		     const struct build_opts *o)
 {
@@ -125,7 +114,7 @@ static int build_one(const struct claim *c, const struct claim_impl *im, const c
 	if (rc == 0)
 		/* Loaded in a fresh confined worker: the claimant's static
 		 * constructors never run in this process. */
-		rc = run_check_entry(exe_path(), c->dir, r.so_path, im->entry, &e);
+		rc = run_check_entry(exe_path() /* the entry check's worker */, c->dir, r.so_path, im->entry, &e);
 	if (rc != 0) {
 		if (r.log && *r.log)
 			fputs(r.log, stderr);

@@ -138,16 +138,10 @@ static int parse_opts(int argc, char **argv, struct verify_opts *o)
 
 /* The program workers run: $KAUDIT_WORKER (a testing hook, kaudit(1)), else
  * this very executable. */
-static const char *worker_program(char *buf, size_t cap)
+static const char *worker_program(void)
 {
 	const char *w = getenv("KAUDIT_WORKER");
-	if (w && *w)
-		return w;
-	ssize_t n = readlink("/proc/self/exe", buf, cap - 1);
-	if (n <= 0)
-		return "/proc/self/exe";
-	buf[n] = '\0';
-	return buf;
+	return w && *w ? w : exe_path();
 }
 
 /* Where trace_key_load will find the key, for the check that no confined
@@ -212,10 +206,9 @@ int cmd_verify(int argc, char **argv)
 	prctl(PR_SET_DUMPABLE, 0);
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 
-	char exe[4096];
 	struct run_audit a;
 	memset(&a, 0, sizeof a);
-	a.prog = worker_program(exe, sizeof exe);
+	a.prog = worker_program();
 	a.out = o.out;
 	a.kernel = o.kernel;
 	a.quick = o.quick;

@@ -380,14 +380,10 @@ static int object_unchanged(const struct run_built *b, int side, char *why, size
 	char sha[65];
 	struct errbuf e = { "", 0 };
 	const struct build_result *br = &b->res[side];
-	char *text = NULL;
-	size_t len = 0;
-	if (read_file(br->so_path, (size_t)1 << 31, &text, &len, &e) < 0) {
+	if (build_rehash(br, sha, &e) < 0) {
 		snprintf(why, cap, "%s", e.msg);
 		return 0;
 	}
-	sha256_hex(text, len, sha);
-	free(text);
 	if (strcmp(sha, br->so_sha256) != 0) {
 		snprintf(why, cap, "the compiled %s changed after it was built (sha256 %.12s, "
 			 "built %.12s)", side ? "candidate" : "baseline", sha, br->so_sha256);

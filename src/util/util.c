@@ -162,20 +162,29 @@ void utc_now(char out[32])
 	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+const char *exe_path(void)
+{
+	static char path[PATH_MAX];
+	if (!path[0]) {
+		ssize_t n = readlink("/proc/self/exe", path, sizeof path - 1);
+		if (n <= 0)
+			return "/proc/self/exe";
+		path[n] = '\0';
+	}
+	return path;
+}
+
 const char *exe_dir(void)
 {
 	static char dir[PATH_MAX];
 	if (dir[0])
 		return dir;
-	ssize_t n = readlink("/proc/self/exe", dir, sizeof dir - 1);
-	if (n <= 0) {
-		strcpy(dir, ".");
-		return dir;
-	}
-	dir[n] = '\0';
+	snprintf(dir, sizeof dir, "%s", exe_path());
 	char *slash = strrchr(dir, '/');
 	if (slash && slash != dir)
 		*slash = '\0';
+	else if (!slash)
+		strcpy(dir, ".");
 	return dir;
 }
 

@@ -57,6 +57,10 @@ int write_all(int fd, const void *buf, size_t len) KAUDIT_MUST_CHECK;
 /* sha256 of BUF as 64 lower-case hex digits plus NUL. */
 void sha256_hex(const void *buf, size_t len, char out[65]);
 
+/* The running executable's path ("/proc/self/exe" when it cannot be
+ * read). */
+const char *exe_path(void);
+
 /* Directory holding the running executable (no trailing slash; "." when
  * /proc/self/exe cannot be read). */
 const char *exe_dir(void);
