@@ -90,6 +90,9 @@ struct trace_contents {
 	int has_footer, has_signature;
 	int digest_ok;               /* footer sha256 and count match the bytes */
 	int signature_ok;            /* DSSE signature verifies with the header key */
+	int file_bound;              /* the signed statement also names the file's bytes
+					before the signature (0: the first format, records only) */
+	uint64_t body_bytes;         /* those bytes: where the signature's gzip member starts */
 	char computed_sha256[65];
 	char keyid[65];              /* the header key's id, "" if none */
 	json_t *statement;           /* the signed in-toto statement, NULL
@@ -113,7 +116,9 @@ int trace_integrity(const struct trace_contents *c, const struct trace_key *pub,
 
 /* The urn:kaudit:audit:v1 predicate for the records of an audit (header
  * first): claim_sha256, verdict (the claim's), margin (the header's, when
- * it has one), cases [{case, kernel, verdict, claimed, measured}], device
+ * it has one), cases [{case, kernel, verdict, claimed, measured}], sources
+ * [{impl, kernel, path, kind, sha256}] and binaries [{impl, kernel,
+ * sha256}] (the header's, without text), device
  * {name, uuid}, start_time (header), end_time (now), kaudit_version,
  * synthetic.  New reference. */
 json_t *trace_predicate(const struct record *recs, size_t n);
@@ -135,6 +140,10 @@ json_t *trace_predicate_of(const struct rec_header *h, const struct rec_device *
  * median_event_ns min_event_ns max_event_ns median_span_ns
  * round_medians_ns}}}].  `inspect --json` prints exactly this. */
 json_t *trace_summary(const struct trace_contents *c);
+/* 1 when H's records were not measured by kaudit's own GPU plugin: the
+ * header names none, or one from $KAUDIT_GPU_LIB (never for a synthetic
+ * trace, which says so already). */
+int trace_stand_in(const struct rec_header *h);
 /* claim.title from a manifest's text (malloc'ed), NULL if it has none. */
 char *trace_claim_title(const char *manifest);
 

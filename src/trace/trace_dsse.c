@@ -82,13 +82,56 @@ char *trace_dsse_pae(const char *body, size_t n, size_t *outlen)
 	return out;
 }
 
-json_t *trace_statement(const char *sha, const json_t *predicate)
+json_t *trace_statement(const char *sha, const char *body_sha, uint64_t body_bytes,
+			const json_t *predicate)
 {
-	return json_pack("{s:s, s:[{s:s, s:{s:s}}], s:s, s:O}",
+	return json_pack("{s:s, s:[{s:s, s:{s:s}}, {s:s, s:{s:s}, s:{s:I}}], s:s, s:O}",
 			 "_type", INTOTO_STATEMENT_TYPE,
-			 "subject", "name", "kaudit-trace", "digest", "sha256", sha,
+			 "subject", "name", TRACE_SUBJECT_RECORDS, "digest", "sha256", sha,
+			 "name", TRACE_SUBJECT_FILE, "digest", "sha256", body_sha,
+			 "annotations", "bytes", (json_int_t)body_bytes,
 			 "predicateType", KAUDIT_PREDICATE_TYPE,
 			 "predicate", predicate ? predicate : json_null());
+}
+
+/* The statement's second subject, when it has one, must be the bytes of
+ * the file before the signature's member (BODY); a statement with the
+ * records' subject alone is the first format (*BOUND 0). */
+static int check_file_subject(const json_t *st, const struct trace_body *body, int *bound,
+			      char *problem, size_t psize)
+{
+	const json_t *subjects = json_object_get(st, "subject");
+	*bound = 0;
+	if (json_array_size(subjects) == 1)
+		return 0;
+	const json_t *s = json_array_get(subjects, 1);
+	const char *name = json_string_value(json_object_get(s, "name"));
+	const char *sha = json_string_value(json_object_get(json_object_get(s, "digest"),
+							       "sha256"));
+	const json_t *bytes = json_object_get(json_object_get(s, "annotations"), "bytes");
+	if (json_array_size(subjects) != 2 || !name || strcmp(name, TRACE_SUBJECT_FILE) != 0 ||
+	    !sha || !json_is_integer(bytes)) {
+		snprintf(problem, psize, "signed statement's subjects are not the records and "
+			 "the file");
+		return -1;
+	}
+	if (!body || !body->known) {
+		snprintf(problem, psize, "the signature does not start a gzip member of its own");
+		return -1;
+	}
+	if (json_integer_value(bytes) < 0 || (uint64_t)json_integer_value(bytes) != body->bytes) {
+		snprintf(problem, psize, "signed statement names the first %lld bytes of the "
+			 "file, but the signature's member starts at byte %llu",
+			 (long long)json_integer_value(bytes), (unsigned long long)body->bytes);
+		return -1;
+	}
+	if (strcmp(sha, body->sha256) != 0) {
+		snprintf(problem, psize, "sha256 of the file's first %llu bytes does not match "
+			 "the signed statement", (unsigned long long)body->bytes);
+		return -1;
+	}
+	*bound = 1;
+	return 0;
 }
 
 json_t *trace_dsse_sign(const json_t *statement, const struct trace_key *k, struct errbuf *e)
@@ -150,17 +193,19 @@ static int envelope_statement(const json_t *env, json_t **statement, char *body_
 }
 
 int trace_dsse_verify(const json_t *env, const struct trace_key *k, const char *footer_sha,
-		      json_t **statement_out, char *problem, size_t psize)
+		      const struct trace_body *body, int *file_bound, json_t **statement_out,
+		      char *problem, size_t psize)
 {
+	int bound = 0;
 	json_t *st = NULL;
-	char *body = NULL;
+	char *body_text = NULL;
 	size_t blen;
 	int rc = -1;
 	if (!json_is_object(env)) {
 		snprintf(problem, psize, "signature envelope is not an object");
 		return -1;
 	}
-	if (envelope_statement(env, &st, &body, &blen, problem, psize) < 0)
+	if (envelope_statement(env, &st, &body_text, &blen, problem, psize) < 0)
 		return -1;
 	const char *type = json_string_value(json_object_get(st, "_type"));
 	const char *ptype = json_string_value(json_object_get(st, "predicateType"));
@@ -172,18 +217,21 @@ int trace_dsse_verify(const json_t *env, const struct trace_key *k, const char *
 		snprintf(problem, psize, "signed statement is not a kaudit in-toto statement");
 		goto out;
 	}
-	if (json_array_size(json_object_get(st, "subject")) != 1 || !sha ||
-	    !footer_sha || strcmp(sha, footer_sha) != 0) {
+	const char *name = json_string_value(json_object_get(subj, "name"));
+	if (!sha || !footer_sha || strcmp(sha, footer_sha) != 0 || !name ||
+	    strcmp(name, TRACE_SUBJECT_RECORDS) != 0) {
 		snprintf(problem, psize, "signed statement's subject is not the footer digest");
 		goto out;
 	}
+	if (check_file_subject(st, body, &bound, problem, psize) < 0)
+		goto out;
 	const json_t *sigs = json_object_get(env, "signatures");
 	if (!json_is_array(sigs) || json_array_size(sigs) == 0) {
 		snprintf(problem, psize, "signature envelope has no signatures");
 		goto out;
 	}
 	size_t plen;
-	char *pae = trace_dsse_pae(body, blen, &plen);
+	char *pae = trace_dsse_pae(body_text, blen, &plen);
 	size_t i;
 	const json_t *s;
 	int verified = 0;
@@ -205,8 +253,10 @@ int trace_dsse_verify(const json_t *env, const struct trace_key *k, const char *
 		goto out;
 	}
 	rc = 0;
+	if (file_bound)
+		*file_bound = bound;
 out:
-	free(body);
+	free(body_text);
 	if (rc == 0 && statement_out)
 		*statement_out = st;
 	else

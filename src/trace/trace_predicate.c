@@ -10,6 +10,30 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
+
+/* What a reader of the predicate needs of the header's sources (or
+ * binaries): which file, for which kernel and side, with which sha256;
+ * never the text. */
+static json_t *source_digests(const json_t *list, int with_path)
+{
+	json_t *out = json_array();
+	size_t i;
+	const json_t *s;
+	json_array_foreach(list, i, s) {
+		json_t *o = json_object();
+		static const char *const keys[] = { "impl", "kernel", "path", "kind", "sha256" };
+		for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+			if (!with_path && strcmp(keys[k], "path") == 0)
+				continue;
+			const json_t *v = json_object_get(s, keys[k]);
+			if (json_is_string(v))
+				json_object_set(o, keys[k], (json_t *)v);
+		}
+		json_array_append_new(out, o);
+	}
+	return out;
+}
 
 json_t *trace_predicate_of(const struct rec_header *h, const struct rec_device *d,
 			   const struct record *const *v, size_t n)
@@ -39,6 +63,8 @@ json_t *trace_predicate_of(const struct rec_header *h, const struct rec_device *
 	if (h)
 		record_json_put_real(p, "margin", h->margin);
 	json_object_set_new(p, "cases", cases);
+	json_object_set_new(p, "sources", source_digests(h ? h->sources : NULL, 1));
+	json_object_set_new(p, "binaries", source_digests(h ? h->binaries : NULL, 0));
 	json_t *dev = json_object();
 	if (d) {
 		record_json_put_str(dev, "name", d->name);

@@ -6,6 +6,7 @@
 #define KAUDIT_TRACE_PRIVATE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -14,6 +15,18 @@
 #define DSSE_PAYLOAD_TYPE "application/vnd.in-toto+json"
 #define INTOTO_STATEMENT_TYPE "https://in-toto.io/Statement/v1"
 #define KAUDIT_PREDICATE_TYPE "urn:kaudit:audit:v1"
+/* The statement's subjects: the uncompressed records before the footer
+ * (the footer's digest), and the bytes of the .kat before the gzip member
+ * that holds the signature (annotations.bytes says how many). */
+#define TRACE_SUBJECT_RECORDS "kaudit-trace"
+#define TRACE_SUBJECT_FILE "kaudit-trace.kat-body"
+
+/* What the reader saw of the file before the signature's member. */
+struct trace_body {
+	int known;           /* the signature line starts a gzip member */
+	uint64_t bytes;      /* compressed bytes before that member */
+	char sha256[65];     /* their sha256 */
+};
 
 /* Standard base64 with padding, no newlines; malloc'ed, NUL-terminated. */
 char *trace_b64_encode(const unsigned char *in, size_t n);
@@ -31,12 +44,29 @@ int trace_key_verify(const struct trace_key *k, const void *msg, size_t n,
 char *trace_dsse_pae(const char *body, size_t n, size_t *outlen);
 /* A signed envelope over STATEMENT's compact JSON (new reference). */
 json_t *trace_dsse_sign(const json_t *statement, const struct trace_key *k, struct errbuf *e);
-/* 0 when ENV is a valid envelope over a kaudit statement whose subject is
- * FOOTER_SHA, signed by K; else PROBLEM says what is wrong.  *STATEMENT_OUT
- * (may be NULL) receives the decoded statement on success. */
+/* 0 when ENV is a valid envelope over a kaudit statement whose first
+ * subject is FOOTER_SHA and whose second, if any, is BODY, signed by K;
+ * else PROBLEM says what is wrong.  *FILE_BOUND (may be NULL): 1 when the
+ * statement names the file's bytes (BODY), 0 for the first format that
+ * names the records only.  *STATEMENT_OUT (may be NULL) receives the
+ * decoded statement on success. */
 int trace_dsse_verify(const json_t *env, const struct trace_key *k, const char *footer_sha,
-		      json_t **statement_out, char *problem, size_t psize);
-/* The in-toto Statement v1 over a trace whose footer digest is SHA. */
-json_t *trace_statement(const char *sha, const json_t *predicate);
+		      const struct trace_body *body, int *file_bound, json_t **statement_out,
+		      char *problem, size_t psize);
+/* The in-toto Statement v1 over a trace whose footer digest is SHA and
+ * whose first BODY_BYTES compressed bytes hash to BODY_SHA. */
+json_t *trace_statement(const char *sha, const char *body_sha, uint64_t body_bytes,
+			const json_t *predicate);
+
+/* --- trace_summary_setup.c: trace_summary()'s account of the setup --- */
+/* [{impl, kernel, path, kind, sha256, bytes, embedded}] of H's sources. */
+json_t *trace_summary_sources(const struct rec_header *h);
+/* {kernel, impl, source, ok, cached, nvcc, arch, flags, so_sha256, record}. */
+json_t *trace_summary_build(const struct record *build);
+json_t *trace_summary_device(const struct rec_device *d);
+/* {processes, degraded, landlock_abi, refused [{layer, why}]}: new, and
+ * adding one sandbox record. */
+json_t *trace_summary_sandbox_new(void);
+void trace_summary_sandbox_add(json_t *sandbox, const struct record *r);
 
 #endif

@@ -32,6 +32,12 @@ struct reader {
 	int fatal;             /* stop reading: a line too long, too many records */
 	struct trace_key *key; /* the header's signer key */
 	char footer_sha[65];   /* what the footer claims */
+	EVP_MD_CTX *zsha;      /* of the compressed bytes consumed so far */
+	uint64_t zbytes;       /* how many */
+	EVP_MD_CTX *member_end; /* zsha at the end of the last complete member */
+	uint64_t member_end_bytes;
+	size_t member_end_lines; /* lines read by then */
+	int member_ended;       /* a member has ended */
 };
 
 static void problem(struct reader *r, const char *fmt, ...) KAUDIT_PRINTF(2, 3);
@@ -71,7 +77,7 @@ static void on_footer(struct reader *r, const struct record *rec, size_t line)
 		c->digest_ok = 1;
 }
 
-static void on_signature(struct reader *r, const struct record *rec)
+static void on_signature(struct reader *r, const struct record *rec, size_t line)
 {
 	struct trace_contents *c = r->c;
 	c->has_signature = 1;
@@ -83,7 +89,24 @@ static void on_signature(struct reader *r, const struct record *rec)
 	const char *footer_sha = r->footer_sha;
 	char why[ERRBUF_LEN];
 	json_t *st = NULL;
-	if (trace_dsse_verify(rec->u.signature.dsse, r->key, footer_sha, &st, why,
+	/* The file's bytes before the signature: known when the signature line
+	 * is the first of a member (the writer gives it one of its own). */
+	struct trace_body body = { 0, 0, "" };
+	if (r->member_ended && r->member_end_lines == line) {
+		EVP_MD_CTX *copy = EVP_MD_CTX_new();
+		unsigned char md[32];
+		unsigned mdlen = 0;
+		if (copy && EVP_MD_CTX_copy_ex(copy, r->member_end) == 1 &&
+		    EVP_DigestFinal_ex(copy, md, &mdlen) == 1 && mdlen == 32) {
+			for (int i = 0; i < 32; i++)
+				snprintf(body.sha256 + 2 * i, 3, "%02x", md[i]);
+			body.bytes = r->member_end_bytes;
+			body.known = 1;
+		}
+		EVP_MD_CTX_free(copy);
+	}
+	int bound = 0;
+	if (trace_dsse_verify(rec->u.signature.dsse, r->key, footer_sha, &body, &bound, &st, why,
 			      sizeof why) < 0) {
 		problem(r, "%s", why);
 		return;
@@ -91,6 +114,8 @@ static void on_signature(struct reader *r, const struct record *rec)
 	json_decref(c->statement);
 	c->statement = st;
 	c->signature_ok = c->digest_ok;
+	c->file_bound = bound;
+	c->body_bytes = bound ? body.bytes : 0;
 }
 
 /* Judges one complete line (S[N] is its '\n'); returns -1 only when the
@@ -148,7 +173,7 @@ static int on_line(struct reader *r, const char *s, size_t n, struct errbuf *e)
 		if (!r->after_footer)
 			problem(r, "line %zu: signature before the footer", line + 1);
 		else
-			on_signature(r, &rec);
+			on_signature(r, &rec, line);
 	} else if (r->after_footer) {
 		problem(r, "line %zu: a %s record after the footer", line + 1,
 			record_type_name(rec.type));
@@ -207,6 +232,23 @@ static int looks_like_trace(const struct reader *r)
 	return r->lines > 0 || (k > 0 && memcmp(r->pending, head, k) == 0);
 }
 
+/* Adds N raw (compressed) bytes to the file's running digest; AT_END: they
+ * end a gzip member, so remember the digest and the line count there. */
+static int hash_raw(struct reader *r, const unsigned char *p, size_t n, int at_end)
+{
+	if (n && EVP_DigestUpdate(r->zsha, p, n) != 1)
+		return -1;
+	r->zbytes += n;
+	if (!at_end)
+		return 0;
+	if (EVP_MD_CTX_copy_ex(r->member_end, r->zsha) != 1)
+		return -1;
+	r->member_end_bytes = r->zbytes;
+	r->member_end_lines = r->lines;
+	r->member_ended = 1;
+	return 0;
+}
+
 /* Inflates FD member after member; sets complete_gzip when the last member
  * ended exactly at the end of the file. */
 static int inflate_all(struct reader *r, int fd, struct errbuf *e)
@@ -239,6 +281,7 @@ static int inflate_all(struct reader *r, int fd, struct errbuf *e)
 		}
 		z.next_in = in;
 		z.avail_in = (uInt)got;
+		size_t hashed = 0; /* bytes of IN already in r->zsha */
 		while (z.avail_in > 0 && !r->fatal) {
 			if (ended) { /* another member follows */
 				inflateReset(&z);
@@ -265,10 +308,20 @@ static int inflate_all(struct reader *r, int fd, struct errbuf *e)
 				r->committed = r->c->records.n;
 				if (r->plen)
 					problem(r, "a gzip member ends inside a line");
+				size_t used = (size_t)got - z.avail_in;
+				if (hash_raw(r, in + hashed, used - hashed, 1) < 0) {
+					errbuf_set(e, EXIT_BAD_INPUT, "%s: sha256 failed", r->name);
+					goto out;
+				}
+				hashed = used;
 			}
 		}
 		if (r->fatal)
 			break;
+		if (hash_raw(r, in + hashed, (size_t)got - hashed, 0) < 0) {
+			errbuf_set(e, EXIT_BAD_INPUT, "%s: sha256 failed", r->name);
+			goto out;
+		}
 	}
 	if (!started) {
 		errbuf_set(e, EXIT_BAD_INPUT, "%s: not a kaudit trace (empty file)", r->name);
@@ -369,8 +422,11 @@ int trace_read_fd(int fd, const char *name, struct trace_contents *out, struct e
 	memset(out, 0, sizeof *out);
 	struct reader r = { .name = name, .c = out };
 	r.sha = EVP_MD_CTX_new();
+	r.zsha = EVP_MD_CTX_new();
+	r.member_end = EVP_MD_CTX_new();
 	int rc = -1;
-	if (!r.sha || EVP_DigestInit_ex(r.sha, EVP_sha256(), NULL) != 1) {
+	if (!r.sha || EVP_DigestInit_ex(r.sha, EVP_sha256(), NULL) != 1 || !r.zsha ||
+	    EVP_DigestInit_ex(r.zsha, EVP_sha256(), NULL) != 1 || !r.member_end) {
 		errbuf_set(e, EXIT_BAD_INPUT, "%s: sha256 initialisation failed", name);
 		goto out;
 	}
@@ -392,7 +448,7 @@ int trace_read_fd(int fd, const char *name, struct trace_contents *out, struct e
 		while (out->records.n > r.committed)
 			record_clear(&out->records.v[--out->records.n]);
 		out->has_footer = out->has_signature = 0;
-		out->digest_ok = out->signature_ok = 0;
+		out->digest_ok = out->signature_ok = out->file_bound = 0;
 		for (size_t i = 0; i < out->records.n; i++) {
 			enum record_type t = out->records.v[i].type;
 			out->has_footer |= t == REC_FOOTER;
@@ -410,6 +466,8 @@ int trace_read_fd(int fd, const char *name, struct trace_contents *out, struct e
 	rc = 0;
 out:
 	EVP_MD_CTX_free(r.sha);
+	EVP_MD_CTX_free(r.zsha);
+	EVP_MD_CTX_free(r.member_end);
 	trace_key_free(r.key);
 	free(r.pending);
 	return rc;

@@ -27,7 +27,9 @@ struct trace_writer {
 	int fd;
 	char *path, *tmp;
 	z_stream z;
-	EVP_MD_CTX *sha;
+	EVP_MD_CTX *sha;         /* of the uncompressed lines before the footer */
+	EVP_MD_CTX *zsha;        /* of the compressed bytes written (the .kat itself) */
+	uint64_t zbytes;         /* how many */
 	int64_t next_id;
 	size_t member_records;   /* records in the member being written */
 	unsigned char *in, *out;
@@ -60,6 +62,11 @@ static int pump(struct trace_writer *w, int flush, struct errbuf *e)
 		size_t have = OUT_BUF - w->z.avail_out;
 		if (have && write_all(w->fd, w->out, have) < 0)
 			return fail(w, e, "write");
+		if (have && EVP_DigestUpdate(w->zsha, w->out, have) != 1) {
+			errno = 0;
+			return fail(w, e, "sha256");
+		}
+		w->zbytes += have;
 	} while (w->z.avail_out == 0 || (flush == Z_FINISH && zrc != Z_STREAM_END));
 	w->inlen = 0;
 	return 0;
@@ -133,7 +140,9 @@ int trace_writer_open(const char *path, struct trace_writer **out, struct errbuf
 		return errbuf_set(e, EXIT_BAD_INPUT, "%s: zlib initialisation failed", path);
 	}
 	w->sha = EVP_MD_CTX_new();
-	if (!w->sha || EVP_DigestInit_ex(w->sha, EVP_sha256(), NULL) != 1) {
+	w->zsha = EVP_MD_CTX_new();
+	if (!w->sha || EVP_DigestInit_ex(w->sha, EVP_sha256(), NULL) != 1 || !w->zsha ||
+	    EVP_DigestInit_ex(w->zsha, EVP_sha256(), NULL) != 1) {
 		trace_writer_abort(w);
 		return errbuf_set(e, EXIT_BAD_INPUT, "%s: sha256 initialisation failed", path);
 	}
@@ -196,6 +205,18 @@ static int add_trailer(struct trace_writer *w, struct record *r, struct errbuf *
 	return rc;
 }
 
+/* The hex sha256 of what CTX has seen (CTX is finished). */
+static int digest_hex(EVP_MD_CTX *ctx, char hex[65])
+{
+	unsigned char md[32];
+	unsigned mdlen = 0;
+	if (EVP_DigestFinal_ex(ctx, md, &mdlen) != 1 || mdlen != 32)
+		return -1;
+	for (int i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	return 0;
+}
+
 /* fsync the directory holding PATH so the rename itself is durable. */
 static void sync_dir(const char *path)
 {
@@ -225,26 +246,31 @@ int trace_writer_finish(struct trace_writer *w, const struct trace_key *key,
 			   "key's public half", w->path);
 		goto out;
 	}
-	unsigned char md[32];
-	unsigned mdlen = 0;
-	if (EVP_DigestFinal_ex(w->sha, md, &mdlen) != 1 || mdlen != 32) {
+	char hex[65], body_hex[65];
+	if (digest_hex(w->sha, hex) < 0) {
 		errno = 0;
 		fail(w, e, "sha256");
 		goto out;
 	}
-	char hex[65];
-	for (int i = 0; i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
 	struct record foot, sig;
 	record_init(&foot, REC_FOOTER);
 	foot.u.footer.records = w->next_id;
 	foot.u.footer.sha256 = xstrdup(hex);
 	record_init(&sig, REC_SIGNATURE);
-	json_t *st = trace_statement(hex, predicate);
-	sig.u.signature.dsse = trace_dsse_sign(st, key, e);
-	json_decref(st);
-	if (sig.u.signature.dsse && add_trailer(w, &foot, e) == 0 &&
-	    add_trailer(w, &sig, e) == 0 && close_member(w, e) == 0) {
+	/* The footer ends the body's last member; the signature gets a member
+	 * of its own, so the statement can name the exact bytes of the file
+	 * that precede it (kaudit-trace(5), SIGNATURE). */
+	if (add_trailer(w, &foot, e) == 0 && close_member(w, e) == 0) {
+		if (digest_hex(w->zsha, body_hex) < 0) {
+			errno = 0;
+			fail(w, e, "sha256");
+		} else {
+			json_t *st = trace_statement(hex, body_hex, w->zbytes, predicate);
+			sig.u.signature.dsse = trace_dsse_sign(st, key, e);
+			json_decref(st);
+		}
+	}
+	if (sig.u.signature.dsse && add_trailer(w, &sig, e) == 0 && close_member(w, e) == 0) {
 		int synced = fsync(w->fd) == 0;
 		int closed = close(w->fd) == 0;
 		w->fd = -1;
@@ -277,6 +303,7 @@ void trace_writer_abort(struct trace_writer *w)
 		unlink(w->tmp);
 	deflateEnd(&w->z);
 	EVP_MD_CTX_free(w->sha);
+	EVP_MD_CTX_free(w->zsha);
 	free(w->in);
 	free(w->out);
 	free(w->header_pubkey);

@@ -73,13 +73,22 @@ tamper() { # NAME SED-SCRIPT: a copy of the example's lines edited by sed
 	expect 4 "$KAUDIT" check "$tmp/$1.kat"
 	[ "$(wc -l < "$tmp/err")" = 1 ] && grep -q "$tmp/$1.kat" "$tmp/err" ||
 		fail "$1: stderr is not one line naming the file"
+	# Recompressing alone is caught (the signed file bytes differ): the
+	# edit itself must be what is reported.
+	grep -q "names the first\|gzip member of its own" "$tmp/err" &&
+		fail "$1: caught only as a recompressed file, not for the edit"
+	return 0
 }
-tamper digit '7s/"regs":32/"regs":33/'
+tamper digit '0,/"regs":32/s//"regs":33/'
 tamper deleted '9d'
 tamper duplicated '9p'
 tamper nofooter "$(zcat "$kat" | wc -l | awk '{ print $1 - 1 }')d"
 tamper nosignature '$d'
-tamper appended '$a{"type":"kernel","name":"k","start":1,"end":2}'
+# A record appended after the signature, in a gzip member of its own so
+# the signed bytes stay as written.
+{ cat "$kat"; printf '{"type":"kernel","name":"k","start":1,"end":2}\n' | gzip; } > "$tmp/appended.kat"
+expect 4 "$KAUDIT" check "$tmp/appended.kat"
+grep -q "after the signature" "$tmp/err" || fail "appended: not reported as data after the signature"
 head -c 5000 "$kat" > "$tmp/truncated.kat"
 expect 4 "$KAUDIT" check "$tmp/truncated.kat"
 expect 4 "$KAUDIT" inspect "$tmp/truncated.kat"
