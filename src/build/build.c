@@ -359,6 +359,8 @@ static int prepare(struct compile_job *j, const struct claim_impl *impl,
 		return -1;
 	if (!realpath(incdir, j->incdir))
 		return errbuf_set(e, EXIT_ENVIRONMENT, "%s: %s", incdir, strerror(errno));
+	if (j->arch.n)
+		snprintf(out->arch, sizeof out->arch, "%s", j->arch.v[0]);
 	build_cuda_libdir(j->nvcc, j->libdir, sizeof j->libdir);
 	if (env_path_ok("nvcc", j->nvcc, e) < 0 ||
 	    env_path_ok("the launcher header directory", j->incdir, e) < 0 ||

@@ -48,6 +48,8 @@ struct build_result {
 	char so_sha256[65];
 	char source_sha256[65];
 	char nvcc_version[128];  /* "" for a prebuilt .so */
+	char arch[64];           /* the -arch option given to nvcc ("-arch=sm_90"),
+				    "" for a prebuilt .so */
 	int cached;              /* 1: taken from the cache (and re-hashed) */
 	char *log;               /* nvcc's output (malloc'ed, may be NULL); never
 				    the dependency pass's */

@@ -51,3 +51,49 @@ const char *cli_exe_dir(void)
 {
 	return exe_dir();
 }
+
+char *cli_printable(const char *s, size_t n)
+{
+	/* Worst case every byte becomes "\xNN". */
+	char *out = xmalloc(4 * n + 1), *o = out;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c < 0x20 || c == 0x7f) {
+			o += sprintf(o, c == '\n' ? "\\n" : c == '\t' ? "\\t" : "\\x%02x", c);
+		} else {
+			*o++ = (char)c;
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+json_t *cli_printable_json(const json_t *j)
+{
+	if (json_is_string(j)) {
+		char *p = cli_printable(json_string_value(j), json_string_length(j));
+		json_t *r = json_string(p);
+		free(p);
+		return r ? r : json_string("?");
+	}
+	if (json_is_array(j)) {
+		json_t *a = json_array();
+		size_t i;
+		const json_t *v;
+		json_array_foreach(j, i, v)
+			json_array_append_new(a, cli_printable_json(v));
+		return a;
+	}
+	if (json_is_object(j)) {
+		json_t *o = json_object();
+		const char *k;
+		const json_t *v;
+		json_object_foreach((json_t *)j, k, v) {
+			char *pk = cli_printable(k, strlen(k));
+			json_object_set_new(o, pk, cli_printable_json(v));
+			free(pk);
+		}
+		return o;
+	}
+	return json_deep_copy(j);
+}

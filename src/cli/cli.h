@@ -7,6 +7,10 @@
 #ifndef KAUDIT_CLI_H
 #define KAUDIT_CLI_H
 
+#include <stddef.h>
+
+#include <jansson.h>
+
 #include "../util/util.h"
 
 /* Prints "kaudit: MESSAGE" on stderr and returns CODE. */
@@ -20,6 +24,11 @@ int cli_usage_error(const char *cmd, const char *usage, const char *fmt, ...)
 int cli_is_help(const char *arg);
 /* Nonzero when colour may be used on FD (a TTY and NO_COLOR unset). */
 int cli_use_color(int fd);
+/* S[0..N) with every control character escaped ("\x1b", "\n"), so a
+ * string from a manifest or a trace cannot drive the terminal (malloc'ed). */
+char *cli_printable(const char *s, size_t n);
+/* A deep copy of J whose every string and key went through cli_printable(). */
+json_t *cli_printable_json(const json_t *j);
 /* Directory holding the running executable (no trailing slash). */
 const char *cli_exe_dir(void);
 

@@ -750,6 +750,18 @@ static int check_one(const char *path, const struct check_opts *o)
 		snprintf(st.text, sizeof st.text, "valid: intact, signed by %s, every conclusion "
 			 "re-derived", sg.name);
 	}
+	/* A valid trace of records nobody measured on kaudit's plugin is still
+	 * no measurement: the verdict line says so (the exit code is the
+	 * trace's validity, kaudit(1) EXIT STATUS). */
+	if (!why[0] && (json_is_true(json_object_get(sum, "stand_in")) ||
+			json_is_true(json_object_get(sum, "synthetic")))) {
+		size_t l = strlen(st.text);
+		snprintf(st.text + l, sizeof st.text - l, "; but %s",
+			 json_is_true(json_object_get(sum, "synthetic"))
+			 ? "SYNTHETIC: the records are made up, not measured"
+			 : "STAND-IN: not measured by kaudit's own GPU plugin");
+		st.level = INSPECT_WARN;
+	}
 	if (rc == EXIT_OK && o->expect && nfailed)
 		rc = EXIT_NOT_REPRODUCED;
 
@@ -775,8 +787,11 @@ static int check_one(const char *path, const struct check_opts *o)
 		if (intact)
 			printf("integrity ok: %lld records and their sha256 match the footer,\n"
 			       "  sha256 %s\n"
-			       "  Ed25519 signature valid, by the key the header names\n",
-			       (long long)(c.records.n - 2), c.computed_sha256);
+			       "  Ed25519 signature valid, by the key the header names,\n"
+			       "  %s\n",
+			       (long long)(c.records.n - 2), c.computed_sha256,
+			       c.file_bound ? "over the records and this file's bytes before it"
+			       : "over the records only (kaudit 0.1 format: not this file's bytes)");
 		else
 			printf("integrity FAILED: %s\n", e.msg);
 		if (!intact) {

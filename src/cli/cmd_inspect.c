@@ -10,17 +10,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "cmd_inspect.h"
 #include "cmds.h"
 #include "trace/trace.h"
 
-static const char usage[] = "kaudit inspect TRACE.kat... [--pubkey PUB.pem] [--json]";
-
-struct style {
-	const char *bold, *red, *green, *yellow, *off;
-};
+static const char usage[] = "kaudit inspect TRACE.kat... [--pubkey PUB.pem] "
+			    "[--json | --manifest | --source PATH]";
 
 static const char *sget(const json_t *o, const char *k)
 {
@@ -33,7 +31,7 @@ static double nget(const json_t *o, const char *k)
 	return json_is_number(v) ? json_number_value(v) : NAN;
 }
 
-static const char *verdict_color(const struct style *st, const char *v)
+static const char *verdict_color(const struct inspect_style *st, const char *v)
 {
 	if (!v)
 		return st->yellow;
@@ -63,8 +61,8 @@ static void fmt_ns(char *buf, size_t n, double ns)
  * LABEL (may be NULL), padded to INDENT columns, replaces the first line's
  * spaces, and ON/OFF (colour codes, "" for none) surround each line's
  * text, so a colour never runs across a line break. */
-static void wrap_label(const char *label, const char *s, int indent, const char *on,
-		       const char *off)
+void inspect_wrap_label(const char *label, const char *s, int indent, const char *on,
+			const char *off)
 {
 	int col = indent;
 	if (label)
@@ -97,7 +95,40 @@ static void wrap_label(const char *label, const char *s, int indent, const char 
 
 static void wrap(const char *s, int indent)
 {
-	wrap_label(NULL, s, indent, "", "");
+	inspect_wrap_label(NULL, s, indent, "", "");
+}
+
+/* "compare 4/4, bait 1/1, ..." of a case's checks: what "no findings"
+ * rests on, and where a failed check sits among those that passed. */
+static void print_checks(const json_t *c)
+{
+	const json_t *checks = json_object_get(c, "checks");
+	const char *kind;
+	const json_t *k;
+	size_t cap = 64, len = 0;
+	char *line = xmalloc(cap);
+	line[0] = '\0';
+	json_object_foreach((json_t *)checks, kind, k) {
+		char item[160];
+		int n = snprintf(item, sizeof item, "%s%s %lld/%lld", len ? ", " : "", kind,
+				 (long long)json_integer_value(json_object_get(k, "passed")),
+				 (long long)json_integer_value(json_object_get(k, "ran")));
+		if (n < 0)
+			continue;
+		xgrow((void **)&line, &cap, len + (size_t)n + 1, 1);
+		memcpy(line + len, item, (size_t)n + 1);
+		len += (size_t)n;
+	}
+	long long sampled = (long long)json_integer_value(json_object_get(c, "checked_samples"));
+	char *text = xmalloc(len + 160);
+	if (len)
+		sprintf(text, "%s passed; %lld timed call%s checked", line, sampled,
+			sampled == 1 ? "" : "s");
+	else
+		sprintf(text, "none recorded");
+	inspect_wrap_label("  checks", text, 12, "", "");
+	free(text);
+	free(line);
 }
 
 static void print_timing(const char *impl, const json_t *t)
@@ -127,7 +158,7 @@ static void print_timing(const char *impl, const json_t *t)
 	}
 }
 
-static void print_case(const struct style *st, const json_t *c)
+static void print_case(const struct inspect_style *st, const json_t *c)
 {
 	char *params = json_dumps(json_object_get(c, "params"), JSON_COMPACT | JSON_PRESERVE_ORDER);
 	const char *v = sget(c, "verdict");
@@ -135,22 +166,29 @@ static void print_case(const struct style *st, const json_t *c)
 	       sget(c, "kernel") ? sget(c, "kernel") : "?", st->off, params ? params : "");
 	free(params);
 	printf("  verdict   %s%s%s\n", verdict_color(st, v), v ? v : "(none recorded)", st->off);
-	if (sget(c, "reason")) {
-		char line[1024];
-		snprintf(line, sizeof line, "reason    %s", sget(c, "reason"));
-		wrap(line, 2);
-	}
+	if (sget(c, "reason"))
+		inspect_wrap_label("  reason", sget(c, "reason"), 12, "", "");
 	if (sget(c, "error"))
 		printf("  error     %s\n", sget(c, "error"));
 	double m = nget(c, "measured"), cl = nget(c, "claimed");
 	const json_t *ci = json_object_get(c, "ci");
 	if (isfinite(m) || isfinite(cl)) {
-		printf("  speedup   measured %.2fx", m);
+		if (isfinite(m))
+			printf("  speedup   measured %.2fx", m);
+		else
+			printf("  speedup   measured -");
 		if (json_array_size(ci) == 2)
 			printf(" (95%% CI %.2f-%.2f)", json_number_value(json_array_get(ci, 0)),
 			       json_number_value(json_array_get(ci, 1)));
 		printf(", claimed %.2fx\n", cl);
 	}
+	const json_t *tol = json_object_get(c, "tolerance");
+	if (tol)
+		printf("  tolerance rtol %g, atol %g; %s\n", nget(tol, "rtol"), nget(tol, "atol"),
+		       json_is_true(json_object_get(tol, "deterministic"))
+		       ? "deterministic: repeats must match bitwise"
+		       : "nondeterministic: repeats within tolerance");
+	print_checks(c);
 	const json_t *timing = json_object_get(c, "timing");
 	if (json_object_size(timing)) {
 		printf("  timing\n");
@@ -287,25 +325,29 @@ void inspect_damage_text(const json_t *s, char *buf, size_t n)
 /* The text rendering of trace_summary(); check prints the same head.
  * STATUS is the status line (what the command concluded); SIGNER who
  * signed it. */
-void inspect_print_summary(const char *path, const json_t *s, int full,
+void inspect_print_summary(const char *path, const json_t *summary, int full,
 			   const struct inspect_status *status, const struct inspect_signer *signer)
 {
-	struct style st = { "", "", "", "", "" };
+	/* Every string below comes from the trace: shown with its control
+	 * characters escaped, never sent to the terminal as they are. */
+	json_t *s = cli_printable_json(summary);
+	char *shown_path = cli_printable(path, strlen(path));
+	struct inspect_style st = { "", "", "", "", "" };
 	if (cli_use_color(1))
-		st = (struct style){ "\033[1m", "\033[31m", "\033[32m", "\033[33m", "\033[0m" };
-	printf("%strace%s     %s (%lld records)\n", st.bold, st.off, path,
+		st = (struct inspect_style){ "\033[1m", "\033[31m", "\033[32m", "\033[33m", "\033[0m" };
+	printf("%strace%s     %s (%lld records)\n", st.bold, st.off, shown_path,
 	       (long long)json_integer_value(json_object_get(s, "records")));
-	if (json_is_true(json_object_get(s, "synthetic")))
-		printf("%s%s*** SYNTHETIC: records made up for an example or a test, "
-		       "not measured ***%s\n", st.bold, st.red, st.off);
+	inspect_print_banners(s, &st);
 	const char *color = status->level == INSPECT_OK ? st.green
 			    : status->level == INSPECT_WARN ? st.yellow : st.red;
-	wrap_label("status", status->text, 10, color, st.off);
+	char *status_text = cli_printable(status->text, strlen(status->text));
+	inspect_wrap_label("status", status_text, 10, color, st.off);
+	free(status_text);
 	/* Yellow: a valid signature nobody vouches for, where that is allowed;
 	 * red: no valid signature, or one a required trust refuses. */
 	const char *scolor = signer->trusted ? "" : signer->verified && !signer->required
 			     ? st.yellow : st.red;
-	wrap_label("signer", signer->text, 10, scolor, *scolor ? st.off : "");
+	inspect_wrap_label("signer", signer->text, 10, scolor, *scolor ? st.off : "");
 	if (signer->keyid[0])
 		printf("keyid     %s\n", signer->keyid);
 	const json_t *claim = json_object_get(s, "claim");
@@ -314,20 +356,13 @@ void inspect_print_summary(const char *path, const json_t *s, int full,
 	if (sget(claim, "sha256"))
 		printf("manifest  %s sha256 %.16s...\n", sget(claim, "path") ? sget(claim, "path") : "?",
 		       sget(claim, "sha256"));
-	const json_t *dev = json_object_get(s, "device");
-	if (dev) {
-		double mem = nget(dev, "mem_bytes");
-		printf("device    %s, cc %s, %lld SMs, %.1f GiB, driver %s\n", sget(dev, "name"),
-		       sget(dev, "cc") ? sget(dev, "cc") : "?",
-		       (long long)json_integer_value(json_object_get(dev, "sms")),
-		       isfinite(mem) ? mem / 1073741824.0 : 0.0,
-		       sget(dev, "driver") ? sget(dev, "driver") : "?");
-	}
 	const json_t *audit = json_object_get(s, "audit");
 	if (audit)
 		printf("audit     %s on %s, kaudit %s\n", sget(audit, "time") ? sget(audit, "time") : "?",
 		       sget(audit, "host") ? sget(audit, "host") : "?",
 		       sget(audit, "tool") ? sget(audit, "tool") : "?");
+	if (full)
+		inspect_print_setup(s, &st);
 	size_t i;
 	const json_t *c;
 	json_array_foreach(json_object_get(s, "cases"), i, c) {
@@ -344,6 +379,8 @@ void inspect_print_summary(const char *path, const json_t *s, int full,
 	const char *v = sget(s, "verdict");
 	printf("%sclaim verdict%s  %s%s%s\n", full ? "\n" : "", "", verdict_color(&st, v),
 	       v ? v : "(none recorded)", st.off);
+	free(shown_path);
+	json_decref(s);
 }
 
 /* Inspects one trace; returns its exit code. */
@@ -401,7 +438,7 @@ int inspect_each_trace(int argc, char **argv, int json,
 {
 	int rc = EXIT_OK, first = 1;
 	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--pubkey") == 0) {
+		if (strcmp(argv[i], "--pubkey") == 0 || strcmp(argv[i], "--source") == 0) {
 			i++;
 			continue;
 		}
@@ -420,29 +457,115 @@ int inspect_each_trace(int argc, char **argv, int json,
 struct inspect_args {
 	const struct inspect_trust *t;
 	int json;
+	int manifest;          /* --manifest */
+	const char *source;    /* --source PATH */
 };
+
+/* Writes TEXT as it is when stdout is not a terminal (redirected to a
+ * file: the exact bytes), else with control characters other than
+ * newline and tab escaped. */
+static void print_embedded(const char *text)
+{
+	if (!isatty(STDOUT_FILENO)) {
+		fputs(text, stdout);
+		return;
+	}
+	for (const char *p = text; *p; p++) {
+		const char *next = p + strcspn(p, "\n\t");
+		char *shown = cli_printable(p, (size_t)(next - p));
+		fputs(shown, stdout);
+		free(shown);
+		if (!*next)
+			break;
+		putchar(*next);
+		p = next;
+	}
+}
+
+/* --manifest / --source PATH: the embedded text of one trace.  Printed
+ * also from a damaged or untrusted trace (an investigator needs it), but
+ * then exit 4 with the reason, as inspect does. */
+static int extract_one(const char *path, const struct inspect_args *a)
+{
+	struct trace_contents c;
+	struct errbuf e = { "", 0 };
+	if (trace_read(path, &c, &e) < 0)
+		return cli_fail_err(&e);
+	if (c.records.n == 0 || c.records.v[0].type != REC_HEADER) {
+		trace_contents_free(&c);
+		return cli_fail(EXIT_INTEGRITY, "%s: no complete header to take the text from", path);
+	}
+	struct inspect_signer sg;
+	inspect_signer_judge(&c, a->t, &sg);
+	int intact = trace_integrity(&c, NULL, &e) == 0;
+	const struct rec_header *h = &c.records.v[0].u.header;
+	const char *text = NULL;
+	int rc = EXIT_OK;
+	if (a->manifest) {
+		text = h->manifest_text;
+		if (!text)
+			rc = cli_fail(EXIT_BAD_INPUT, "%s: the header holds no manifest", path);
+	} else {
+		/* The first entry of a sha256 holds its text; later ones name it. */
+		const char *sha = NULL;
+		size_t i;
+		const json_t *src;
+		json_array_foreach(h->sources, i, src) {
+			const char *p = json_string_value(json_object_get(src, "path"));
+			if (p && strcmp(p, a->source) == 0 && !sha)
+				sha = json_string_value(json_object_get(src, "sha256"));
+		}
+		json_array_foreach(h->sources, i, src)
+			if (!text && sha && json_is_string(json_object_get(src, "text")) &&
+			    strcmp(sha, json_string_value(json_object_get(src, "sha256"))) == 0)
+				text = json_string_value(json_object_get(src, "text"));
+		if (!sha)
+			rc = cli_fail(EXIT_BAD_INPUT, "%s: no source %s in this trace (`kaudit "
+				      "inspect %s` lists them)", path, a->source, path);
+		else if (!text)
+			rc = cli_fail(EXIT_BAD_INPUT, "%s: %s is recorded by its sha256 %.16s... "
+				      "only (not UTF-8 text, or too large to embed)", path,
+				      a->source, sha);
+	}
+	if (text)
+		print_embedded(text);
+	trace_contents_free(&c);
+	if (rc == EXIT_OK && !intact)
+		rc = cli_fail(EXIT_INTEGRITY, "%s: %s (the text above is from a trace that does "
+			      "not verify)", path, e.msg);
+	else if (rc == EXIT_OK && !sg.trusted && sg.required)
+		rc = cli_fail(EXIT_INTEGRITY, "%s: %s", path, sg.full);
+	return rc;
+}
 
 static int inspect_path(const char *path, void *ctx)
 {
 	const struct inspect_args *a = ctx;
+	if (a->manifest || a->source)
+		return extract_one(path, a);
 	return inspect_one(path, a->t, a->json);
 }
 
 int cmd_inspect(int argc, char **argv)
 {
-	const char *pubpath = NULL;
-	int as_json = 0, npaths = 0;
+	const char *pubpath = NULL, *source = NULL;
+	int as_json = 0, npaths = 0, manifest = 0;
 	for (int i = 1; i < argc; i++) {
 		if (cli_is_help(argv[i])) {
 			printf("usage: %s\n\nSummarises each trace: claim, device, who signed it, "
 			       "verdict per case,\nmeasured vs claimed speedup, findings with "
 			       "evidence, timings.  Reads\ntruncated traces up to the last complete "
 			       "gzip member.  With --pubkey (or\na trust store) a signer it does not "
-			       "name exits 4.  See kaudit-trace(5).\n", usage);
+			       "name exits 4.  --manifest and --source PATH print the manifest or\n"
+			       "a source as the trace holds it.  See kaudit-trace(5).\n", usage);
 			return EXIT_OK;
 		}
 		if (strcmp(argv[i], "--json") == 0)
 			as_json = 1;
+		else if (strcmp(argv[i], "--manifest") == 0)
+			manifest = 1;
+		else if (strcmp(argv[i], "--source") == 0 && i + 1 < argc && !source)
+			source = argv[++i];
 		else if (strcmp(argv[i], "--pubkey") == 0 && i + 1 < argc && !pubpath)
 			pubpath = argv[++i];
 		else if (argv[i][0] == '-')
@@ -452,11 +575,14 @@ int cmd_inspect(int argc, char **argv)
 	}
 	if (!npaths)
 		return cli_usage_error("inspect", usage, "a trace file is required");
+	if ((manifest || source) && (as_json || (manifest && source)))
+		return cli_usage_error("inspect", usage, "--manifest and --source print text: one "
+				       "of them, without --json");
 	struct inspect_trust t;
 	struct errbuf e = { "", 0 };
 	if (inspect_trust_load(&t, pubpath, &e) < 0)
 		return cli_fail_err(&e);
-	struct inspect_args a = { &t, as_json };
+	struct inspect_args a = { &t, as_json, manifest, source };
 	int rc = inspect_each_trace(argc, argv, as_json, inspect_path, &a);
 	inspect_trust_release(&t);
 	return rc;

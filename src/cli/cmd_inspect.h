@@ -43,6 +43,22 @@ void inspect_signer_judge(const struct trace_contents *c, const struct inspect_t
 /* {keyid, verified, trusted, required, name, text} (new reference). */
 json_t *inspect_signer_json(const struct inspect_signer *s);
 
+/* Colour codes ("" each without colour). */
+struct inspect_style {
+	const char *bold, *red, *green, *yellow, *off;
+};
+/* Prints S wrapped at 78 columns with INDENT spaces before each line;
+ * LABEL (may be NULL), padded to INDENT columns, replaces the first line's
+ * spaces, and ON/OFF (colour codes, "" for none) surround each line's
+ * text, so a colour never runs across a line break. */
+void inspect_wrap_label(const char *label, const char *s, int indent, const char *on,
+			const char *off);
+/* The banners (SYNTHETIC, STAND-IN) and how the audit was set up: plugin,
+ * what the signature covers, margin, device, clocks, toolkit, sandbox,
+ * sources and builds (inspect_setup.c). */
+void inspect_print_banners(const json_t *summary, const struct inspect_style *st);
+void inspect_print_setup(const json_t *summary, const struct inspect_style *st);
+
 /* The status line: green only when nothing below it failed. */
 enum inspect_level { INSPECT_OK, INSPECT_WARN, INSPECT_FAIL };
 struct inspect_status {

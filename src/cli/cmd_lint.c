@@ -61,7 +61,7 @@ static void print_impl(const char *what, const struct claim_impl *im)
 static void print_case(const struct claim_kernel *k, size_t i)
 {
 	const struct claim_params *p = &k->params[i];
-	printf("  case %zu {", i + 1);
+	printf("  case %zu {", i); /* numbered as in the trace, verify and inspect */
 	for (size_t j = 0; j < p->n; j++)
 		printf("%s%s: %" PRId64, j ? ", " : "", p->names[j], p->values[j]);
 	printf("}:");

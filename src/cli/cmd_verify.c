@@ -177,6 +177,15 @@ static int report(const struct verify_opts *o, struct run_audit *a)
 		fputc('\n', stdout);
 		json_decref(doc);
 	} else {
+		/* The trace says so too (header.plugin); the reader of this table
+		 * must not take a stand-in's numbers for a GPU's. */
+		const struct record *h = a->recs.n ? &a->recs.v[0] : NULL;
+		if (h && h->type == REC_HEADER && trace_stand_in(&h->u.header))
+			printf("*** STAND-IN: measured by %s, not by kaudit's own GPU plugin: its "
+			       "timings are whatever it declares ***\n",
+			       json_string_value(json_object_get(h->u.header.plugin, "path"))
+			       ? json_string_value(json_object_get(h->u.header.plugin, "path"))
+			       : "an unnamed plugin");
 		report_terminal(stdout, a, cli_use_color(1));
 		report_expectations(a, &expect_n, &expect_failed, NULL, stdout);
 		printf("trace: %s\n", a->trace_path);

@@ -5,6 +5,7 @@
  * writing itself (trace file + in-memory list for the detectors).
  */
 #include "audit_run_private.h"
+#include "plugin.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,8 @@ static json_t *file_entry(const char *kernel, const char *impl, const char *path
 	json_object_set_new(s, "path", json_string(path));
 	json_object_set_new(s, "kind", json_string(kind));
 	json_object_set_new(s, "sha256", json_string(sha));
+	if (text)
+		json_object_set_new(s, "bytes", json_integer((json_int_t)len));
 	if (text && !json_object_get(seen, sha)) {
 		json_t *t = json_stringn(text, len);
 		if (t) {
@@ -117,6 +120,7 @@ int run_audit_header(const struct run_audit *a, uint64_t root_seed, const char *
 	h->manifest_sha256 = xstrdup(c->sha256);
 	h->pubkey = xstrdup(pubkey);
 	h->margin = a->margin;
+	h->plugin = run_plugin_identity();
 	h->sources = json_array();
 	h->binaries = json_array();
 	json_t *seen = json_object();

@@ -276,6 +276,8 @@ static int write_builds(struct run_audit *a)
 				json_array_append_new(r.u.build.flags, json_string(impl->flags[f]));
 			if (br->nvcc_version[0])
 				r.u.build.nvcc = xstrdup(br->nvcc_version);
+			if (br->arch[0])
+				r.u.build.arch = xstrdup(br->arch);
 			r.u.build.cached = br->cached ? 1 : 0;
 			r.u.build.ok = b->ok[side];
 			if (br->log && br->log[0])
@@ -342,7 +344,9 @@ static void progress(size_t i, size_t n, const struct claim_case *cc)
 	for (size_t k = 0; k < p->n && len < sizeof params; k++)
 		len += (size_t)snprintf(params + len, sizeof params - len, "%s%s:%lld",
 					k ? ", " : "", p->names[k], (long long)p->values[k]);
-	fprintf(stderr, "\r\033[Kcase %zu/%zu %s {%s} ...", i + 1, n, cc->kernel->id, params);
+	/* Numbered from 0 as in the trace, lint and inspect. */
+	fprintf(stderr, "\r\033[Kcase %zu %s {%s} (%zu of %zu) ...", i, cc->kernel->id, params,
+		i + 1, n);
 	fflush(stderr);
 }
 

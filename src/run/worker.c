@@ -10,6 +10,7 @@
  * without CUDA, and only workers need it.
  */
 #include "worker.h"
+#include "plugin.h"
 #include "sandbox.h"
 
 #include <dlfcn.h>
@@ -22,8 +23,6 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <unistd.h>
-
-#define PLUGIN_NAME "libkaudit-gpu.so"
 
 int run_plan_read(int fd, struct run_plan *p, struct errbuf *e)
 {
@@ -113,34 +112,18 @@ static int channel_finish(struct channel *s)
 	return rc;
 }
 
-/* dlopens the plugin: $KAUDIT_GPU_LIB, else beside the executable, else
- * in ../lib/kaudit/ (an installed tree). */
+/* dlopens the plugin run_plugin_locate() names. */
 static void *open_plugin(struct errbuf *e)
 {
-	const char *env = getenv("KAUDIT_GPU_LIB");
-	if (env && *env) {
-		void *h = dlopen(env, RTLD_NOW | RTLD_LOCAL);
-		if (!h)
-			errbuf_set(e, EXIT_ENVIRONMENT, "cannot load the GPU plugin "
-				   "$KAUDIT_GPU_LIB=%s: %s", env, dlerror());
-		return h;
-	}
-	char paths[2][PATH_MAX];
-	const char *dir = exe_dir();
-	snprintf(paths[0], sizeof paths[0], "%s/%s", dir, PLUGIN_NAME);
-	snprintf(paths[1], sizeof paths[1], "%s/../lib/kaudit/%s", dir, PLUGIN_NAME);
-	for (int i = 0; i < 2; i++) {
-		if (access(paths[i], F_OK) != 0)
-			continue;
-		void *h = dlopen(paths[i], RTLD_NOW | RTLD_LOCAL);
-		if (!h)
-			errbuf_set(e, EXIT_ENVIRONMENT, "cannot load the GPU plugin %s: %s",
-				   paths[i], dlerror());
-		return h;
-	}
-	errbuf_set(e, EXIT_ENVIRONMENT, "built without GPU support: %s not found "
-		   "in %s or %s/../lib/kaudit", PLUGIN_NAME, dir, dir);
-	return NULL;
+	char path[PATH_MAX];
+	int from_env = 0;
+	if (run_plugin_locate(path, sizeof path, &from_env, e) < 0)
+		return NULL;
+	void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	if (!h)
+		errbuf_set(e, EXIT_ENVIRONMENT, "cannot load the GPU plugin %s%s: %s",
+			   from_env ? "$KAUDIT_GPU_LIB=" : "", path, dlerror());
+	return h;
 }
 
 /* Plugin and device, or EXIT_ENVIRONMENT with one line. */

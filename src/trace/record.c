@@ -35,6 +35,7 @@ static const struct field header_fields[] = {
 	{ "binaries", F_JSON, U(header.binaries), 0 },
 	{ "pubkey", F_STR, U(header.pubkey), 0 },
 	{ "margin", F_F64, U(header.margin), 0 },
+	{ "plugin", F_JSON, U(header.plugin), 0 },
 	END
 };
 
@@ -68,6 +69,7 @@ static const struct field build_fields[] = {
 	{ "so_sha256", F_STR, U(build.so_sha256), 0 },
 	{ "flags", F_JSON, U(build.flags), 0 },
 	{ "nvcc", F_STR, U(build.nvcc), 0 },
+	{ "arch", F_STR, U(build.arch), 0 },
 	{ "cached", F_BOOL, U(build.cached), 0 },
 	{ "ok", F_BOOL, U(build.ok), 1 },
 	{ "log", F_STR, U(build.log), 0 },

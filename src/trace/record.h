@@ -110,6 +110,7 @@ struct rec_header {
 	json_t *binaries;       /* [{impl, kernel, sha256}] */
 	char *pubkey;           /* signer's SPKI PEM */
 	double margin;          /* verify --margin as a fraction (0.10), NaN if absent */
+	json_t *plugin;         /* {path, sha256, origin} of the GPU plugin, NULL if none */
 };
 
 struct rec_device {
@@ -131,6 +132,7 @@ struct rec_build {
 	char *so_sha256;        /* of the shared object */
 	json_t *flags;
 	char *nvcc;
+	char *arch;             /* the -arch option nvcc got, NULL for a prebuilt .so */
 	int cached, ok;
 	char *log;
 };

@@ -5,7 +5,7 @@
  * so the cost is one sort of the records, not a scan per case.  `inspect --json` prints it as is;
  * `inspect` and `check` render it as text.  Pure: no printing.
  */
-#include "trace.h"
+#include "trace_private.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -154,10 +154,34 @@ static json_t *case_json(const struct record *c, const struct record *const *rec
 	if (c->u.kase.params)
 		json_object_set(o, "params", c->u.kase.params);
 	record_json_put_real(o, "claimed", c->u.kase.claimed);
+	record_json_put_int(o, "seed", c->u.kase.seed);
+	json_t *tol = json_object();
+	record_json_put_real(tol, "rtol", c->u.kase.rtol);
+	record_json_put_real(tol, "atol", c->u.kase.atol);
+	json_object_set_new(tol, "deterministic", json_boolean(c->u.kase.deterministic == 1));
+	json_object_set_new(o, "tolerance", tol);
 	json_t *findings = json_array();
+	/* Per kind of check, how many ran and how many passed: what "no
+	 * findings" rests on. */
+	json_t *checks = json_object();
+	json_int_t checked_samples = 0;
 	for (size_t i = 0; i < n; i++) {
 		const struct record *r = recs[i];
-		if (r->type == REC_FINDING) {
+		if (r->type == REC_CHECK) {
+			const char *kind = r->u.check.kind ? r->u.check.kind : "?";
+			json_t *k = json_object_get(checks, kind);
+			if (!k) {
+				k = json_pack("{s:i, s:i}", "ran", 0, "passed", 0);
+				json_object_set_new(checks, kind, k);
+			}
+			json_object_set_new(k, "ran", json_integer(
+				json_integer_value(json_object_get(k, "ran")) + 1));
+			if (r->u.check.ok == 1)
+				json_object_set_new(k, "passed", json_integer(
+					json_integer_value(json_object_get(k, "passed")) + 1));
+		} else if (r->type == REC_SAMPLE) {
+			checked_samples += r->u.sample.checked == 1;
+		} else if (r->type == REC_FINDING) {
 			json_array_append_new(findings, finding_json(r));
 		} else if (r->type == REC_VERDICT) {
 			const struct rec_verdict *v = &r->u.verdict;
@@ -174,6 +198,8 @@ static json_t *case_json(const struct record *c, const struct record *const *rec
 		}
 	}
 	json_object_set_new(o, "findings", findings);
+	json_object_set_new(o, "checks", checks);
+	json_object_set_new(o, "checked_samples", json_integer(checked_samples));
 	json_t *timing = json_object();
 	json_t *tb = timing_of(recs, n, IMPL_BASELINE);
 	json_t *tc = timing_of(recs, n, IMPL_CANDIDATE);
@@ -279,6 +305,9 @@ json_t *trace_summary(const struct trace_contents *c)
 	json_object_set_new(s, "records", json_integer((json_int_t)n));
 	const struct rec_header *h = n && recs[0].type == REC_HEADER ? &recs[0].u.header : NULL;
 	json_object_set_new(s, "synthetic", json_boolean(h && h->synthetic == 1));
+	json_object_set_new(s, "stand_in", json_boolean(trace_stand_in(h)));
+	json_object_set_new(s, "plugin", h && h->plugin ? json_incref(h->plugin) : json_null());
+	json_object_set_new(s, "file_bound", json_boolean(c->file_bound));
 	json_t *claim = json_object();
 	if (h) {
 		char *title = trace_claim_title(h->manifest_text);
@@ -293,25 +322,23 @@ json_t *trace_summary(const struct trace_contents *c)
 		record_json_put_int(audit, "root_seed", h->root_seed);
 		record_json_put_real(audit, "margin", h->margin);
 		json_object_set_new(s, "audit", audit);
+		json_object_set_new(claim, "manifest_bytes", h->manifest_text ?
+				    json_integer((json_int_t)strlen(h->manifest_text)) : json_null());
 	}
 	json_object_set_new(s, "claim", claim);
+	json_object_set_new(s, "sources", trace_summary_sources(h));
+	json_t *builds = json_array(), *sandbox = trace_summary_sandbox_new();
 	json_t *cases = json_array();
 	struct by_case g;
 	by_case_build(&g, recs, n);
 	for (size_t i = 0; i < n; i++) {
 		const struct record *r = &recs[i];
 		if (r->type == REC_DEVICE && !json_object_get(s, "device")) {
-			const struct rec_device *d = &r->u.device;
-			json_t *dev = json_object();
-			record_json_put_str(dev, "name", d->name);
-			record_json_put_str(dev, "uuid", d->uuid);
-			record_json_put_str(dev, "cc", d->cc);
-			record_json_put_int(dev, "sms", d->sms);
-			record_json_put_int(dev, "mem_bytes", d->mem_bytes);
-			record_json_put_str(dev, "driver", d->driver);
-			record_json_put_str(dev, "runtime", d->runtime);
-			record_json_put_real(dev, "peak_bw", d->peak_bw);
-			json_object_set_new(s, "device", dev);
+			json_object_set_new(s, "device", trace_summary_device(&r->u.device));
+		} else if (r->type == REC_BUILD) {
+			json_array_append_new(builds, trace_summary_build(r));
+		} else if (r->type == REC_SANDBOX) {
+			trace_summary_sandbox_add(sandbox, r);
 		} else if (r->type == REC_CASE) {
 			const struct record *const *cr;
 			size_t cn = by_case_find(&g, r->case_index, &cr);
@@ -321,6 +348,8 @@ json_t *trace_summary(const struct trace_contents *c)
 		}
 	}
 	free(g.v);
+	json_object_set_new(s, "builds", builds);
+	json_object_set_new(s, "sandbox", sandbox);
 	json_object_set_new(s, "cases", cases);
 	return s;
 }

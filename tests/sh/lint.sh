@@ -42,7 +42,7 @@ done
 grep -qx 'claim: Fused softmax, 12x over the reference' "$tmp/out" || bad "good.yaml: no title"
 grep -qx 'kernel softmax_f32: claimed speedup 12x' "$tmp/out" || bad "good.yaml: no kernel line"
 grep -q 'candidate  fast@kernels/fast.cu -O3 --use_fast_math' "$tmp/out" || bad "good.yaml: no candidate line"
-grep -qx '  case 1 {N: 4096, D: 8192}: x in f32\[4096,8192\] 128 MiB, y out f32\[4096,8192\] 128 MiB' \
+grep -qx '  case 0 {N: 4096, D: 8192}: x in f32\[4096,8192\] 128 MiB, y out f32\[4096,8192\] 128 MiB' \
 	"$tmp/out" || bad "good.yaml: case 1 summary wrong"
 grep -q 'data in u8\[1000000\] 976.6 KiB, hist inout i32\[256\] 1 KiB' "$tmp/out" ||
 	bad "good.yaml: histogram sizes wrong"
@@ -84,7 +84,7 @@ done
 
 # Options may follow the file; several files give the worst exit code.
 "$KAUDIT" lint tests/lint/good_anchors.yaml --arch sm_90 >"$tmp/out" 2>&1 || bad "good_anchors.yaml rejected"
-grep -q '  case 1 {N: 7}: a in f16\[7\] 14 B' "$tmp/out" || bad "good_anchors.yaml: alias buffers not expanded"
+grep -q '  case 0 {N: 7}: a in f16\[7\] 14 B' "$tmp/out" || bad "good_anchors.yaml: alias buffers not expanded"
 "$KAUDIT" lint tests/lint/good.yaml tests/lint/bad_version.yaml tests/lint/good_anchors.yaml \
 	>"$tmp/out" 2>"$tmp/err"
 [ $? -eq 2 ] || bad "mixed files: expected exit 2"

@@ -115,9 +115,9 @@ static void header(struct gen *g, const struct trace_key *key)
 	h->binaries = json_array();
 	for (size_t i = 0; i < 4; i++) {
 		sha256_hex(src[i][3], strlen(src[i][3]), sha);
-		json_array_append_new(h->sources, json_pack("{s:s,s:s,s:s,s:s,s:s}", "impl",
-			src[i][0], "kernel", src[i][1], "path", src[i][2], "sha256", sha,
-			"text", src[i][3]));
+		json_array_append_new(h->sources, json_pack("{s:s,s:s,s:s,s:s,s:s,s:I,s:s}", "impl",
+			src[i][0], "kernel", src[i][1], "path", src[i][2], "kind", "source",
+			"sha256", sha, "bytes", (json_int_t)strlen(src[i][3]), "text", src[i][3]));
 		char so[65];
 		sha256_hex(sha, 64, so);
 		json_array_append_new(h->binaries, json_pack("{s:s,s:s,s:s}", "impl", src[i][0],
@@ -151,6 +151,51 @@ static void device(struct gen *g)
 	d->ecc = 1;
 	d->persistence = 1;
 	add(g, &r);
+}
+
+/* A sandbox record as the supervisor writes one for a process that ran
+ * claimant code with every layer in force. */
+static void sandbox(struct gen *g, int64_t kase, enum record_impl impl, const char *process)
+{
+	struct record r;
+	base(&r, REC_SANDBOX, kase, PHASE_SETUP, impl, REC_NONE);
+	struct rec_sandbox *sb = &r.u.sandbox;
+	sb->process = xstrdup(process);
+	sb->no_new_privs = sb->seccomp = sb->landlock = 1;
+	sb->landlock_abi = 7;
+	sb->signals_scoped = sb->net_restricted = 1;
+	sb->skipped_paths = 0;
+	add(g, &r);
+}
+
+/* What the supervisor writes after compiling: one build record per
+ * implementation (nvcc, the -arch it used, the manifest's flags), each
+ * followed by the sandbox of its entry check. */
+static void builds(struct gen *g, const json_t *binaries)
+{
+	static const char *const src[][3] = {
+		{ "softmax_f32", "kernels/softmax_ref.cu", "" },
+		{ "softmax_f32", "kernels/softmax_fast.cu", "--use_fast_math" },
+		{ "layernorm_f16", "kernels/layernorm_ref.cu", "" },
+		{ "layernorm_f16", "kernels/layernorm_cached.cu", "-O3" },
+	};
+	for (size_t i = 0; i < 4; i++) {
+		struct record r;
+		enum record_impl impl = i % 2 ? IMPL_CANDIDATE : IMPL_BASELINE;
+		base(&r, REC_BUILD, REC_NONE, PHASE_SETUP, impl, REC_NONE);
+		struct rec_build *b = &r.u.build;
+		b->kernel = xstrdup(src[i][0]);
+		b->source = xstrdup(src[i][1]);
+		b->so_sha256 = xstrdup(json_string_value(json_object_get(
+			json_array_get(binaries, i), "sha256")));
+		b->flags = src[i][2][0] ? json_pack("[s]", src[i][2]) : json_array();
+		b->nvcc = xstrdup("12.6.77");
+		b->arch = xstrdup("-arch=sm_90");
+		b->cached = i == 0;
+		b->ok = 1;
+		add(g, &r);
+		sandbox(g, REC_NONE, impl, "entry-check");
+	}
 }
 
 /* One call: api launch + kernel (+ the harness's event pair when timed). */
@@ -259,6 +304,7 @@ static void one_case(struct gen *g, int64_t kase, const struct case_spec *cs, ui
 		r.u.kase.expect = json_pack("{s:s,s:[s]}", "verdict", "invalid", "findings",
 					    "stale-output");
 	add(g, &r);
+	sandbox(g, kase, IMPL_NONE, "worker");
 	for (int i = 0; i < 2; i++) {
 		base(&r, REC_ALLOC, kase, PHASE_SETUP, IMPL_HARNESS, REC_NONE);
 		r.u.alloc.kind = xstrdup("alloc");
@@ -361,6 +407,7 @@ int main(int argc, char **argv)
 	}
 	header(&g, key);
 	device(&g);
+	builds(&g, g.all.v[0].u.header.binaries);
 	flush(&g);
 	static const struct case_spec cases[] = {
 		{ "softmax_f32", "softmax_ref", "softmax_fast", 4096, 8192, 230000, 98000, 2.0, 0 },
