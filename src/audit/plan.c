@@ -253,7 +253,7 @@ int plan_generate_inputs(struct plan *p, uint64_t trial, struct errbuf *e)
 			continue;
 		if (p->b->generate(p->b->self, p->pristine[i], pb->cb->dtype,
 				   (uint64_t)pb->numel, &pb->cb->init,
-				   rng_derive(p->seed, trial, i), e) < 0) {
+				   rng_derive_seed(p->seed, trial, i), e) < 0) {
 			p->where = "cuda";
 			return -1;
 		}

@@ -103,11 +103,32 @@ RNG_FN int64_t rng_saturate(double v, double lo, double hi)
 	return (int64_t)v;
 }
 
-/* Seed of a derived stream (trial t of case c), so every trial's inputs
- * can be regenerated from the audit's root seed. */
+/* A 64-bit hash of (root, a, b): poison patterns, bootstrap streams. */
 RNG_FN uint64_t rng_derive(uint64_t root, uint64_t a, uint64_t b)
 {
 	return rng_hash(rng_hash(root, a), b);
+}
+
+/*
+ * Every seed kaudit draws (the audit's root seed, each case's seed, each
+ * trial's input seeds) lies in [0, 2^53): a trace stores seeds as JSON
+ * integers, and a reader that holds numbers as doubles (jq 1.6, JavaScript)
+ * gets such an integer exactly.  rng_seed() is the one place a seed is cut
+ * to 53 bits: the top bits of BITS, the best mixed ones of rng_hash.
+ */
+#define RNG_SEED_BITS 53
+#define RNG_SEED_LIMIT (1ULL << RNG_SEED_BITS) /* every seed is below this */
+
+RNG_FN uint64_t rng_seed(uint64_t bits)
+{
+	return bits >> (64 - RNG_SEED_BITS);
+}
+
+/* Seed of a derived stream (case c of the root, input i of trial t of a
+ * case), so every input can be regenerated from the audit's root seed. */
+RNG_FN uint64_t rng_derive_seed(uint64_t root, uint64_t a, uint64_t b)
+{
+	return rng_seed(rng_derive(root, a, b));
 }
 
 #endif

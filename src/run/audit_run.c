@@ -596,7 +596,7 @@ int run_audit_execute(struct run_audit *a, struct trace_key *key, struct errbuf 
 	uint64_t root = 0;
 	if (getrandom(&root, sizeof root, 0) != (ssize_t)sizeof root)
 		return errbuf_set(e, EXIT_ENVIRONMENT, "getrandom: %s", strerror(errno));
-	root &= INT64_MAX; /* 63 bits: the trace stores it as a JSON integer */
+	root = rng_seed(root); /* 53 bits: exact in any JSON reader */
 
 	if (a->out)
 		snprintf(a->trace_path, sizeof a->trace_path, "%s", a->out);
@@ -627,7 +627,7 @@ int run_audit_execute(struct run_audit *a, struct trace_key *key, struct errbuf 
 		if (show)
 			progress(done, a->nselected, &a->cases[i]);
 		done++;
-		rc = run_case(a, i, rng_derive(root, i, 0));
+		rc = run_case(a, i, rng_derive_seed(root, i, 0));
 		if (rc == 0 && trace_writer_flush(a->w, &a->werr) < 0) {
 			a->write_failed = 1;
 			rc = -1;

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../audit/rng.h"
+
 static const char *const mode_flags[RUN_NMODES] = {
 	[RUN_MODE_PROBE] = "--probe",
 	[RUN_MODE_ENVIRONMENT] = "--environment",
@@ -57,7 +59,7 @@ int run_worker_may_send(enum run_mode m, enum record_type t)
 
 /* --- the plan as JSON --- */
 
-/* Seeds are 64-bit; JSON integers here are signed: the bit pattern is kept. */
+/* Seeds are below 2^53 (src/audit/rng.h): a JSON integer holds them. */
 static json_t *u64_json(uint64_t v)
 {
 	return json_integer((json_int_t)v);
@@ -135,7 +137,9 @@ static int decode_opts(const json_t *oj, struct audit_opts *o, struct errbuf *e)
 	const json_t *q = json_object_get(oj, "quick");
 	if (!json_is_boolean(q))
 		return errbuf_set(e, EXIT_BAD_INPUT, "plan: 'quick' must be a boolean");
-	if (get_int(oj, "seed", INT64_MIN, INT64_MAX, &seed, e) < 0)
+	/* The supervisor draws seeds below 2^53; a plan with another one was
+	 * not made by it (and would not survive a JSON reader that uses doubles). */
+	if (get_int(oj, "seed", 0, (int64_t)(RNG_SEED_LIMIT - 1), &seed, e) < 0)
 		return -1;
 	audit_opts_init(o, (uint64_t)seed, json_is_true(q));
 	if (get_int(oj, "trials", 1, 1000, &trials, e) < 0 ||

@@ -6,10 +6,15 @@
 #include "record.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-enum field_kind { F_I64, F_F64, F_STR, F_BOOL, F_JSON, F_DIM3 };
+/* F_NS is the derived duration "ns" = end - start: OFFSET names the int64
+ * start, immediately followed by end (asserted below).  It is written from
+ * them, never stored, and a line whose "ns" is not end - start is refused,
+ * so a reader using only "ns" sees what the detectors see. */
+enum field_kind { F_I64, F_F64, F_STR, F_BOOL, F_JSON, F_DIM3, F_NS };
 
 struct field {
 	const char *key;
@@ -20,6 +25,15 @@ struct field {
 
 #define U(member) offsetof(struct record, u.member)
 #define END { NULL, 0, 0, 0 }
+#define NS(member) { "ns", F_NS, U(member.start), 0 }
+#define PAIR_ADJACENT(member) \
+	_Static_assert(U(member.end) == U(member.start) + sizeof(int64_t), \
+		       #member ": end must follow start for F_NS")
+PAIR_ADJACENT(api);
+PAIR_ADJACENT(kernel);
+PAIR_ADJACENT(memcpy);
+PAIR_ADJACENT(memset);
+PAIR_ADJACENT(sync);
 
 static const struct field header_fields[] = {
 	{ "version", F_I64, U(header.version), 1 },
@@ -96,6 +110,7 @@ static const struct field api_fields[] = {
 	{ "thread", F_I64, U(api.thread), 0 },
 	{ "start", F_I64, U(api.start), 0 },
 	{ "end", F_I64, U(api.end), 0 },
+	NS(api),
 	{ "corr", F_I64, U(api.corr), 0 },
 	{ "stream", F_I64, U(api.stream), 0 },
 	{ "event", F_I64, U(api.event), 0 },
@@ -108,6 +123,7 @@ static const struct field kernel_fields[] = {
 	{ "stream", F_I64, U(kernel.stream), 0 },
 	{ "start", F_I64, U(kernel.start), 1 },
 	{ "end", F_I64, U(kernel.end), 1 },
+	NS(kernel),
 	{ "corr", F_I64, U(kernel.corr), 0 },
 	{ "device", F_I64, U(kernel.device), 0 },
 	{ "grid", F_DIM3, U(kernel.grid), 0 },
@@ -123,6 +139,7 @@ static const struct field memcpy_fields[] = {
 	{ "stream", F_I64, U(memcpy.stream), 0 },
 	{ "start", F_I64, U(memcpy.start), 1 },
 	{ "end", F_I64, U(memcpy.end), 1 },
+	NS(memcpy),
 	{ "corr", F_I64, U(memcpy.corr), 0 },
 	END
 };
@@ -133,6 +150,7 @@ static const struct field memset_fields[] = {
 	{ "stream", F_I64, U(memset.stream), 0 },
 	{ "start", F_I64, U(memset.start), 1 },
 	{ "end", F_I64, U(memset.end), 1 },
+	NS(memset),
 	{ "corr", F_I64, U(memset.corr), 0 },
 	END
 };
@@ -152,6 +170,7 @@ static const struct field sync_fields[] = {
 	{ "event", F_I64, U(sync.event), 0 },
 	{ "start", F_I64, U(sync.start), 0 },
 	{ "end", F_I64, U(sync.end), 0 },
+	NS(sync),
 	{ "corr", F_I64, U(sync.corr), 0 },
 	END
 };
@@ -294,6 +313,34 @@ static const char *const phase_names[] = { NULL, "setup", "correctness", "timing
 
 #define FIELD(r, f, T) ((T *)((char *)(r) + (f)->offset))
 #define CFIELD(r, f, T) ((T const *)((const char *)(r) + (f)->offset))
+
+/* end - start of F_NS field F in R, REC_NONE when either is absent, end
+ * precedes start, or the difference does not fit an int64. */
+static int64_t pair_ns(const struct record *r, const struct field *f)
+{
+	const int64_t *se = CFIELD(r, f, int64_t);
+	if (se[0] == REC_NONE || se[1] == REC_NONE || se[1] < se[0])
+		return REC_NONE;
+	uint64_t d = (uint64_t)se[1] - (uint64_t)se[0];
+	return d > (uint64_t)INT64_MAX ? REC_NONE : (int64_t)d;
+}
+
+/* A stored "ns" of NS must be exactly end - start. */
+static int ns_agrees(const struct record *r, const struct field *f, int64_t ns,
+		     struct errbuf *e)
+{
+	int64_t want = pair_ns(r, f);
+	if (want != REC_NONE && ns == want)
+		return 0;
+	char id[32] = "";
+	if (r->id != REC_NONE)
+		snprintf(id, sizeof id, " %lld", (long long)r->id);
+	if (want == REC_NONE)
+		return errbuf_set(e, EXIT_BAD_INPUT, "%s record%s: ns %lld is not end - start "
+				  "(which is undefined here)", types[r->type].name, id, (long long)ns);
+	return errbuf_set(e, EXIT_BAD_INPUT, "%s record%s: ns %lld is not end - start (%lld)",
+			  types[r->type].name, id, (long long)ns, (long long)want);
+}
 
 static int parse_name(const char *const *names, int n, const char *s)
 {
@@ -450,6 +497,9 @@ json_t *record_to_json(const struct record *r)
 				json_object_set_nocheck(o, f->key, j);
 			break;
 		}
+		case F_NS:
+			record_json_put_int(o, f->key, pair_ns(r, f));
+			break;
 		case F_DIM3: {
 			const int64_t *d = CFIELD(r, f, int64_t);
 			if (d[0] != REC_NONE)
@@ -494,6 +544,8 @@ static int decode_field(const json_t *v, const struct field *f, struct record *r
 	case F_JSON:
 		*FIELD(r, f, json_t *) = json_incref((json_t *)v);
 		return 0;
+	case F_NS: /* checked against start and end by the caller */
+		return json_is_integer(v) ? 0 : -1;
 	case F_DIM3:
 		if (!json_is_array(v) || json_array_size(v) != 3)
 			return -1;
@@ -565,6 +617,11 @@ int record_from_json(const json_t *j, struct record *r, struct errbuf *e)
 			record_clear(r);
 			return errbuf_set(e, EXIT_BAD_INPUT, "%s record: '%s' has the wrong type",
 					  types[t].name, f->key);
+		}
+		/* The table lists ns after start and end: both are decoded. */
+		if (f->kind == F_NS && ns_agrees(r, f, json_integer_value(v), e) < 0) {
+			record_clear(r);
+			return -1;
 		}
 	}
 	return 0;
@@ -752,6 +809,8 @@ static int flat_value(struct flat *f, const struct field *fd, struct record *r)
 		return flat_lit(f, "]");
 	case F_JSON:
 		return -1; /* nested values take the general path */
+	case F_NS:
+		return -1; /* flat_decode reads it: it is checked after the line */
 	}
 	return -1;
 }
@@ -815,6 +874,8 @@ static int flat_decode(const char *line, size_t len, struct record *r)
 	record_init(r, (enum record_type)t);
 	const struct field *fields = types[t].fields;
 	uint64_t seen = 0;
+	const struct field *ns_field = NULL; /* "ns", checked once start and end are read */
+	int64_t ns = REC_NONE;
 	int next = 0; /* kaudit writes fields in table order: try that first */
 	while (f.p < f.end && *f.p == ',') {
 		f.p++;
@@ -830,8 +891,15 @@ static int flat_decode(const char *line, size_t len, struct record *r)
 				goto fallback;
 			continue;
 		}
-		if ((seen & (1ull << i)) || flat_value(&f, &fields[i], r) < 0)
+		if (seen & (1ull << i))
 			goto fallback;
+		if (fields[i].kind == F_NS) {
+			if (flat_int(&f, &ns) < 0)
+				goto fallback;
+			ns_field = &fields[i];
+		} else if (flat_value(&f, &fields[i], r) < 0) {
+			goto fallback;
+		}
 		seen |= 1ull << i;
 	}
 	if (f.p + 1 != f.end || *f.p != '}')
@@ -839,6 +907,9 @@ static int flat_decode(const char *line, size_t len, struct record *r)
 	for (int i = 0; fields[i].key; i++)
 		if (fields[i].required && !(seen & (1ull << i)))
 			goto fallback;
+	/* A wrong ns takes the general path, which says what is wrong. */
+	if (ns_field && (pair_ns(r, ns_field) == REC_NONE || ns != pair_ns(r, ns_field)))
+		goto fallback;
 	return 1;
 fallback:
 	record_clear(r);

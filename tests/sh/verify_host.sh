@@ -143,6 +143,12 @@ for id in honest nothing half stale mutate oob constant; do
 	grep -q "^$id: expect ok$" "$tmp/out" || fail "gallery: $id: $(cat "$tmp/out")"
 done
 check_trace "$tmp/g.kat"
+# Every seed the audit drew is below 2^53, so jq 1.6 (doubles) reads it
+# exactly (the text, not a parse: awk's double compares exactly at 2^53).
+zcat "$tmp/g.kat" | grep -o '"\(root_\)\?seed":-\?[0-9]*' | cut -d: -f2 > "$tmp/seeds"
+[ "$(grep -c . "$tmp/seeds")" -gt 5 ] || fail "seeds: too few in the trace"
+awk '$1 < 0 || $1 >= 9007199254740992 { print; bad = 1 } END { exit bad }' "$tmp/seeds" ||
+	fail "a seed at or above 2^53 (or negative)"
 # Cases in manifest order; the device is the double's, from a real worker.
 [ "$(verdict 0 "$tmp/g.kat")" = reproduced ] || fail "honest: $(verdict 0 "$tmp/g.kat")"
 i=1

@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "../../src/run/worker.c"
+#include "audit/rng.h"
 #include "cli/cmds.h"
 #include "host_backend.h"
 
@@ -110,7 +111,7 @@ static struct run_plan case_plan(int64_t index, const char *text, size_t len)
 	struct run_plan p = { .mode = RUN_MODE_CASE, .manifest_path = MANIFEST,
 			      .manifest_text = (char *)text, .manifest_len = len,
 			      .case_index = index, .baseline_so = "a.so", .candidate_so = "b.so" };
-	audit_opts_init(&p.opts, 0xfedcba9876543210ULL, 1);
+	audit_opts_init(&p.opts, 0x1fedcba9876543ULL, 1);
 	return p;
 }
 
@@ -128,7 +129,7 @@ static void test_plan_round_trip(void **state)
 	assert_int_equal(run_plan_decode(json, len, &q, &e), 0);
 	assert_int_equal(q.mode, RUN_MODE_CASE);
 	assert_int_equal(q.case_index, 3);
-	assert_true(q.opts.seed == 0xfedcba9876543210ULL); /* all 64 bits */
+	assert_true(q.opts.seed == 0x1fedcba9876543ULL); /* all 53 bits */
 	assert_int_equal(q.opts.trials, 7);
 	assert_int_equal(q.opts.min_samples, 4);
 	assert_int_equal(q.opts.quick, 1);
@@ -143,6 +144,21 @@ static void test_plan_round_trip(void **state)
 	assert_int_equal(run_plan_decode(json, len, &q, &e), -1);
 	assert_non_null(strstr(e.msg, "trials"));
 	free(json);
+	/* Seeds are below 2^53: the largest passes, 2^53 is refused. */
+	for (int over = 0; over < 2; over++) {
+		p.opts.seed = RNG_SEED_LIMIT - 1 + (uint64_t)over;
+		json = run_plan_encode(&p, &len);
+		int rc = run_plan_decode(json, len, &q, &e);
+		free(json);
+		if (over) {
+			assert_int_equal(rc, -1);
+			assert_non_null(strstr(e.msg, "'seed'"));
+		} else {
+			assert_int_equal(rc, 0);
+			assert_true(q.opts.seed == RNG_SEED_LIMIT - 1);
+			run_plan_release(&q);
+		}
+	}
 }
 
 static void test_missing_plugin_exit_3(void **state)

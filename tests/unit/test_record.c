@@ -38,20 +38,20 @@ static const char *const lines[REC_NTYPES] = {
 		"\"work_flops\":2048,\"expect\":\"reproduced\"}",
 	[REC_API] = "{\"type\":\"api\",\"id\":4,\"case\":0,\"phase\":\"timing\",\"impl\":\"baseline\","
 		"\"call\":3,\"name\":\"cudaLaunchKernel\",\"thread\":4242,\"start\":1764144000000000000,"
-		"\"end\":1764144000000002000,\"corr\":17,\"stream\":13,\"event\":5,\"in_call\":true}",
+		"\"end\":1764144000000002000,\"ns\":2000,\"corr\":17,\"stream\":13,\"event\":5,\"in_call\":true}",
 	[REC_KERNEL] = "{\"type\":\"kernel\",\"id\":5,\"case\":0,\"phase\":\"timing\","
 		"\"impl\":\"candidate\",\"call\":3,\"name\":\"softmax\",\"stream\":13,"
-		"\"start\":1764144000000002834,\"end\":1764144000000005750,\"corr\":17,\"device\":0,"
+		"\"start\":1764144000000002834,\"end\":1764144000000005750,\"ns\":2916,\"corr\":17,\"device\":0,"
 		"\"grid\":[4096,1,1],\"block\":[256,1,1],\"smem\":0,\"regs\":32}",
 	[REC_MEMCPY] = "{\"type\":\"memcpy\",\"id\":6,\"case\":1,\"phase\":\"correctness\","
 		"\"impl\":\"harness\",\"kind\":\"DtoD\",\"bytes\":4096,\"stream\":7,\"start\":100,"
-		"\"end\":200,\"corr\":9}",
+		"\"end\":200,\"ns\":100,\"corr\":9}",
 	[REC_MEMSET] = "{\"type\":\"memset\",\"id\":7,\"case\":1,\"bytes\":4096,\"value\":255,"
-		"\"stream\":7,\"start\":300,\"end\":400,\"corr\":10}",
+		"\"stream\":7,\"start\":300,\"end\":400,\"ns\":100,\"corr\":10}",
 	[REC_EVENT] = "{\"type\":\"event\",\"id\":8,\"case\":1,\"phase\":\"timing\",\"impl\":\"harness\","
 		"\"call\":4,\"event\":1,\"stream\":13,\"ts\":500,\"corr\":11,\"role\":\"start\"}",
 	[REC_SYNC] = "{\"type\":\"sync\",\"id\":9,\"case\":1,\"kind\":\"stream_wait\",\"stream\":13,"
-		"\"event\":2,\"start\":600,\"end\":700,\"corr\":12}",
+		"\"event\":2,\"start\":600,\"end\":700,\"ns\":100,\"corr\":12}",
 	[REC_ALLOC] = "{\"type\":\"alloc\",\"id\":10,\"case\":1,\"kind\":\"alloc\",\"memory\":\"device\","
 		"\"address\":139637976727552,\"bytes\":1048576,\"ts\":800,\"corr\":13}",
 	[REC_CHECK] = "{\"type\":\"check\",\"id\":11,\"case\":1,\"phase\":\"correctness\","
@@ -183,6 +183,73 @@ static void flat_edge_values_match_jansson(void **state)
 		assert_decoders_agree(ok[i]);
 }
 
+/* Encodes R's line into OUT (caller frees). */
+static char *encode(const char *line)
+{
+	struct record r;
+	struct errbuf e = { "", 0 };
+	assert_int_equal(record_decode_line(line, strlen(line), &r, &e), 0);
+	char *out;
+	size_t n;
+	assert_int_equal(record_encode_line(&r, &out, &n), 0);
+	record_clear(&r);
+	return out;
+}
+
+/* "ns" is end - start, written exactly (timestamps beyond 2^53 lose it in
+ * a reader that uses doubles), omitted where it is undefined, and a line
+ * whose ns disagrees is refused by both decoders. */
+static void ns_is_end_minus_start(void **state)
+{
+	(void)state;
+	/* Written from start and end, also for a line that had none. */
+	char *out = encode("{\"type\":\"kernel\",\"name\":\"k\",\"start\":1764144000000001500,"
+			   "\"end\":1764144000000099500}");
+	assert_non_null(strstr(out, "\"end\":1764144000000099500,\"ns\":98000}"));
+	free(out);
+	/* Undefined: end before start, a difference beyond int64, no start. */
+	out = encode("{\"type\":\"memcpy\",\"bytes\":1,\"start\":5,\"end\":4}");
+	assert_null(strstr(out, "\"ns\""));
+	free(out);
+	out = encode("{\"type\":\"memset\",\"bytes\":1,\"start\":-9223372036854775807,"
+		     "\"end\":9223372036854775807}");
+	assert_null(strstr(out, "\"ns\""));
+	free(out);
+	out = encode("{\"type\":\"api\",\"name\":\"x\",\"end\":9}");
+	assert_null(strstr(out, "\"ns\""));
+	free(out);
+	out = encode("{\"type\":\"sync\",\"kind\":\"stream\",\"start\":0,"
+		     "\"end\":9223372036854775807}");
+	assert_non_null(strstr(out, "\"ns\":9223372036854775807"));
+	free(out);
+
+	/* A correct ns anywhere in the line is accepted by both paths. */
+	assert_decoders_agree("{\"type\":\"kernel\",\"name\":\"k\",\"ns\":98000,"
+			      "\"start\":1764144000000001500,\"end\":1764144000000099500}");
+	assert_decoders_agree(lines[REC_KERNEL]);
+
+	/* A wrong one is refused, however it is written. */
+	expect_error("{\"type\":\"kernel\",\"id\":7,\"name\":\"k\",\"start\":1764144000000001500,"
+		     "\"end\":1764144000000099500,\"ns\":97792}",
+		     "kernel record 7: ns 97792 is not end - start (98000)");
+	expect_error("{\"type\":\"kernel\",\"name\":\"k\",\"ns\":1,\"start\":1,\"end\":3}",
+		     "ns 1 is not end - start (2)");
+	expect_error("{\"type\":\"memcpy\",\"bytes\":1,\"start\":5,\"end\":4,\"ns\":-1}",
+		     "is not end - start");
+	expect_error("{\"type\":\"api\",\"name\":\"x\",\"end\":9,\"ns\":9}",
+		     "is not end - start");
+	expect_error("{\"type\":\"api\",\"name\":\"x\",\"start\":1,\"end\":9,"
+		     "\"ns\":-9223372036854775808}", "is not end - start");
+	expect_error("{\"type\":\"memset\",\"bytes\":1,\"start\":1,\"end\":9,\"ns\":8.0}",
+		     "'ns' has the wrong type");
+	/* The general path alone refuses it too (the fast one falls back). */
+	struct record r;
+	struct errbuf e = { "", 0 };
+	const char *bad = "{\"type\":\"sync\",\"kind\":\"stream\",\"start\":1,\"end\":2,\"ns\":2}";
+	assert_int_equal(record_decode_line_general(bad, strlen(bad), &r, &e), -1);
+	assert_non_null(strstr(e.msg, "is not end - start"));
+}
+
 static void list_sink_copies(void **state)
 {
 	(void)state;
@@ -205,6 +272,7 @@ int main(void)
 		cmocka_unit_test(both_decoders_agree),
 		cmocka_unit_test(bad_records_are_refused),
 		cmocka_unit_test(flat_edge_values_match_jansson),
+		cmocka_unit_test(ns_is_end_minus_start),
 		cmocka_unit_test(list_sink_copies),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -298,11 +298,14 @@ static void tampering(struct fx *f, int which, int want, const char *fragment)
 	char *l5 = line_at(buf, 5), *l6 = line_at(buf, 6);
 	char *footer = line_at(buf, 23), *sig = line_at(buf, 24);
 	switch (which) {
-	case 0: { /* a changed digit */
+	case 0: { /* a changed digit in start and end alike (ns still agrees) */
 		memcpy(out, buf, n);
 		m = n;
-		char *d = strstr(out + (l5 - buf), "\"start\":") + 9;
-		*d = *d == '9' ? '8' : (char)(*d + 1);
+		for (int k = 0; k < 2; k++) {
+			char *d = strstr(out + (l5 - buf), k ? "\"end\":" : "\"start\":");
+			d += k ? 7 : 9;
+			*d = *d == '9' ? '8' : (char)(*d + 1);
+		}
 		break;
 	}
 	case 1: /* a deleted record */
