@@ -30,7 +30,8 @@ static const char css[] =
 	".reproduced{background:#2f855a}.invalid,.error{background:#c53030}"
 	".not-reproduced,.inconclusive{background:#b7791f}"
 	".ok{color:#276749}.warn{color:#975a16}.fail{color:#c53030;font-weight:bold}"
-	".sev-invalidating{color:#c53030;font-weight:bold}.sev-warning{color:#975a16}"
+	".sev-invalidating{color:#c53030;font-weight:bold;white-space:nowrap}"
+	".sev-warning{color:#975a16;white-space:nowrap}"
 	"pre{white-space:pre-wrap;word-break:break-all;margin:0;font-size:12px}"
 	"svg.plot{width:100%;height:auto;display:block;margin:6px 0}"
 	"footer{margin-top:32px;color:#718096;font-size:12px}";
