@@ -383,6 +383,34 @@ void inspect_print_summary(const char *path, const json_t *summary, int full,
 	json_decref(s);
 }
 
+int inspect_judge(const json_t *s, int intact, const char *problem,
+		  const struct inspect_signer *sg, struct inspect_status *st, char *why, size_t n)
+{
+	st->level = INSPECT_OK;
+	st->text[0] = '\0';
+	why[0] = '\0';
+	if (!intact) {
+		st->level = INSPECT_FAIL;
+		inspect_damage_text(s, st->text, sizeof st->text);
+		snprintf(why, n, "%s", problem);
+		return EXIT_INTEGRITY;
+	}
+	if (!sg->trusted && sg->required) {
+		st->level = INSPECT_FAIL;
+		snprintf(st->text, sizeof st->text, "UNTRUSTED: intact, but %s", sg->text);
+		snprintf(why, n, "%s", sg->full);
+		return EXIT_INTEGRITY;
+	}
+	if (!sg->trusted) {
+		st->level = INSPECT_WARN;
+		snprintf(st->text, sizeof st->text, "intact, but signed by an UNTRUSTED key: "
+			 "no trust store or --pubkey says who it is");
+	} else {
+		snprintf(st->text, sizeof st->text, "intact, signed by %s", sg->name);
+	}
+	return EXIT_OK;
+}
+
 /* Inspects one trace; returns its exit code. */
 static int inspect_one(const char *path, const struct inspect_trust *t, int as_json)
 {
@@ -395,26 +423,9 @@ static int inspect_one(const char *path, const struct inspect_trust *t, int as_j
 	inspect_signer_judge(&c, t, &sg);
 	int intact = trace_integrity(&c, NULL, &e) == 0;
 	trace_contents_free(&c);
-	struct inspect_status st = { INSPECT_OK, "" };
-	int rc = EXIT_OK;
-	char why[1200] = "";
-	if (!intact) {
-		st.level = INSPECT_FAIL;
-		inspect_damage_text(s, st.text, sizeof st.text);
-		snprintf(why, sizeof why, "%s", e.msg);
-		rc = EXIT_INTEGRITY;
-	} else if (!sg.trusted && sg.required) {
-		st.level = INSPECT_FAIL;
-		snprintf(st.text, sizeof st.text, "UNTRUSTED: intact, but %s", sg.text);
-		snprintf(why, sizeof why, "%s", sg.full);
-		rc = EXIT_INTEGRITY;
-	} else if (!sg.trusted) {
-		st.level = INSPECT_WARN;
-		snprintf(st.text, sizeof st.text, "intact, but signed by an UNTRUSTED key: "
-			 "no trust store or --pubkey says who it is");
-	} else {
-		snprintf(st.text, sizeof st.text, "intact, signed by %s", sg.name);
-	}
+	struct inspect_status st;
+	char why[1200];
+	int rc = inspect_judge(s, intact, e.msg, &sg, &st, why, sizeof why);
 	if (as_json) {
 		json_object_set_new(s, "file", json_string(path));
 		json_object_set_new(s, "signer", inspect_signer_json(&sg));

@@ -65,6 +65,12 @@ struct inspect_status {
 	enum inspect_level level;
 	char text[1280];
 };
+/* The status line and exit code inspect gives a trace: INTACT and PROBLEM
+ * (trace_integrity's message) and the signer SG; WHY gets the one-line
+ * reason for stderr when the code is not EXIT_OK ("" otherwise).  report
+ * judges a trace with it too. */
+int inspect_judge(const json_t *summary, int intact, const char *problem,
+		  const struct inspect_signer *sg, struct inspect_status *st, char *why, size_t n);
 /* "TRUNCATED: ...", "CORRUPT: ...", "UNSIGNED: ...", "TAMPERED: ..." for a
  * trace that is not intact (summary's damage and problem); "" if intact. */
 void inspect_damage_text(const json_t *summary, char *buf, size_t n);

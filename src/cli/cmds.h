@@ -7,6 +7,7 @@ int cmd_lint(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 int cmd_keygen(int argc, char **argv);
 int cmd_worker(int argc, char **argv); /* hidden: one case, in a child process */
 

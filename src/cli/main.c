@@ -21,6 +21,7 @@ static const struct cmd cmds[] = {
 	{ "lint", cmd_lint, "validate a claim manifest (and compile it with --build)" },
 	{ "check", cmd_check, "verify a trace's signature and digest, re-run detectors" },
 	{ "inspect", cmd_inspect, "summarise a trace: verdicts, findings, timings" },
+	{ "report", cmd_report, "write a self-contained HTML or markdown report of a trace" },
 	{ "export", cmd_export, "export a trace to Perfetto or an in-toto attestation" },
 	{ "keygen", cmd_keygen, "create an Ed25519 signing key pair" },
 	{ "__worker", cmd_worker, NULL },

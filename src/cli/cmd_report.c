@@ -1,0 +1,167 @@
+/*
+ * cmd_report.c - kaudit report TRACE.kat -o OUT.html | --markdown [-o OUT.md]
+ *                [--pubkey PUB.pem]
+ *
+ * A report a reviewer can attach: the trace's header (who signed it, judged
+ * exactly as inspect judges it, whether it is intact, claim, manifest,
+ * device, audit time), then per case the verdict, measured vs claimed
+ * speedup with its interval, the timing samples of every round, and each
+ * finding with its evidence.  HTML (self-contained, report_html.c) or
+ * markdown (report_md.c, standard output without -o).
+ *
+ * The output is written to a temporary file beside OUT and renamed into
+ * place; an OUT that is not a regular file, or that is the trace itself,
+ * is refused before anything is written, and nothing but that temporary
+ * file is ever removed.  A trace that is not intact, or whose signer a
+ * --pubkey or trust store refuses, still gets its report, which says so
+ * first; the exit code is then 4, as with inspect.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "cmd_inspect.h"
+#include "cmds.h"
+#include "kreport.h"
+#include "trace/trace.h"
+
+static const char usage[] =
+	"kaudit report TRACE.kat -o OUT.html | --markdown [-o OUT.md] [--pubkey PUB.pem]";
+
+/* Refuses OUT unless it is absent or a regular file other than TRACE
+ * (lstat: a symbolic link is not followed, nor replaced). */
+static int output_allowed(const char *out, const char *trace)
+{
+	struct stat so, st;
+	if (lstat(out, &so) < 0) {
+		if (errno == ENOENT)
+			return EXIT_OK;
+		return cli_fail(EXIT_BAD_INPUT, "%s: %s", out, strerror(errno));
+	}
+	if (!S_ISREG(so.st_mode))
+		return cli_fail(EXIT_BAD_INPUT, "%s: not a regular file; refusing to replace it", out);
+	if (stat(trace, &st) == 0 && st.st_dev == so.st_dev && st.st_ino == so.st_ino)
+		return cli_fail(EXIT_BAD_INPUT, "%s: is the trace being reported on; refusing to "
+				"overwrite it", out);
+	return EXIT_OK;
+}
+
+/* Writes the report to OUT.tmp.XXXXXX beside OUT, then renames it into
+ * place; on failure removes only that temporary file. */
+static int write_to_file(const char *out, int markdown, const struct kreport_input *in)
+{
+	size_t n = strlen(out) + sizeof ".tmp.XXXXXX";
+	char *tmp = xmalloc(n);
+	snprintf(tmp, n, "%s.tmp.XXXXXX", out);
+	int fd = mkstemp(tmp);
+	if (fd < 0) {
+		int rc = cli_fail(EXIT_BAD_INPUT, "%s: %s", out, strerror(errno));
+		free(tmp);
+		return rc;
+	}
+	/* mkstemp makes it 0600; a report is for sharing, as the umask allows. */
+	mode_t mask = umask(0);
+	umask(mask);
+	int ok = fchmod(fd, 0666 & ~mask) == 0;
+	FILE *f = fdopen(fd, "w");
+	if (!f) {
+		close(fd);
+		ok = 0;
+	} else {
+		if (markdown)
+			md_write(f, in);
+		else
+			html_write(f, in);
+		ok = ok && fflush(f) == 0 && !ferror(f) && fsync(fileno(f)) == 0;
+		ok = fclose(f) == 0 && ok;
+	}
+	int err = errno;
+	if (ok && rename(tmp, out) < 0) {
+		err = errno;
+		ok = 0;
+	}
+	if (!ok) {
+		unlink(tmp);
+		free(tmp);
+		return cli_fail(EXIT_BAD_INPUT, "%s: write failed: %s", out, strerror(err));
+	}
+	free(tmp);
+	return EXIT_OK;
+}
+
+int cmd_report(int argc, char **argv)
+{
+	const char *path = NULL, *out = NULL, *pubpath = NULL;
+	int markdown = 0;
+	for (int i = 1; i < argc; i++) {
+		if (cli_is_help(argv[i])) {
+			printf("usage: %s\n\nWrites a report to attach to a review: who signed the "
+			       "trace, whether it is\nintact, per case the verdict, measured vs "
+			       "claimed speedup with its 95%% CI,\nthe timing samples of every round "
+			       "and each finding with its evidence.\nHTML: one self-contained file "
+			       "(inline CSS and SVG, no script, no network).\n--markdown: markdown "
+			       "for a review form, on standard output without -o.\nA trace that is "
+			       "not intact or whose signer --pubkey (or a trust store)\nrefuses still "
+			       "gets a report that says so, and exits 4.  See kaudit(1).\n", usage);
+			return EXIT_OK;
+		}
+		if (strcmp(argv[i], "--markdown") == 0)
+			markdown = 1;
+		else if (strcmp(argv[i], "-o") == 0 && i + 1 < argc && !out)
+			out = argv[++i];
+		else if (strcmp(argv[i], "--pubkey") == 0 && i + 1 < argc && !pubpath)
+			pubpath = argv[++i];
+		else if (argv[i][0] == '-' || path)
+			return cli_usage_error("report", usage, "unexpected argument '%s'", argv[i]);
+		else
+			path = argv[i];
+	}
+	if (!path)
+		return cli_usage_error("report", usage, "a trace file is required");
+	if (!out && !markdown)
+		return cli_usage_error("report", usage, "-o OUT.html or --markdown is required");
+	if (out) {
+		int rc = output_allowed(out, path);
+		if (rc != EXIT_OK)
+			return rc;
+	}
+	struct inspect_trust t;
+	struct errbuf e = { "", 0 };
+	if (inspect_trust_load(&t, pubpath, &e) < 0)
+		return cli_fail_err(&e);
+	struct trace_contents c;
+	if (trace_read(path, &c, &e) < 0) {
+		inspect_trust_release(&t);
+		return cli_fail_err(&e);
+	}
+	json_t *summary = trace_summary(&c);
+	struct inspect_signer sg;
+	inspect_signer_judge(&c, &t, &sg);
+	int intact = trace_integrity(&c, NULL, &e) == 0;
+	struct inspect_status st;
+	char why[1200];
+	int judged = inspect_judge(summary, intact, e.msg, &sg, &st, why, sizeof why);
+	struct kreport_samples samples;
+	kreport_samples_build(&samples, c.records.v, c.records.n);
+	trace_contents_free(&c);
+	inspect_trust_release(&t);
+
+	struct kreport_input in = { path, summary, &samples, &sg, &st };
+	int rc = EXIT_OK;
+	if (out)
+		rc = write_to_file(out, markdown, &in);
+	else
+		md_write(stdout, &in);
+	kreport_samples_release(&samples);
+	json_decref(summary);
+	if (rc != EXIT_OK)
+		return rc;
+	/* The report says it first; the exit code says it to scripts. */
+	if (judged != EXIT_OK)
+		return cli_fail(judged, "%s: %s", path, why);
+	return EXIT_OK;
+}

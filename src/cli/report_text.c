@@ -1,0 +1,193 @@
+/*
+ * report_text.c - how `kaudit report` writes what a trace says: every
+ * string escaped for HTML or for a markdown table cell, with control and
+ * direction-changing characters made visible (a hostile trace may carry ESC
+ * or U+202E), and numbers that are not finite as "-".
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kreport.h"
+
+/* Length of the UTF-8 sequence at S and its code point, 0 when S does not
+ * start a valid one (overlong, surrogate, beyond U+10FFFF, cut short). */
+static size_t utf8_next(const unsigned char *s, uint32_t *cp)
+{
+	size_t len;
+	uint32_t c, min;
+	if (s[0] < 0x80) {
+		*cp = s[0];
+		return 1;
+	} else if ((s[0] & 0xe0) == 0xc0) {
+		len = 2, c = s[0] & 0x1f, min = 0x80;
+	} else if ((s[0] & 0xf0) == 0xe0) {
+		len = 3, c = s[0] & 0x0f, min = 0x800;
+	} else if ((s[0] & 0xf8) == 0xf0) {
+		len = 4, c = s[0] & 0x07, min = 0x10000;
+	} else {
+		return 0;
+	}
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = (c << 6) | (s[i] & 0x3f);
+	}
+	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return len;
+}
+
+/* Characters that must never reach a reader as themselves. */
+static int invisible(uint32_t cp)
+{
+	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0x2028 || cp == 0x2029 ||
+	       (cp >= 0x200e && cp <= 0x200f) || (cp >= 0x202a && cp <= 0x202e) ||
+	       (cp >= 0x2066 && cp <= 0x2069) || cp == 0xfeff;
+}
+
+/* Markdown: what could start emphasis, code, a link, an image, raw HTML,
+ * an entity, strikethrough or math, a table cell break, or an escape. */
+static const char md_special[] = "\\`*_[]<>&!~|$";
+
+void kreport_escape(FILE *f, const char *s, enum kreport_esc mode)
+{
+	if (!s) {
+		fputc('-', f);
+		return;
+	}
+	const unsigned char *p = (const unsigned char *)s;
+	while (*p) {
+		uint32_t cp;
+		size_t len = utf8_next(p, &cp);
+		if (len == 0) {
+			fprintf(f, "\\x%02x", *p++);
+			continue;
+		}
+		if (cp == '\n' || cp == '\t' || cp == '\r') {
+			fputc(' ', f);
+		} else if (invisible(cp)) {
+			if (cp < 0x100)
+				fprintf(f, "\\x%02x", (unsigned)cp);
+			else
+				fprintf(f, "\\u{%04x}", (unsigned)cp);
+		} else if (mode == KREPORT_HTML && cp < 0x80 && strchr("&<>\"'", (int)cp)) {
+			switch (cp) {
+			case '&': fputs("&amp;", f); break;
+			case '<': fputs("&lt;", f); break;
+			case '>': fputs("&gt;", f); break;
+			case '"': fputs("&quot;", f); break;
+			default: fputs("&#39;", f); break;
+			}
+		} else if (mode == KREPORT_MD && cp < 0x80 && strchr(md_special, (int)cp)) {
+			fputc('\\', f);
+			fputc((int)cp, f);
+		} else {
+			fwrite(p, 1, len, f);
+		}
+		p += len;
+	}
+}
+
+const char *kreport_num(char *buf, size_t n, const char *fmt, double v)
+{
+	if (!isfinite(v))
+		snprintf(buf, n, "-");
+	else if (fabs(v) >= 1e9)
+		snprintf(buf, n, "%.4g", v); /* a forged 1e300 must not fill BUF with digits */
+	else
+		snprintf(buf, n, fmt, v);
+	return buf;
+}
+
+const char *kreport_ns(char *buf, size_t n, double ns)
+{
+	double a = fabs(ns);
+	if (!isfinite(ns))
+		snprintf(buf, n, "-");
+	else if (a >= 1e15)
+		snprintf(buf, n, "%.3g s", ns / 1e9);
+	else if (a >= 1e9)
+		snprintf(buf, n, "%.3f s", ns / 1e9);
+	else if (a >= 1e6)
+		snprintf(buf, n, "%.3f ms", ns / 1e6);
+	else if (a >= 1e3)
+		snprintf(buf, n, "%.2f us", ns / 1e3);
+	else
+		snprintf(buf, n, "%.0f ns", ns);
+	return buf;
+}
+
+double kreport_get_num(const json_t *o, const char *k)
+{
+	const json_t *v = json_object_get(o, k);
+	return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+const char *kreport_get_str(const json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k));
+}
+
+void kreport_device_line(FILE *f, const json_t *dev, enum kreport_esc mode)
+{
+	char b[32];
+	if (!dev) {
+		fputs("(no device record)", f);
+		return;
+	}
+	kreport_escape(f, kreport_get_str(dev, "name"), mode);
+	fputs(", cc ", f);
+	kreport_escape(f, kreport_get_str(dev, "cc"), mode);
+	fprintf(f, ", %s SMs", kreport_num(b, sizeof b, "%.0f", kreport_get_num(dev, "sms")));
+	fprintf(f, ", %s GiB", kreport_num(b, sizeof b, "%.1f",
+					    kreport_get_num(dev, "mem_bytes") / 1073741824.0));
+	fputs(", driver ", f);
+	kreport_escape(f, kreport_get_str(dev, "driver"), mode);
+	if (kreport_get_str(dev, "uuid")) {
+		fputs(", ", f);
+		kreport_escape(f, kreport_get_str(dev, "uuid"), mode);
+	}
+}
+
+void kreport_audit_line(FILE *f, const json_t *audit, enum kreport_esc mode)
+{
+	if (!audit) {
+		fputs("(no header)", f);
+		return;
+	}
+	kreport_escape(f, kreport_get_str(audit, "time"), mode);
+	fputs(" on ", f);
+	kreport_escape(f, kreport_get_str(audit, "host"), mode);
+	fputs(", kaudit ", f);
+	kreport_escape(f, kreport_get_str(audit, "tool"), mode);
+}
+
+void kreport_json_text(FILE *f, const json_t *v, enum kreport_esc mode)
+{
+	/* Not compact: ", " separators let long evidence wrap. */
+	char *s = v ? json_dumps(v, JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10) |
+				       JSON_ENCODE_ANY) : NULL;
+	kreport_escape(f, s, mode);
+	free(s);
+}
+
+void kreport_int(FILE *f, const json_t *o, const char *k)
+{
+	const json_t *v = json_object_get(o, k);
+	if (json_is_integer(v))
+		fprintf(f, "%lld", (long long)json_integer_value(v));
+	else
+		fputc('-', f);
+}
+
+const char *kreport_verdict_class(const char *v)
+{
+	static const char *const known[] = { "reproduced", "not-reproduced", "invalid",
+					     "inconclusive", "error" };
+	for (size_t i = 0; v && i < sizeof known / sizeof known[0]; i++)
+		if (strcmp(v, known[i]) == 0)
+			return known[i];
+	return "unknown";
+}
