@@ -1,8 +1,9 @@
 /*
- * bench_trace.c - writes and checks a trace of 1,000,000 kernel records.
- * "check" is what `kaudit check` does: gunzip, sha256, parse every line,
- * verify the signature, and re-run the detectors over the records.
- * Last line: "bench: write N rec/s, check N rec/s, B bytes/record".
+ * bench_trace.c - writes, checks and exports a trace of 1,000,000 kernel
+ * records.  "check" is what `kaudit check` does: gunzip, sha256, parse every
+ * line, verify the signature, and re-run the detectors over the records;
+ * "export" is `kaudit export --perfetto` of the records read.
+ * Last line: "bench: write N rec/s, check N rec/s, export N rec/s, B bytes/record".
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli/export_perfetto.h"
 #include "detect/detect.h"
 #include "trace/trace.h"
 
@@ -62,9 +64,10 @@ int main(void)
 	char dir[] = "/tmp/bench_trace.XXXXXX";
 	if (!mkdtemp(dir))
 		return 1;
-	char key_path[64], kat[64];
+	char key_path[64], kat[64], pf[64];
 	snprintf(key_path, sizeof key_path, "%s/key.pem", dir);
 	snprintf(kat, sizeof kat, "%s/bench.kat", dir);
+	snprintf(pf, sizeof pf, "%s/bench.json.gz", dir);
 	struct errbuf e = { "", 0 };
 	struct trace_key *key;
 	if (trace_key_generate(key_path, &e) < 0 || trace_key_load(key_path, &key, &e) < 0)
@@ -109,22 +112,27 @@ int main(void)
 		return 1;
 	}
 	double t2 = now();
+	if (export_perfetto(c.records.v, c.records.n, kat, pf, &e) < 0)
+		return die(&e);
+	double t3 = now();
 	size_t nrec = c.records.n;
 	record_list_free(&found);
 	trace_contents_free(&c);
 
-	struct stat st;
-	if (stat(kat, &st) < 0)
+	struct stat st, pst;
+	if (stat(kat, &st) < 0 || stat(pf, &pst) < 0)
 		return 1;
-	printf("records: %zu, file: %lld bytes, write %.2f s, check %.2f s\n", nrec,
-	       (long long)st.st_size, t1 - t0, t2 - t1);
+	printf("records: %zu, file: %lld bytes, write %.2f s, check %.2f s, "
+	       "export %.2f s (%lld bytes)\n", nrec, (long long)st.st_size, t1 - t0, t2 - t1,
+	       t3 - t2, (long long)pst.st_size);
+	unlink(pf);
 	if (!getenv("BENCH_KEEP")) unlink(kat); else printf("kept %s\n", kat);
 	unlink(key_path);
 	strcat(key_path, ".pub");
 	unlink(key_path);
 	rmdir(dir);
 	trace_key_free(key);
-	printf("bench: write %.0f rec/s, check %.0f rec/s, %.1f bytes/record\n",
-	       NREC / (t1 - t0), NREC / (t2 - t1), (double)st.st_size / NREC);
+	printf("bench: write %.0f rec/s, check %.0f rec/s, export %.0f rec/s, %.1f bytes/record\n",
+	       NREC / (t1 - t0), NREC / (t2 - t1), NREC / (t3 - t2), (double)st.st_size / NREC);
 	return 0;
 }
