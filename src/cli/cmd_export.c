@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "outfile.h"
 #include "cmds.h"
 #include "export_perfetto.h"
 #include "trace/trace.h"
@@ -21,21 +22,31 @@ static const char usage[] =
 
 static int export_attestation(const struct trace_contents *c, const char *path, const char *out)
 {
-	struct errbuf e;
+	struct errbuf e = { "", 0 };
 	if (trace_integrity(c, NULL, &e) < 0)
 		return cli_fail(EXIT_INTEGRITY, "%s: no attestation from a trace that does not "
 				"verify: %s", path, e.msg);
 	const struct record *sig = &c->records.v[c->records.n - 1];
 	char *line = json_dumps(sig->u.signature.dsse, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	FILE *f = fopen(out, "w");
-	int ok = line && f && fprintf(f, "%s\n", line) > 0;
-	if (f && fclose(f) != 0)
-		ok = 0;
+	if (!line)
+		return cli_fail(EXIT_BAD_INPUT, "%s: cannot encode the envelope", path);
+	/* Written beside OUT and renamed: a failed write removes only what
+	 * this command created, never OUT itself. */
+	struct outfile of;
+	if (outfile_open(&of, out, path, &e) < 0) {
+		free(line);
+		return cli_fail_err(&e);
+	}
+	size_t n = strlen(line);
+	line[n] = '\n';
+	int ok = write_all(of.fd, line, n + 1) == 0;
 	free(line);
 	if (!ok) {
-		remove(out);
+		outfile_abort(&of);
 		return cli_fail(EXIT_BAD_INPUT, "%s: write failed", out);
 	}
+	if (outfile_commit(&of, &e) < 0)
+		return cli_fail_err(&e);
 	return EXIT_OK;
 }
 

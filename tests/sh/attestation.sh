@@ -79,4 +79,16 @@ cmp -s "$tmp/t.kat" "$tmp/os.kat" && fail "OS byte setup failed"
 [ "$(zcat "$tmp/os.kat" | sha256sum)" = "$(zcat "$tmp/t.kat" | sha256sum)" ] ||
 	fail "OS byte setup changed the records"
 expect_refused "$tmp/os.kat" "changed gzip header" "sha256 of the file's first $n bytes"
+# The output is never a path kaudit did not create as a file: not the
+# input trace, not a device or fifo; a refused target is left as it was.
+cp "$tmp/t.kat" "$tmp/t.orig"
+"$KAUDIT" export "$tmp/t.kat" --attestation "$tmp/t.kat" 2>/dev/null && fail "wrote over its input"
+cmp -s "$tmp/t.kat" "$tmp/t.orig" || fail "the input trace changed"
+mkfifo "$tmp/fifo"
+"$KAUDIT" export "$tmp/t.kat" --attestation "$tmp/fifo" 2>/dev/null && fail "wrote to a fifo"
+[ -p "$tmp/fifo" ] || fail "the fifo was replaced"
+echo old > "$tmp/old.jsonl"
+"$KAUDIT" export "$tmp/recomp.kat" --attestation "$tmp/old.jsonl" 2>/dev/null && fail "exported a bad trace"
+[ "$(cat "$tmp/old.jsonl")" = old ] || fail "a refused export touched an existing file"
+ls "$tmp" | grep -q '\.tmp\.' && fail "a temporary file was left behind"
 echo "attestation: ok"
