@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "outfile.h"
+#include "util/outfile.h"
 #include "cmds.h"
 #include "export_perfetto.h"
 #include "trace/trace.h"
@@ -33,7 +33,8 @@ static int export_attestation(const struct trace_contents *c, const char *path, 
 	/* Written beside OUT and renamed: a failed write removes only what
 	 * this command created, never OUT itself. */
 	struct outfile of;
-	if (outfile_open(&of, out, path, &e) < 0) {
+	const char *const inputs[] = { path, NULL };
+	if (outfile_open(&of, out, inputs, 0, &e) < 0) {
 		free(line);
 		return cli_fail_err(&e);
 	}

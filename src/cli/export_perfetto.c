@@ -41,7 +41,7 @@
 #include <zlib.h>
 
 #include "export_perfetto.h"
-#include "outfile.h"
+#include "util/outfile.h"
 
 /* ---- one hash table for every index ---- */
 
@@ -1476,7 +1476,8 @@ int export_perfetto(const struct record *recs, size_t n, const char *input, cons
 		    struct errbuf *e)
 {
 	struct outfile f;
-	if (outfile_open(&f, out, input, e) < 0)
+	const char *const inputs[] = { input, NULL };
+	if (outfile_open(&f, out, inputs, 0, e) < 0)
 		return -1;
 	int fd = fcntl(f.fd, F_DUPFD_CLOEXEC, 0); /* gzclose closes its own */
 	/* One gzip member, level 1: on 1M records level 6 is 25% smaller and

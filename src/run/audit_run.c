@@ -12,6 +12,7 @@
  * finished.
  */
 #include "audit_run_private.h"
+#include "util/outfile.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -584,14 +585,39 @@ static int key_hidden(const struct run_audit *a, struct errbuf *e)
 	return 0;
 }
 
+/* Every file of the audit the trace must not replace: the manifest, the
+ * key, each implementation's source (NULL-terminated, malloc'ed). */
+static const char **audit_inputs(const struct run_audit *a)
+{
+	const struct claim *c = a->claim;
+	const char **v = xcalloc(2 * c->nkernels + 3, sizeof *v);
+	size_t n = 0;
+	v[n++] = c->path;
+	if (a->key_path)
+		v[n++] = a->key_path;
+	for (size_t k = 0; k < c->nkernels; k++)
+		for (int side = 0; side < 2; side++)
+			v[n++] = run_side_impl(&c->kernels[k], side)->path;
+	v[n] = NULL;
+	return v;
+}
+
 int run_audit_execute(struct run_audit *a, struct trace_key *key, struct errbuf *e)
 {
 	const struct claim *c = a->claim;
 	if (key_hidden(a, e) < 0)
 		return -1;
-	a->built = xcalloc(c->nkernels ? c->nkernels : 1, sizeof *a->built);
-	if (build_all(a, e) < 0)
+	/* A bad -o fails now, not after minutes of compiling and measuring. */
+	const char **inputs = audit_inputs(a);
+	if (a->out && outfile_check(a->out, inputs, e) < 0) {
+		free(inputs);
 		return -1;
+	}
+	a->built = xcalloc(c->nkernels ? c->nkernels : 1, sizeof *a->built);
+	if (build_all(a, e) < 0) {
+		free(inputs);
+		return -1;
+	}
 
 	uint64_t root = 0;
 	if (getrandom(&root, sizeof root, 0) != (ssize_t)sizeof root)
@@ -602,8 +628,13 @@ int run_audit_execute(struct run_audit *a, struct trace_key *key, struct errbuf 
 		snprintf(a->trace_path, sizeof a->trace_path, "%s", a->out);
 	else
 		default_output(c->path, a->trace_path, sizeof a->trace_path);
-	if (trace_writer_open(a->trace_path, &a->w, e) < 0)
+	int opened = trace_writer_open_for(a->trace_path, inputs, a->out == NULL, &a->w, e);
+	free(inputs);
+	if (opened < 0)
 		return -1;
+	/* A default name taken already is now NAME-2.kat, ...: say the one used. */
+	if (!a->out)
+		snprintf(a->trace_path, sizeof a->trace_path, "%s", trace_writer_path(a->w));
 
 	struct record hdr;
 	int rc = run_audit_header(a, root, trace_key_public_pem(key), &hdr);

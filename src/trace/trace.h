@@ -68,8 +68,16 @@ const char *trace_trust_path(const struct trace_trust *t);
 size_t trace_trust_count(const struct trace_trust *t);
 void trace_trust_free(struct trace_trust *t);
 
-/* Opens PATH.tmp.XXXXXX beside PATH for writing. */
+/* Opens PATH.tmp.XXXXXX beside PATH for writing (util/outfile.h: PATH
+ * must be absent or a regular file). */
 int trace_writer_open(const char *path, struct trace_writer **out, struct errbuf *e) KAUDIT_MUST_CHECK;
+/* The same, refusing a PATH that is one of INPUTS (NULL-terminated, may be
+ * NULL); UNIQUE: PATH is a default name, replaced by NAME-2.kat, ... when it
+ * exists and reserved at once, so concurrent audits never share a trace. */
+int trace_writer_open_for(const char *path, const char *const *inputs, int unique,
+			  struct trace_writer **out, struct errbuf *e) KAUDIT_MUST_CHECK;
+/* Where W's trace lands (the name taken when UNIQUE). */
+const char *trace_writer_path(const struct trace_writer *w);
 /* Sets R->id to the next line index and appends R. */
 int trace_writer_add(struct trace_writer *w, struct record *r, struct errbuf *e) KAUDIT_MUST_CHECK;
 /* Closes the current gzip member (call at each phase end). */

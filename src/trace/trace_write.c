@@ -7,6 +7,7 @@
  * closed members `inspect` can still read.
  */
 #include "trace_private.h"
+#include "util/outfile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,8 +25,9 @@
 #define OUT_BUF (256u << 10)
 
 struct trace_writer {
-	int fd;
-	char *path, *tmp;
+	struct outfile of;       /* the temporary file beside the target (of.fd) */
+	int fd;                  /* of.fd, -1 once closed */
+	char *path, *tmp;        /* the target and the temporary file, for messages */
 	z_stream z;
 	EVP_MD_CTX *sha;         /* of the uncompressed lines before the footer */
 	EVP_MD_CTX *zsha;        /* of the compressed bytes written (the .kat itself) */
@@ -106,34 +108,23 @@ static int append(struct trace_writer *w, const char *line, size_t n, int hashed
 
 int trace_writer_open(const char *path, struct trace_writer **out, struct errbuf *e)
 {
+	return trace_writer_open_for(path, NULL, 0, out, e);
+}
+
+int trace_writer_open_for(const char *path, const char *const *inputs, int unique,
+			  struct trace_writer **out, struct errbuf *e)
+{
 	struct trace_writer *w = xcalloc(1, sizeof *w);
-	w->path = xstrdup(path);
-	size_t n = strlen(path);
-	w->tmp = xmalloc(n + 12);
-	snprintf(w->tmp, n + 12, "%s.tmp.XXXXXX", path);
-	w->fd = mkostemp(w->tmp, O_CLOEXEC);
-	if (w->fd < 0) {
-		errbuf_set(e, EXIT_BAD_INPUT, "%s: cannot create a temporary file: %s",
-			   path, strerror(errno));
-		free(w->path);
-		free(w->tmp);
+	if (outfile_open(&w->of, path, inputs, unique ? OUTFILE_UNIQUE : 0, e) < 0) {
 		free(w);
 		return -1;
 	}
-	/* mkostemp makes 0600; a trace is a public artifact. */
-	if (fchmod(w->fd, 0644) < 0) {
-		errbuf_set(e, EXIT_BAD_INPUT, "%s: %s", w->tmp, strerror(errno));
-		close(w->fd);
-		unlink(w->tmp);
-		free(w->path);
-		free(w->tmp);
-		free(w);
-		return -1;
-	}
+	w->fd = w->of.fd;
+	w->path = xstrdup(w->of.target);
+	w->tmp = xstrdup(w->of.tmp);
 	/* 15 + 16: gzip wrapping.  Level 6: level 9 is 3x slower for ~5% less. */
 	if (deflateInit2(&w->z, 6, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY) != Z_OK) {
-		close(w->fd);
-		unlink(w->tmp);
+		outfile_abort(&w->of);
 		free(w->path);
 		free(w->tmp);
 		free(w);
@@ -217,18 +208,6 @@ static int digest_hex(EVP_MD_CTX *ctx, char hex[65])
 	return 0;
 }
 
-/* fsync the directory holding PATH so the rename itself is durable. */
-static void sync_dir(const char *path)
-{
-	char *copy = xstrdup(path);
-	int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0) {
-		fsync(fd);
-		close(fd);
-	}
-	free(copy);
-}
-
 int trace_writer_finish(struct trace_writer *w, const struct trace_key *key,
 			const json_t *predicate, struct errbuf *e)
 {
@@ -271,20 +250,9 @@ int trace_writer_finish(struct trace_writer *w, const struct trace_key *key,
 		}
 	}
 	if (sig.u.signature.dsse && add_trailer(w, &sig, e) == 0 && close_member(w, e) == 0) {
-		int synced = fsync(w->fd) == 0;
-		int closed = close(w->fd) == 0;
-		w->fd = -1;
-		if (!synced || !closed) {
-			fail(w, e, "fsync");
-		} else if (rename(w->tmp, w->path) < 0) {
-			errbuf_set(e, EXIT_BAD_INPUT, "%s: cannot rename into place: %s",
-				   w->path, strerror(errno));
-		} else {
-			sync_dir(w->path);
-			free(w->tmp);
-			w->tmp = NULL; /* nothing left to remove */
+		w->fd = -1; /* outfile_commit closes it, and removes what it made on failure */
+		if (outfile_commit(&w->of, e) == 0)
 			rc = 0;
-		}
 	}
 	record_clear(&foot);
 	record_clear(&sig);
@@ -293,14 +261,16 @@ out:
 	return rc;
 }
 
+const char *trace_writer_path(const struct trace_writer *w)
+{
+	return w->path;
+}
+
 void trace_writer_abort(struct trace_writer *w)
 {
 	if (!w)
 		return;
-	if (w->fd >= 0)
-		close(w->fd);
-	if (w->tmp)
-		unlink(w->tmp);
+	outfile_abort(&w->of); /* no-op after a commit */
 	deflateEnd(&w->z);
 	EVP_MD_CTX_free(w->sha);
 	EVP_MD_CTX_free(w->zsha);
