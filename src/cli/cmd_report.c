@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "util/outfile.h"
 #include "cmd_inspect.h"
 #include "cmds.h"
 #include "kreport.h"
@@ -32,64 +33,36 @@
 static const char usage[] =
 	"kaudit report TRACE.kat -o OUT.html | --markdown [-o OUT.md] [--pubkey PUB.pem]";
 
-/* Refuses OUT unless it is absent or a regular file other than TRACE
- * (lstat: a symbolic link is not followed, nor replaced). */
-static int output_allowed(const char *out, const char *trace)
+/* Writes the report through util/outfile: beside OUT, renamed into place;
+ * on failure only the temporary file is removed. */
+static int write_to_file(const char *out, const char *trace, int markdown,
+			 const struct kreport_input *in)
 {
-	struct stat so, st;
-	if (lstat(out, &so) < 0) {
-		if (errno == ENOENT)
-			return EXIT_OK;
-		return cli_fail(EXIT_BAD_INPUT, "%s: %s", out, strerror(errno));
-	}
-	if (!S_ISREG(so.st_mode))
-		return cli_fail(EXIT_BAD_INPUT, "%s: not a regular file; refusing to replace it", out);
-	if (stat(trace, &st) == 0 && st.st_dev == so.st_dev && st.st_ino == so.st_ino)
-		return cli_fail(EXIT_BAD_INPUT, "%s: is the trace being reported on; refusing to "
-				"overwrite it", out);
-	return EXIT_OK;
-}
-
-/* Writes the report to OUT.tmp.XXXXXX beside OUT, then renames it into
- * place; on failure removes only that temporary file. */
-static int write_to_file(const char *out, int markdown, const struct kreport_input *in)
-{
-	size_t n = strlen(out) + sizeof ".tmp.XXXXXX";
-	char *tmp = xmalloc(n);
-	snprintf(tmp, n, "%s.tmp.XXXXXX", out);
-	int fd = mkstemp(tmp);
-	if (fd < 0) {
-		int rc = cli_fail(EXIT_BAD_INPUT, "%s: %s", out, strerror(errno));
-		free(tmp);
-		return rc;
-	}
-	/* mkstemp makes it 0600; a report is for sharing, as the umask allows. */
-	mode_t mask = umask(0);
-	umask(mask);
-	int ok = fchmod(fd, 0666 & ~mask) == 0;
-	FILE *f = fdopen(fd, "w");
-	if (!f) {
+	struct outfile of;
+	struct errbuf e = { "", 0 };
+	const char *const inputs[] = { trace, NULL };
+	if (outfile_open(&of, out, inputs, 0, &e) < 0)
+		return cli_fail_err(&e);
+	int fd = dup(of.fd);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	int ok = f != NULL;
+	if (!f && fd >= 0)
 		close(fd);
-		ok = 0;
-	} else {
+	if (f) {
 		if (markdown)
 			md_write(f, in);
 		else
 			html_write(f, in);
-		ok = ok && fflush(f) == 0 && !ferror(f) && fsync(fileno(f)) == 0;
+		ok = fflush(f) == 0 && !ferror(f);
 		ok = fclose(f) == 0 && ok;
 	}
-	int err = errno;
-	if (ok && rename(tmp, out) < 0) {
-		err = errno;
-		ok = 0;
-	}
 	if (!ok) {
-		unlink(tmp);
-		free(tmp);
+		int err = errno;
+		outfile_abort(&of);
 		return cli_fail(EXIT_BAD_INPUT, "%s: write failed: %s", out, strerror(err));
 	}
-	free(tmp);
+	if (outfile_commit(&of, &e) < 0)
+		return cli_fail_err(&e);
 	return EXIT_OK;
 }
 
@@ -125,9 +98,11 @@ int cmd_report(int argc, char **argv)
 	if (!out && !markdown)
 		return cli_usage_error("report", usage, "-o OUT.html or --markdown is required");
 	if (out) {
-		int rc = output_allowed(out, path);
-		if (rc != EXIT_OK)
-			return rc;
+		/* Refused before the trace is read, as every writer does. */
+		struct errbuf oe = { "", 0 };
+		const char *const inputs[] = { path, NULL };
+		if (outfile_check(out, inputs, &oe) < 0)
+			return cli_fail_err(&oe);
 	}
 	struct inspect_trust t;
 	struct errbuf e = { "", 0 };
@@ -153,7 +128,7 @@ int cmd_report(int argc, char **argv)
 	struct kreport_input in = { path, summary, &samples, &sg, &st };
 	int rc = EXIT_OK;
 	if (out)
-		rc = write_to_file(out, markdown, &in);
+		rc = write_to_file(out, path, markdown, &in);
 	else
 		md_write(stdout, &in);
 	kreport_samples_release(&samples);
