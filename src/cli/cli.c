@@ -1,5 +1,6 @@
 /* cli.c - shared helpers of the subcommands: messages, help, colour. */
 #include "cli.h"
+#include "cli_json.h"
 
 #include <limits.h>
 #include <stdarg.h>
@@ -8,31 +9,50 @@
 #include <string.h>
 #include <unistd.h>
 
+/* FMT and AP formatted (malloc'ed): a message is as long as it is. */
+static char *format(const char *fmt, va_list ap)
+{
+	va_list again;
+	va_copy(again, ap);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	char *msg = xmalloc(n > 0 ? (size_t)n + 1 : 1);
+	if (n > 0)
+		vsnprintf(msg, (size_t)n + 1, fmt, again);
+	else
+		msg[0] = '\0';
+	va_end(again);
+	return msg;
+}
+
+/* Every failure is also the error object on stdout under --json
+ * (cli_json.c). */
 int cli_fail(int code, const char *fmt, ...)
 {
 	va_list ap;
-	fputs("kaudit: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	char *msg = format(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	fprintf(stderr, "kaudit: %s\n", msg);
+	cli_json_error(code, msg);
+	free(msg);
 	return code;
 }
 
 int cli_fail_err(const struct errbuf *e)
 {
 	fprintf(stderr, "kaudit: %s\n", e->msg);
-	return e->code ? e->code : EXIT_BAD_INPUT;
+	return cli_json_error(e->code ? e->code : EXIT_BAD_INPUT, e->msg);
 }
 
 int cli_usage_error(const char *cmd, const char *usage, const char *fmt, ...)
 {
 	va_list ap;
-	fprintf(stderr, "kaudit %s: ", cmd);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	char *msg = format(fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nusage: %s\n", usage);
+	fprintf(stderr, "kaudit %s: %s\nusage: %s\n", cmd, msg, usage);
+	cli_json_error(EXIT_BAD_INPUT, msg);
+	free(msg);
 	return EXIT_BAD_INPUT;
 }
 
