@@ -170,16 +170,21 @@ void report_expectations(const struct run_audit *a, const json_t *summary, size_
 		for (size_t n = 0; n < kk->expect.nfindings; n++)
 			json_array_append_new(wanted_codes, json_string(kk->expect.findings[n]));
 		if (text_out) {
+			/* The kernel id is [A-Za-z0-9_.-]+ and the wanted verdict one
+			 * of five words (the manifest loader checks both); the rest
+			 * is escaped. */
 			char wc[256], gc[256];
 			codes_text(wanted_codes, wc, sizeof wc);
 			codes_text(codes, gc, sizeof gc);
+			char *shown_got = cli_printable(got, strlen(got));
 			if (ok)
 				fprintf(text_out, "%s: expect ok\n", kk->id);
 			else
 				fprintf(text_out, "%s: expect FAILED: wanted %s%s%s%s got %s%s%s%s\n",
 					kk->id, kk->expect.verdict ? kk->expect.verdict : "any verdict",
-					wc[0] ? " [" : "", wc, wc[0] ? "]" : "", got,
+					wc[0] ? " [" : "", wc, wc[0] ? "]" : "", shown_got,
 					" [", gc, "]");
+			free(shown_got);
 		}
 		if (json_out)
 			json_array_append_new(json_out, json_pack(
