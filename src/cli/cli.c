@@ -24,6 +24,25 @@ static char *format(const char *fmt, va_list ap)
 	return msg;
 }
 
+/* "kaudit: MSG" on stderr, with the control characters of MSG but newline
+ * and tab escaped: a message quotes the manifest or the trace (an invalid
+ * kernel id, a path), and that must not drive the terminal either. */
+static void put_message(const char *prefix, const char *msg)
+{
+	fputs(prefix, stderr);
+	for (const char *p = msg; *p; p++) {
+		size_t n = strcspn(p, "\n\t");
+		char *shown = cli_printable(p, n);
+		fputs(shown, stderr);
+		free(shown);
+		p += n;
+		if (!*p)
+			break;
+		fputc(*p, stderr);
+	}
+	fputc('\n', stderr);
+}
+
 /* Every failure is also the error object on stdout under --json
  * (cli_json.c). */
 int cli_fail(int code, const char *fmt, ...)
@@ -32,7 +51,7 @@ int cli_fail(int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	char *msg = format(fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "kaudit: %s\n", msg);
+	put_message("kaudit: ", msg);
 	cli_json_error(code, msg);
 	free(msg);
 	return code;
@@ -40,7 +59,7 @@ int cli_fail(int code, const char *fmt, ...)
 
 int cli_fail_err(const struct errbuf *e)
 {
-	fprintf(stderr, "kaudit: %s\n", e->msg);
+	put_message("kaudit: ", e->msg);
 	return cli_json_error(e->code ? e->code : EXIT_BAD_INPUT, e->msg);
 }
 
@@ -50,7 +69,9 @@ int cli_usage_error(const char *cmd, const char *usage, const char *fmt, ...)
 	va_start(ap, fmt);
 	char *msg = format(fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "kaudit %s: %s\nusage: %s\n", cmd, msg, usage);
+	fprintf(stderr, "kaudit %s: ", cmd);
+	put_message("", msg);
+	fprintf(stderr, "usage: %s\n", usage);
 	cli_json_error(EXIT_BAD_INPUT, msg);
 	free(msg);
 	return EXIT_BAD_INPUT;

@@ -66,6 +66,17 @@ sed 's/title: .*/title: "Scale 3x, plainly"/' "$claim" >"$tmp/plain.yaml"
 	>"$tmp/table" 2>&1 || fail "plain: exit $?: $(cat "$tmp/table")"
 grep -q '^       "Scale 3x, plainly"$' "$tmp/table" || fail "plain title: $(cat "$tmp/table")"
 
+# An error message quoting the manifest is escaped on stderr too (and
+# kept as it is in JSON, which escapes it itself).
+printf 'kaudit: 1\nclaim:\n  title: "x"\nkernels:\n  - id: "a\\eb"\n' >"$tmp/badid.yaml"
+set +e
+"$KAUDIT" verify "$tmp/badid.yaml" --key "$key" 2>"$tmp/err"
+rc=$?
+set -e
+[ "$rc" = 2 ] || fail "bad id: exit $rc"
+grep -qF "invalid kernel id 'a\x1bb'" "$tmp/err" || fail "bad id: $(od -c "$tmp/err" | head)"
+! grep -q "$(printf '\033')" "$tmp/err" || fail "bad id: ESC on stderr"
+
 # --json failures: one error object on stdout, its exit the exit status;
 # without --json, nothing on stdout.
 # json_error WANT_EXIT ARGS...
