@@ -1,5 +1,6 @@
 /* cli.c - shared helpers of the subcommands: messages, help, colour. */
 #include "cli.h"
+#include "cli_json.h"
 
 #include <limits.h>
 #include <stdarg.h>
@@ -8,31 +9,71 @@
 #include <string.h>
 #include <unistd.h>
 
+/* FMT and AP formatted (malloc'ed): a message is as long as it is. */
+static char *format(const char *fmt, va_list ap)
+{
+	va_list again;
+	va_copy(again, ap);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	char *msg = xmalloc(n > 0 ? (size_t)n + 1 : 1);
+	if (n > 0)
+		vsnprintf(msg, (size_t)n + 1, fmt, again);
+	else
+		msg[0] = '\0';
+	va_end(again);
+	return msg;
+}
+
+/* "kaudit: MSG" on stderr, with the control characters of MSG but newline
+ * and tab escaped: a message quotes the manifest or the trace (an invalid
+ * kernel id, a path), and that must not drive the terminal either. */
+static void put_message(const char *prefix, const char *msg)
+{
+	fputs(prefix, stderr);
+	for (const char *p = msg; *p; p++) {
+		size_t n = strcspn(p, "\n\t");
+		char *shown = cli_printable(p, n);
+		fputs(shown, stderr);
+		free(shown);
+		p += n;
+		if (!*p)
+			break;
+		fputc(*p, stderr);
+	}
+	fputc('\n', stderr);
+}
+
+/* Every failure is also the error object on stdout under --json
+ * (cli_json.c). */
 int cli_fail(int code, const char *fmt, ...)
 {
 	va_list ap;
-	fputs("kaudit: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	char *msg = format(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	put_message("kaudit: ", msg);
+	cli_json_error(code, msg);
+	free(msg);
 	return code;
 }
 
 int cli_fail_err(const struct errbuf *e)
 {
-	fprintf(stderr, "kaudit: %s\n", e->msg);
-	return e->code ? e->code : EXIT_BAD_INPUT;
+	put_message("kaudit: ", e->msg);
+	return cli_json_error(e->code ? e->code : EXIT_BAD_INPUT, e->msg);
 }
 
 int cli_usage_error(const char *cmd, const char *usage, const char *fmt, ...)
 {
 	va_list ap;
-	fprintf(stderr, "kaudit %s: ", cmd);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	char *msg = format(fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nusage: %s\n", usage);
+	fprintf(stderr, "kaudit %s: ", cmd);
+	put_message("", msg);
+	fprintf(stderr, "usage: %s\n", usage);
+	cli_json_error(EXIT_BAD_INPUT, msg);
+	free(msg);
 	return EXIT_BAD_INPUT;
 }
 

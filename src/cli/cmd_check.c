@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_json.h"
 #include "cmd_inspect.h"
 #include "cmds.h"
 #include "detect/detect.h"
@@ -766,7 +767,7 @@ static int check_one(const char *path, const struct check_opts *o)
 		rc = EXIT_NOT_REPRODUCED;
 
 	if (o->json) {
-		json_object_set_new(sum, "file", json_string(path));
+		json_object_set_new(sum, "file", cli_json_string(path));
 		json_object_set_new(sum, "signer", inspect_signer_json(&sg));
 		json_t *chk = json_object();
 		json_object_set_new(chk, "valid", json_boolean(st.level != INSPECT_FAIL));
@@ -778,10 +779,7 @@ static int check_one(const char *path, const struct check_opts *o)
 		json_object_set_new(chk, "disagreements_total", json_integer((json_int_t)s.n));
 		json_object_set_new(chk, "expectations", json_incref(exp));
 		json_object_set_new(sum, "check", chk);
-		char *out = json_dumps(sum, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-		if (out)
-			puts(out);
-		free(out);
+		cli_json_print(sum);
 	} else {
 		inspect_print_summary(path, sum, 0, &st, &sg);
 		if (intact)
@@ -849,6 +847,7 @@ int cmd_check(int argc, char **argv)
 	const char *pubpath = NULL;
 	struct check_opts o = { 0, 0, NULL };
 	int npaths = 0;
+	cli_json_begin(argc, argv);
 	for (int i = 1; i < argc; i++) {
 		if (cli_is_help(argv[i])) {
 			printf("usage: %s\n\nVerifies gzip integrity, every record, the record count "

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_json.h"
 #include "cmd_inspect.h"
 #include "cmds.h"
 #include "trace/trace.h"
@@ -254,6 +255,14 @@ void inspect_trust_release(struct inspect_trust *t)
 void inspect_signer_judge(const struct trace_contents *c, const struct inspect_trust *t,
 			  struct inspect_signer *out)
 {
+	struct trace_facts f;
+	trace_facts_of(c, &f);
+	inspect_signer_judge_facts(&f, t, out);
+}
+
+void inspect_signer_judge_facts(const struct trace_facts *c, const struct inspect_trust *t,
+				struct inspect_signer *out)
+{
 	memset(out, 0, sizeof *out);
 	snprintf(out->keyid, sizeof out->keyid, "%s", c->keyid);
 	out->verified = c->signature_ok && c->keyid[0];
@@ -427,12 +436,9 @@ static int inspect_one(const char *path, const struct inspect_trust *t, int as_j
 	char why[1200];
 	int rc = inspect_judge(s, intact, e.msg, &sg, &st, why, sizeof why);
 	if (as_json) {
-		json_object_set_new(s, "file", json_string(path));
+		json_object_set_new(s, "file", cli_json_string(path));
 		json_object_set_new(s, "signer", inspect_signer_json(&sg));
-		char *out = json_dumps(s, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-		if (out)
-			puts(out);
-		free(out);
+		cli_json_print(s);
 	} else {
 		inspect_print_summary(path, s, 1, &st, &sg);
 	}
@@ -458,6 +464,7 @@ int inspect_each_trace(int argc, char **argv, int json,
 		if (!first && !json)
 			putchar('\n');
 		first = 0;
+		cli_json_item(argv[i]);
 		int r = one(argv[i], ctx);
 		if (r > rc)
 			rc = r;
@@ -561,6 +568,7 @@ int cmd_inspect(int argc, char **argv)
 {
 	const char *pubpath = NULL, *source = NULL;
 	int as_json = 0, npaths = 0, manifest = 0;
+	cli_json_begin(argc, argv);
 	for (int i = 1; i < argc; i++) {
 		if (cli_is_help(argv[i])) {
 			printf("usage: %s\n\nSummarises each trace: claim, device, who signed it, "

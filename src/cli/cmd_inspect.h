@@ -40,6 +40,9 @@ struct inspect_signer {
 };
 void inspect_signer_judge(const struct trace_contents *c, const struct inspect_trust *t,
 			  struct inspect_signer *out);
+/* The same from the facts about a trace (verify judges the one it wrote). */
+void inspect_signer_judge_facts(const struct trace_facts *f, const struct inspect_trust *t,
+				struct inspect_signer *out);
 /* {keyid, verified, trusted, required, name, text} (new reference). */
 json_t *inspect_signer_json(const struct inspect_signer *s);
 

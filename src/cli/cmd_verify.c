@@ -22,6 +22,8 @@
 
 #include "../run/audit_run.h"
 #include "cli.h"
+#include "cli_json.h"
+#include "cmd_inspect.h"
 #include "cmds.h"
 #include "verify.h"
 
@@ -59,7 +61,8 @@ static void help(void)
 	       "      --kernel ID       audit only kernel ID\n"
 	       "      --key KEY.pem     signing key (default $KAUDIT_KEY, then\n"
 	       "                        ~/.config/kaudit/key.pem, created on first use)\n"
-	       "      --json            one JSON document on stdout instead of the table\n"
+	       "      --json            one JSON document on stdout instead of the table:\n"
+	       "                        inspect --json of the trace, plus \"verify\"\n"
 	       "      --quick           smaller trial and sample budgets\n"
 	       "      --expect          exit 0 iff every kernel's `expect` holds\n"
 	       "      --margin PCT      shortfall from the claimed speedup still counted as\n"
@@ -163,32 +166,45 @@ static void print_note(const char *msg)
 	fprintf(stderr, "kaudit: %s\n", msg);
 }
 
-/* The rendered result and the exit code of a finished audit. */
+/* Who signed the trace, as inspect would say it with the same trust store
+ * (no --pubkey: verify has none); a store that does not load names no one. */
+static json_t *signer_json(const struct trace_facts *f)
+{
+	struct inspect_trust t;
+	struct errbuf e = { "", 0 };
+	if (inspect_trust_load(&t, NULL, &e) < 0) {
+		fprintf(stderr, "kaudit: %s\n", e.msg);
+		memset(&t, 0, sizeof t);
+	}
+	struct inspect_signer sg;
+	inspect_signer_judge_facts(f, &t, &sg);
+	inspect_trust_release(&t);
+	return inspect_signer_json(&sg);
+}
+
+/* The rendered result and the exit code of a finished audit: the summary
+ * of its trace (what `inspect --json` prints for it) plus, under --json,
+ * the "verify" object. */
 static int report(const struct verify_opts *o, struct run_audit *a)
 {
 	size_t expect_n = 0, expect_failed = 0;
-	int code = report_exit_code(a);
-	if (o->json) {
-		json_t *doc = report_json(a);
-		json_t *ex = json_array();
-		report_expectations(a, &expect_n, &expect_failed, ex, NULL);
-		json_object_set_new(doc, "expectations", ex);
-		json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-		fputc('\n', stdout);
-		json_decref(doc);
-	} else {
-		/* The trace says so too (header.plugin); the reader of this table
-		 * must not take a stand-in's numbers for a GPU's. */
-		const struct record *h = a->recs.n ? &a->recs.v[0] : NULL;
-		if (h && h->type == REC_HEADER && trace_stand_in(&h->u.header))
-			printf("*** STAND-IN: measured by %s, not by kaudit's own GPU plugin: its "
-			       "timings are whatever it declares ***\n",
-			       json_string_value(json_object_get(h->u.header.plugin, "path"))
-			       ? json_string_value(json_object_get(h->u.header.plugin, "path"))
-			       : "an unnamed plugin");
-		report_terminal(stdout, a, cli_use_color(1));
-		report_expectations(a, &expect_n, &expect_failed, NULL, stdout);
-		printf("trace: %s\n", a->trace_path);
+	struct trace_facts f;
+	struct errbuf e = { "", 0 };
+	json_t *s = report_summary(a, &f, &e);
+	if (!s)
+		return cli_fail(EXIT_INTEGRITY, "the trace just written cannot be read back: %s",
+				e.msg);
+	json_object_set_new(s, "file", cli_json_string(a->trace_path));
+	json_object_set_new(s, "signer", signer_json(&f));
+	int code = report_exit_code(a, s);
+	json_t *ex = o->json ? json_array() : NULL;
+	if (!o->json)
+		report_terminal(stdout, s, cli_use_color(1));
+	report_expectations(a, s, &expect_n, &expect_failed, ex, o->json ? NULL : stdout);
+	if (!o->json) {
+		char *shown = cli_printable(a->trace_path, strlen(a->trace_path));
+		printf("trace: %s\n", shown);
+		free(shown);
 	}
 	if (o->expect) {
 		if (expect_n == 0)
@@ -200,12 +216,24 @@ static int report(const struct verify_opts *o, struct run_audit *a)
 			a->not_run, a->nselected, a->trace_path);
 		code = EXIT_NOT_REPRODUCED;
 	}
+	if (o->json) {
+		json_object_set_new(s, "verify", json_pack("{s:i, s:b, s:I, s:o}", "exit", code,
+			"interrupted", a->interrupted, "not_run", (json_int_t)a->not_run,
+			"expectations", ex));
+		cli_json_print(s);
+	}
+	json_decref(s);
+	/* Signed a moment ago: if it does not verify now, nothing above counts. */
+	if (!f.intact)
+		return cli_fail(EXIT_INTEGRITY, "%s: the trace just written does not verify: %s",
+				a->trace_path, f.problem);
 	return code;
 }
 
 int cmd_verify(int argc, char **argv)
 {
 	struct verify_opts o;
+	cli_json_begin(argc, argv);
 	int prc = parse_opts(argc, argv, &o);
 	if (prc != 0)
 		return prc < 0 ? EXIT_OK : prc;

@@ -3,8 +3,10 @@
  * 80 columns, colour only on a terminal) and for programs (one JSON
  * document), plus the expectations of test manifests (`expect`).
  *
- * Everything shown is read back from the audit's records (verdict, finding
- * and error records), the same records the trace holds.
+ * Both are rendered from one document: the trace_summary() of the trace
+ * just written and signed, read back, the very document `kaudit inspect
+ * --json` gives for it (man/kaudit-result.schema.json).  Nothing here reads
+ * the records itself, so the table cannot say what the trace does not.
  */
 #include "verify.h"
 
@@ -12,7 +14,32 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
+
 #define COLS 80
+
+static const char *sget(const json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k));
+}
+
+static double nget(const json_t *o, const char *k)
+{
+	const json_t *v = json_object_get(o, k);
+	return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+/* A case without a verdict (the summary omits it) is an error. */
+static const char *case_verdict(const json_t *c)
+{
+	return sget(c, "verdict") ? sget(c, "verdict") : "error";
+}
+
+static int finding_invalidates(const json_t *f)
+{
+	const char *sev = sget(f, "severity");
+	return sev && strcmp(sev, "invalidating") == 0;
+}
 
 void report_params(const json_t *params, char *out, size_t cap)
 {
@@ -35,68 +62,72 @@ void report_params(const json_t *params, char *out, size_t cap)
 	}
 }
 
-/* Every finding record of case I, in trace order. */
-static size_t case_findings(const struct run_audit *a, int64_t i, const struct record **out,
-			    size_t cap)
+json_t *report_summary(struct run_audit *a, struct trace_facts *f, struct errbuf *e)
 {
-	size_t n = 0;
-	for (size_t k = 0; k < a->recs.n && n < cap; k++)
-		if (a->recs.v[k].type == REC_FINDING && a->recs.v[k].case_index == i)
-			out[n++] = &a->recs.v[k];
-	return n;
+	/* The records are in the trace now, and the trace holds them as it
+	 * wrote them (reals to 10 digits), not as they are here: what is
+	 * shown is read back, never a second account of the same audit. */
+	record_list_free(&a->recs);
+	struct trace_contents c;
+	if (trace_read(a->trace_path, &c, e) < 0)
+		return NULL;
+	trace_facts_of(&c, f);
+	json_t *s = trace_summary(&c);
+	trace_contents_free(&c);
+	return s;
 }
 
-static int finding_invalidates(const struct record *f)
+int report_exit_code(const struct run_audit *a, const json_t *summary)
 {
-	return f->u.finding.severity && strcmp(f->u.finding.severity, "invalidating") == 0;
-}
-
-int report_exit_code(const struct run_audit *a)
-{
-	if (a->interrupted)
+	const json_t *cases = json_object_get(summary, "cases");
+	if (a->interrupted || json_array_size(cases) != a->nselected)
 		return EXIT_NOT_REPRODUCED;
-	for (size_t i = 0; i < a->ncases; i++) {
-		if (!a->selected[i])
-			continue;
-		const struct record *v = run_audit_find(a, REC_VERDICT, (int64_t)i);
-		if (!v || strcmp(v->u.verdict.verdict, "reproduced") != 0)
+	size_t i, k;
+	const json_t *c, *f;
+	json_array_foreach(cases, i, c) {
+		if (strcmp(case_verdict(c), "reproduced") != 0)
 			return EXIT_NOT_REPRODUCED;
+		json_array_foreach(json_object_get(c, "findings"), k, f)
+			if (finding_invalidates(f))
+				return EXIT_NOT_REPRODUCED;
 	}
-	for (size_t k = 0; k < a->recs.n; k++)
-		if (a->recs.v[k].type == REC_FINDING && finding_invalidates(&a->recs.v[k]))
-			return EXIT_NOT_REPRODUCED;
 	return EXIT_OK;
 }
 
 /* ---- expectations ---- */
 
-static int has_code(json_t *codes, const char *code)
+static int has_code(const json_t *codes, const char *code)
 {
 	size_t i;
-	json_t *v;
+	const json_t *v;
 	json_array_foreach(codes, i, v)
 		if (strcmp(json_string_value(v), code) == 0)
 			return 1;
 	return 0;
 }
 
-static void codes_text(json_t *codes, char *out, size_t cap)
+/* "a,b,c" of CODES, control characters escaped (a code in `expect` is
+ * the manifest's text). */
+static void codes_text(const json_t *codes, char *out, size_t cap)
 {
 	size_t i, len = 0;
-	json_t *v;
+	const json_t *v;
 	out[0] = '\0';
 	json_array_foreach(codes, i, v) {
-		int n = snprintf(out + len, cap - len, "%s%s", i ? "," : "", json_string_value(v));
+		char *shown = cli_printable(json_string_value(v), json_string_length(v));
+		int n = snprintf(out + len, cap - len, "%s%s", i ? "," : "", shown);
+		free(shown);
 		if (n < 0 || (size_t)n >= cap - len)
 			return;
 		len += (size_t)n;
 	}
 }
 
-void report_expectations(const struct run_audit *a, size_t *expect_n, size_t *expect_failed,
-			 json_t *json_out, FILE *text_out)
+void report_expectations(const struct run_audit *a, const json_t *summary, size_t *expect_n,
+			 size_t *expect_failed, json_t *json_out, FILE *text_out)
 {
 	const struct claim *c = a->claim;
+	const json_t *cases = json_object_get(summary, "cases");
 	*expect_n = *expect_failed = 0;
 	for (size_t k = 0; k < c->nkernels; k++) {
 		const struct claim_kernel *kk = &c->kernels[k];
@@ -107,19 +138,19 @@ void report_expectations(const struct run_audit *a, size_t *expect_n, size_t *ex
 		const char *got = NULL;
 		int any = 0;
 		json_t *codes = json_array();
-		for (size_t i = 0; i < a->ncases; i++) {
-			if (a->cases[i].kernel_index != k || !a->selected[i])
+		size_t i, j;
+		const json_t *cs, *f;
+		json_array_foreach(cases, i, cs) {
+			if (!sget(cs, "kernel") || strcmp(sget(cs, "kernel"), kk->id) != 0)
 				continue;
 			any = 1;
-			const struct record *v = run_audit_find(a, REC_VERDICT, (int64_t)i);
-			const char *vs = v ? v->u.verdict.verdict : "error";
+			const char *vs = case_verdict(cs);
 			if (!got || run_verdict_rank(vs) > run_verdict_rank(got))
 				got = vs;
-			for (size_t r = 0; r < a->recs.n; r++) {
-				const struct record *f = &a->recs.v[r];
-				if (f->type == REC_FINDING && f->case_index == (int64_t)i &&
-				    !has_code(codes, f->u.finding.code))
-					json_array_append_new(codes, json_string(f->u.finding.code));
+			json_array_foreach(json_object_get(cs, "findings"), j, f) {
+				const char *code = sget(f, "code");
+				if (code && !has_code(codes, code))
+					json_array_append_new(codes, json_string(code));
 			}
 		}
 		if (!any) {
@@ -129,26 +160,31 @@ void report_expectations(const struct run_audit *a, size_t *expect_n, size_t *ex
 		(*expect_n)++;
 		int ok = !kk->expect.verdict || strcmp(kk->expect.verdict, got) == 0;
 		json_t *missing = json_array();
-		for (size_t f = 0; f < kk->expect.nfindings; f++)
-			if (!has_code(codes, kk->expect.findings[f]))
-				json_array_append_new(missing, json_string(kk->expect.findings[f]));
+		for (size_t n = 0; n < kk->expect.nfindings; n++)
+			if (!has_code(codes, kk->expect.findings[n]))
+				json_array_append_new(missing, json_string(kk->expect.findings[n]));
 		ok = ok && json_array_size(missing) == 0;
 		if (!ok)
 			(*expect_failed)++;
 		json_t *wanted_codes = json_array();
-		for (size_t f = 0; f < kk->expect.nfindings; f++)
-			json_array_append_new(wanted_codes, json_string(kk->expect.findings[f]));
+		for (size_t n = 0; n < kk->expect.nfindings; n++)
+			json_array_append_new(wanted_codes, json_string(kk->expect.findings[n]));
 		if (text_out) {
+			/* The kernel id is [A-Za-z0-9_.-]+ and the wanted verdict one
+			 * of five words (the manifest loader checks both); the rest
+			 * is escaped. */
 			char wc[256], gc[256];
 			codes_text(wanted_codes, wc, sizeof wc);
 			codes_text(codes, gc, sizeof gc);
+			char *shown_got = cli_printable(got, strlen(got));
 			if (ok)
 				fprintf(text_out, "%s: expect ok\n", kk->id);
 			else
 				fprintf(text_out, "%s: expect FAILED: wanted %s%s%s%s got %s%s%s%s\n",
 					kk->id, kk->expect.verdict ? kk->expect.verdict : "any verdict",
-					wc[0] ? " [" : "", wc, wc[0] ? "]" : "", got,
+					wc[0] ? " [" : "", wc, wc[0] ? "]" : "", shown_got,
 					" [", gc, "]");
+			free(shown_got);
 		}
 		if (json_out)
 			json_array_append_new(json_out, json_pack(
@@ -214,137 +250,85 @@ static void line_fit(FILE *f, int indent, const char *text)
 		fprintf(f, "%*s%s\n", indent, "", text);
 }
 
-void report_terminal(FILE *f, const struct run_audit *a, int color)
+static void print_case(FILE *f, const json_t *c, int color)
 {
 	const char *reset = color ? "\033[0m" : "";
+	const char *vs = case_verdict(c);
+	char cl[16], me[16], ci[32] = "-", lo[16], hi[16];
+	fmt_speedup(nget(c, "claimed"), cl, sizeof cl);
+	fmt_speedup(nget(c, "measured"), me, sizeof me);
+	const json_t *civ = json_object_get(c, "ci");
+	if (json_array_size(civ) == 2) {
+		fmt_speedup(json_number_value(json_array_get(civ, 0)), lo, sizeof lo);
+		fmt_speedup(json_number_value(json_array_get(civ, 1)), hi, sizeof hi);
+		snprintf(ci, sizeof ci, "%s-%s", lo, hi);
+	}
+	fprintf(f, "%-4lld %-22.22s %9s %9s %-15.15s %s%s%s\n",
+		(long long)json_integer_value(json_object_get(c, "case")),
+		sget(c, "kernel") ? sget(c, "kernel") : "?", cl, me, ci,
+		color ? verdict_color(vs) : "", vs, reset);
+
+	char params[128], bt[24], ct[24], text[512];
+	report_params(json_object_get(c, "params"), params, sizeof params);
+	fmt_time(nget(c, "baseline_ns"), bt, sizeof bt);
+	fmt_time(nget(c, "candidate_ns"), ct, sizeof ct);
+	snprintf(text, sizeof text, "%s%sbaseline %s, candidate %s", params,
+		 params[0] ? "; " : "", bt, ct);
+	line_fit(f, 5, text);
+
+	const json_t *fs = json_object_get(c, "findings");
+	if (json_array_size(fs)) {
+		size_t len = (size_t)snprintf(text, sizeof text, "findings:"), k;
+		const json_t *x;
+		json_array_foreach(fs, k, x) {
+			if (len >= sizeof text)
+				break;
+			len += (size_t)snprintf(text + len, sizeof text - len, " %s%s",
+					  sget(x, "code") ? sget(x, "code") : "?",
+					  finding_invalidates(x) ? "" : "(w)");
+		}
+		line_fit(f, 5, text);
+	}
+	if (sget(c, "error")) {
+		snprintf(text, sizeof text, "error (%s): %s",
+			 sget(c, "error_where") ? sget(c, "error_where") : "?", sget(c, "error"));
+		line_fit(f, 5, text);
+	} else if (sget(c, "reason") && strcmp(vs, "reproduced") != 0) {
+		snprintf(text, sizeof text, "why: %s", sget(c, "reason"));
+		line_fit(f, 5, text);
+	}
+}
+
+void report_terminal(FILE *f, const json_t *summary, int color)
+{
+	/* Every string below comes from the manifest or the workers' records:
+	 * shown with its control characters escaped, never sent to the
+	 * terminal as they are. */
+	json_t *s = cli_printable_json(summary);
+	const char *reset = color ? "\033[0m" : "";
+	if (json_is_true(json_object_get(s, "stand_in"))) {
+		/* The trace says so too (header.plugin); the reader of this table
+		 * must not take a stand-in's numbers for a GPU's. */
+		const char *path = sget(json_object_get(s, "plugin"), "path");
+		fprintf(f, "*** STAND-IN: measured by %s, not by kaudit's own GPU plugin: its "
+			"timings are whatever it declares ***\n", path ? path : "an unnamed plugin");
+	}
 	fprintf(f, "%-4s %-22s %9s %9s %-15s %s\n", "case", "kernel", "claimed", "measured",
 		"95% CI", "verdict");
-	for (size_t i = 0; i < a->ncases; i++) {
-		if (!a->selected[i])
-			continue;
-		const struct claim_case *cc = &a->cases[i];
-		const struct record *v = run_audit_find(a, REC_VERDICT, (int64_t)i);
-		const struct record *err = run_audit_find(a, REC_ERROR, (int64_t)i);
-		const char *vs = v ? v->u.verdict.verdict : "error";
-		double claimed = v ? v->u.verdict.claimed : NAN;
-		if (!isfinite(claimed))
-			claimed = cc->kernel->claimed_speedup;
-		char cl[16], me[16], ci[32] = "-", lo[16], hi[16];
-		fmt_speedup(claimed, cl, sizeof cl);
-		fmt_speedup(v ? v->u.verdict.measured : NAN, me, sizeof me);
-		if (v && isfinite(v->u.verdict.ci_low) && isfinite(v->u.verdict.ci_high)) {
-			fmt_speedup(v->u.verdict.ci_low, lo, sizeof lo);
-			fmt_speedup(v->u.verdict.ci_high, hi, sizeof hi);
-			snprintf(ci, sizeof ci, "%s-%s", lo, hi);
-		}
-		fprintf(f, "%-4zu %-22.22s %9s %9s %-15.15s %s%s%s\n", i, cc->kernel->id, cl, me,
-			ci, color ? verdict_color(vs) : "", vs, reset);
-
-		char params[128], bt[24], ct[24], text[512];
-		const struct claim_params *p = &cc->kernel->params[cc->param_index];
-		json_t *pj = json_object();
-		for (size_t k = 0; k < p->n; k++)
-			json_object_set_new(pj, p->names[k], json_integer(p->values[k]));
-		report_params(pj, params, sizeof params);
-		json_decref(pj);
-		fmt_time(v ? v->u.verdict.baseline_ns : NAN, bt, sizeof bt);
-		fmt_time(v ? v->u.verdict.candidate_ns : NAN, ct, sizeof ct);
-		snprintf(text, sizeof text, "%s%sbaseline %s, candidate %s", params,
-			 params[0] ? "; " : "", bt, ct);
-		line_fit(f, 5, text);
-
-		const struct record *fs[64];
-		size_t nf = case_findings(a, (int64_t)i, fs, 64);
-		if (nf) {
-			size_t len = (size_t)snprintf(text, sizeof text, "findings:");
-			for (size_t k = 0; k < nf && len < sizeof text; k++)
-				len += (size_t)snprintf(text + len, sizeof text - len, " %s%s",
-						  fs[k]->u.finding.code,
-						  finding_invalidates(fs[k]) ? "" : "(w)");
-			line_fit(f, 5, text);
-		}
-		if (err) {
-			snprintf(text, sizeof text, "error (%s): %s", err->u.error.where,
-				 err->u.error.message);
-			line_fit(f, 5, text);
-		} else if (v && v->u.verdict.reason && strcmp(vs, "reproduced") != 0) {
-			snprintf(text, sizeof text, "why: %s", v->u.verdict.reason);
-			line_fit(f, 5, text);
-		}
-	}
-	const struct record *cv = run_audit_find(a, REC_VERDICT, REC_NONE);
-	size_t total = 0, good = 0;
-	for (size_t i = 0; i < a->ncases; i++) {
-		if (!a->selected[i])
-			continue;
+	size_t i, total = 0, good = 0;
+	const json_t *c;
+	json_array_foreach(json_object_get(s, "cases"), i, c) {
+		print_case(f, c, color);
 		total++;
-		const struct record *v = run_audit_find(a, REC_VERDICT, (int64_t)i);
-		good += v && strcmp(v->u.verdict.verdict, "reproduced") == 0;
+		good += strcmp(case_verdict(c), "reproduced") == 0;
 	}
-	const char *cvs = cv ? cv->u.verdict.verdict : "error";
+	const char *cvs = sget(s, "verdict") ? sget(s, "verdict") : "error";
 	char text[512];
 	snprintf(text, sizeof text, "claim: %s%s%s (%zu of %zu cases reproduced)",
 		 color ? verdict_color(cvs) : "", cvs, reset, good, total);
 	fprintf(f, "\n%s\n", text);
-	snprintf(text, sizeof text, "\"%s\"", a->claim->title);
+	const char *title = sget(json_object_get(s, "claim"), "title");
+	snprintf(text, sizeof text, "\"%s\"", title ? title : "");
 	line_fit(f, 7, text);
-}
-
-/* ---- JSON ---- */
-
-json_t *report_json(const struct run_audit *a)
-{
-	const struct record *cv = run_audit_find(a, REC_VERDICT, REC_NONE);
-	const struct record *dev = NULL;
-	for (size_t k = 0; k < a->recs.n && !dev; k++)
-		if (a->recs.v[k].type == REC_DEVICE)
-			dev = &a->recs.v[k];
-	json_t *doc = json_object();
-	json_object_set_new(doc, "claim", json_pack("{s:s, s:s, s:s, s:s}", "title",
-		a->claim->title, "path", a->claim->path, "sha256", a->claim->sha256, "verdict",
-		cv ? cv->u.verdict.verdict : "error"));
-	json_object_set_new(doc, "device", dev ? record_to_json(dev) : json_null());
-	json_t *cases = json_array();
-	for (size_t i = 0; i < a->ncases; i++) {
-		if (!a->selected[i])
-			continue;
-		const struct claim_case *cc = &a->cases[i];
-		const struct record *v = run_audit_find(a, REC_VERDICT, (int64_t)i);
-		const struct record *err = run_audit_find(a, REC_ERROR, (int64_t)i);
-		json_t *c = json_object();
-		json_object_set_new(c, "case", json_integer((json_int_t)i));
-		json_object_set_new(c, "kernel", json_string(cc->kernel->id));
-		const struct claim_params *p = &cc->kernel->params[cc->param_index];
-		json_t *pj = json_object();
-		for (size_t k = 0; k < p->n; k++)
-			json_object_set_new(pj, p->names[k], json_integer(p->values[k]));
-		json_object_set_new(c, "params", pj);
-		json_object_set_new(c, "verdict", json_string(v ? v->u.verdict.verdict : "error"));
-		record_json_put_real(c, "claimed", cc->kernel->claimed_speedup);
-		if (v) {
-			record_json_put_real(c, "measured", v->u.verdict.measured);
-			record_json_put_real(c, "ci_low", v->u.verdict.ci_low);
-			record_json_put_real(c, "ci_high", v->u.verdict.ci_high);
-			record_json_put_real(c, "baseline_ns", v->u.verdict.baseline_ns);
-			record_json_put_real(c, "candidate_ns", v->u.verdict.candidate_ns);
-			if (v->u.verdict.reason)
-				json_object_set_new(c, "reason", json_string(v->u.verdict.reason));
-		}
-		if (err)
-			json_object_set_new(c, "error", json_pack("{s:s, s:s}", "where",
-				err->u.error.where, "message", err->u.error.message));
-		json_t *fa = json_array();
-		const struct record *fs[256];
-		size_t nf = case_findings(a, (int64_t)i, fs, 256);
-		for (size_t k = 0; k < nf; k++)
-			json_array_append_new(fa, json_pack("{s:s, s:s, s:s?}", "code",
-				fs[k]->u.finding.code, "severity", fs[k]->u.finding.severity,
-				"message", fs[k]->u.finding.message));
-		json_object_set_new(c, "findings", fa);
-		json_array_append_new(cases, c);
-	}
-	json_object_set_new(doc, "cases", cases);
-	json_object_set_new(doc, "interrupted", json_boolean(a->interrupted));
-	json_object_set_new(doc, "trace", json_string(a->trace_path));
-	return doc;
+	json_decref(s);
 }

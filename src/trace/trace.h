@@ -137,17 +137,45 @@ json_t *trace_predicate(const struct record *recs, size_t n);
 json_t *trace_predicate_of(const struct rec_header *h, const struct rec_device *d,
 			   const struct record *const *v, size_t n);
 
-/* What C shows, as JSON (new reference): intact, problem, damage (null
- * when intact, else "truncated" (cut short), "corrupt" (gzip data
- * damaged), "unsigned" or "tampered" (records, digest or signature do not
- * match)), truncated (damage is "truncated"), signed, signer_keyid, records, synthetic, audit {time host tool
- * root_seed margin}, claim {title path sha256}, device {...}, verdict, and
- * cases [{case kernel params verdict claimed measured ci [lo,hi]
- * baseline_ns candidate_ns reason error findings [{code severity impl trial
- * sample message evidence record}] timing {baseline|candidate: {samples
- * median_event_ns min_event_ns max_event_ns median_span_ns
- * round_medians_ns}}}].  `inspect --json` prints exactly this. */
+/* What a reader knows about a trace beside its records: how it ended and
+ * who signed it.  trace_facts_of() takes them from a trace read from disk;
+ * verify fills them from what it just wrote and signed. */
+struct trace_facts {
+	int intact;                  /* complete, digest and signature verify */
+	char problem[ERRBUF_LEN];    /* trace_integrity's message, "" when intact */
+	int complete_gzip;           /* for telling truncated from corrupt */
+	char reader_problem[ERRBUF_LEN]; /* the reader's first problem (trace_contents) */
+	int has_signature, signature_ok, file_bound;
+	char keyid[65];              /* the header key's id, "" if none */
+	size_t records;              /* every record the file holds (footer and
+					signature included) */
+};
+void trace_facts_of(const struct trace_contents *c, struct trace_facts *out);
+
+/* What a trace shows, as one JSON document (new reference): the one result
+ * schema of inspect, check and verify --json, man/kaudit-result.schema.json.
+ * Keys: intact, problem, damage (null when intact, else "truncated" (cut
+ * short), "corrupt" (gzip data damaged), "unsigned" or "tampered" (records,
+ * digest or signature do not match)), truncated (damage is "truncated"),
+ * signed, signer_keyid, records, synthetic, stand_in, plugin, file_bound,
+ * audit {time host tool root_seed margin}, claim {title path sha256
+ * manifest_bytes}, sources, device {...}, verdict, builds, sandbox, and
+ * cases (trace_summary_case).  Pure: no printing.
+ *
+ * trace_summary_records: over the records RECS[0..N) (header first, in
+ * trace order) and the facts F; trace_summary: over a trace read from disk.
+ * Both give the same document for the same trace. */
+json_t *trace_summary_records(const struct record *recs, size_t n, const struct trace_facts *f);
 json_t *trace_summary(const struct trace_contents *c);
+/* One case: {case kernel params claimed seed tolerance verdict measured ci
+ * [lo,hi] baseline_ns candidate_ns reason error error_where findings
+ * [{code severity impl trial sample message evidence record}] checks
+ * {KIND: {ran passed}} checked_samples timing {baseline|candidate: {samples
+ * median_event_ns min_event_ns max_event_ns median_span_ns
+ * round_medians_ns}}} from its case record C and every record of the case
+ * RECS[0..N) in trace order, so a reader that streams a trace can build
+ * the cases one at a time (new reference). */
+json_t *trace_summary_case(const struct record *c, const struct record *const *recs, size_t n);
 /* 1 when H's records were not measured by kaudit's own GPU plugin: the
  * header names none, or one from $KAUDIT_GPU_LIB (never for a synthetic
  * trace, which says so already). */

@@ -2,8 +2,12 @@
  * trace_summary.c - what a trace shows, as one JSON document: the claim,
  * device, per case the verdict, measured vs claimed speedup, findings with
  * their evidence, and timing summaries.  Records are grouped by case once,
- * so the cost is one sort of the records, not a scan per case.  `inspect --json` prints it as is;
- * `inspect` and `check` render it as text.  Pure: no printing.
+ * so the cost is one sort of the records, not a scan per case.  It is the
+ * one result schema (man/kaudit-result.schema.json): `inspect --json`,
+ * `check --json` and `verify --json` print it; inspect, check and verify's
+ * table render it as text.  It runs over records and the facts about their
+ * file (trace_facts), so verify summarises the records it has just
+ * written exactly as inspect summarises them read back.  Pure: no printing.
  */
 #include "trace_private.h"
 
@@ -144,9 +148,7 @@ static json_t *finding_json(const struct record *r)
 	return f;
 }
 
-/* One case: its case record C and every record of its case R[0..N), in
- * trace order. */
-static json_t *case_json(const struct record *c, const struct record *const *recs, size_t n)
+json_t *trace_summary_case(const struct record *c, const struct record *const *recs, size_t n)
 {
 	json_t *o = json_object();
 	json_object_set_new(o, "case", json_integer(c->case_index));
@@ -193,8 +195,10 @@ static json_t *case_json(const struct record *c, const struct record *const *rec
 			record_json_put_real(o, "baseline_ns", v->baseline_ns);
 			record_json_put_real(o, "candidate_ns", v->candidate_ns);
 			record_json_put_str(o, "reason", v->reason);
-		} else if (r->type == REC_ERROR) {
+		} else if (r->type == REC_ERROR && !json_object_get(o, "error")) {
+			/* The first error is the cause; later ones follow from it. */
 			record_json_put_str(o, "error", r->u.error.message);
+			record_json_put_str(o, "error_where", r->u.error.where);
 		}
 	}
 	json_object_set_new(o, "findings", findings);
@@ -256,58 +260,78 @@ static size_t by_case_find(const struct by_case *g, int64_t k, const struct reco
 	return end - lo;
 }
 
-/* What kind of damage C's first problem is; NULL when intact.  Reads the
+/* What kind of damage F's first problem is; NULL when intact.  Reads the
  * reader's problem text (trace_read.c), and test_trace.c pins each kind: a
  * cut file must not be called tampered, nor a flipped byte truncated.  A
  * gzip stream that did not end cleanly is truncated when the reader saw it
  * end early, and otherwise corrupt, whatever garbage it decoded to first. */
-static const char *damage_of(const struct trace_contents *c, int intact)
+static const char *damage_of(const struct trace_facts *f)
 {
 	static const char *const truncated[] = { "truncated", "no complete gzip member" };
 	static const char *const corrupt[] = { "corrupt gzip", "a gzip member ends inside a line",
 					       "the header's gzip member is damaged" };
 	static const char *const unsigned_[] = { "no signature",
 						 "the header names no signer key" };
-	if (intact)
+	const char *p = f->reader_problem;
+	if (f->intact)
 		return NULL;
 	for (size_t i = 0; i < sizeof truncated / sizeof truncated[0]; i++)
-		if (strncmp(c->problem, truncated[i], strlen(truncated[i])) == 0)
+		if (strncmp(p, truncated[i], strlen(truncated[i])) == 0)
 			return "truncated";
-	if (!c->complete_gzip)
+	if (!f->complete_gzip)
 		return "corrupt";
 	for (size_t i = 0; i < sizeof corrupt / sizeof corrupt[0]; i++)
-		if (strncmp(c->problem, corrupt[i], strlen(corrupt[i])) == 0)
+		if (strncmp(p, corrupt[i], strlen(corrupt[i])) == 0)
 			return "corrupt";
 	for (size_t i = 0; i < sizeof unsigned_ / sizeof unsigned_[0]; i++)
-		if (strncmp(c->problem, unsigned_[i], strlen(unsigned_[i])) == 0)
+		if (strncmp(p, unsigned_[i], strlen(unsigned_[i])) == 0)
 			return "unsigned";
-	if (!c->problem[0] && !c->has_signature)
+	if (!p[0] && !f->has_signature)
 		return "unsigned";
 	return "tampered";
 }
 
+void trace_facts_of(const struct trace_contents *c, struct trace_facts *out)
+{
+	struct errbuf e = { "", 0 };
+	memset(out, 0, sizeof *out);
+	out->intact = trace_integrity(c, NULL, &e) == 0;
+	if (!out->intact)
+		snprintf(out->problem, sizeof out->problem, "%s", e.msg);
+	out->complete_gzip = c->complete_gzip;
+	snprintf(out->reader_problem, sizeof out->reader_problem, "%s", c->problem);
+	out->has_signature = c->has_signature;
+	out->signature_ok = c->signature_ok;
+	out->file_bound = c->file_bound;
+	snprintf(out->keyid, sizeof out->keyid, "%s", c->keyid);
+	out->records = c->records.n;
+}
+
 json_t *trace_summary(const struct trace_contents *c)
 {
-	const struct record *recs = c->records.v;
-	size_t n = c->records.n;
+	struct trace_facts f;
+	trace_facts_of(c, &f);
+	return trace_summary_records(c->records.v, c->records.n, &f);
+}
+
+json_t *trace_summary_records(const struct record *recs, size_t n, const struct trace_facts *f)
+{
 	json_t *s = json_object();
-	struct errbuf e;
-	int intact = trace_integrity(c, NULL, &e) == 0;
-	const char *damage = damage_of(c, intact);
-	json_object_set_new(s, "intact", json_boolean(intact));
-	if (!intact)
-		json_object_set_new(s, "problem", json_string(e.msg));
+	const char *damage = damage_of(f);
+	json_object_set_new(s, "intact", json_boolean(f->intact));
+	if (!f->intact)
+		json_object_set_new(s, "problem", json_string(f->problem));
 	json_object_set_new(s, "damage", damage ? json_string(damage) : json_null());
 	json_object_set_new(s, "truncated", json_boolean(damage && strcmp(damage, "truncated") == 0));
-	json_object_set_new(s, "signed", json_boolean(c->has_signature));
-	if (c->keyid[0])
-		json_object_set_new(s, "signer_keyid", json_string(c->keyid));
-	json_object_set_new(s, "records", json_integer((json_int_t)n));
+	json_object_set_new(s, "signed", json_boolean(f->has_signature));
+	if (f->keyid[0])
+		json_object_set_new(s, "signer_keyid", json_string(f->keyid));
+	json_object_set_new(s, "records", json_integer((json_int_t)f->records));
 	const struct rec_header *h = n && recs[0].type == REC_HEADER ? &recs[0].u.header : NULL;
 	json_object_set_new(s, "synthetic", json_boolean(h && h->synthetic == 1));
 	json_object_set_new(s, "stand_in", json_boolean(trace_stand_in(h)));
 	json_object_set_new(s, "plugin", h && h->plugin ? json_incref(h->plugin) : json_null());
-	json_object_set_new(s, "file_bound", json_boolean(c->file_bound));
+	json_object_set_new(s, "file_bound", json_boolean(f->file_bound));
 	json_t *claim = json_object();
 	if (h) {
 		char *title = trace_claim_title(h->manifest_text);
@@ -342,7 +366,7 @@ json_t *trace_summary(const struct trace_contents *c)
 		} else if (r->type == REC_CASE) {
 			const struct record *const *cr;
 			size_t cn = by_case_find(&g, r->case_index, &cr);
-			json_array_append_new(cases, case_json(r, cr, cn));
+			json_array_append_new(cases, trace_summary_case(r, cr, cn));
 		} else if (r->type == REC_VERDICT && r->case_index == REC_NONE) {
 			record_json_put_str(s, "verdict", r->u.verdict.verdict);
 		}

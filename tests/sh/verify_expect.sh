@@ -86,8 +86,8 @@ set -e
 [ "$rc" = 1 ] || fail "interrupt: exit $rc: $(cat "$tmp/err")"
 grep -q "interrupted: 2 of 3 cases not run" "$tmp/err" || fail "interrupt: $(cat "$tmp/err")"
 check_trace "$tmp/int.kat"
-jq -e '.interrupted' "$tmp/v.json" >/dev/null || fail "interrupt: JSON does not say so"
-jq -e '.cases[1].error.where == "interrupted" and .cases[2].error.where == "interrupted"' \
+jq -e '.verify.interrupted and .verify.not_run == 2' "$tmp/v.json" >/dev/null || fail "interrupt: JSON does not say so"
+jq -e '.cases[1].error_where == "interrupted" and .cases[2].error_where == "interrupted"' \
 	"$tmp/v.json" >/dev/null || fail "interrupt: cases 1 and 2: $(cat "$tmp/v.json")"
 [ "$(worker_cases "$tmp/int.kat")" = "0 1 " ] ||
 	fail "interrupt: workers ran for cases $(worker_cases "$tmp/int.kat")"

@@ -18,8 +18,8 @@ verify_json() {
 	jq -e . "$tmp/v.json" >/dev/null || fail "$b: stdout is not one JSON document"
 }
 verdict() { jq -r ".cases[] | select(.case == $1) | .verdict" "$tmp/v.json"; }
-where() { jq -r ".cases[] | select(.case == $1) | .error.where // \"\"" "$tmp/v.json"; }
-message() { jq -r ".cases[] | select(.case == $1) | .error.message // \"\"" "$tmp/v.json"; }
+where() { jq -r ".cases[] | select(.case == $1) | .error_where // \"\"" "$tmp/v.json"; }
+message() { jq -r ".cases[] | select(.case == $1) | .error // \"\"" "$tmp/v.json"; }
 
 # Every case completes: the verdicts are the detectors', no errors.
 verify_json ok
@@ -28,7 +28,7 @@ for i in 0 1 2; do
 	[ "$(where $i)" = "" ] || fail "ok: case $i has an error: $(message $i)"
 	[ "$(verdict $i)" != error ] || fail "ok: case $i verdict error"
 done
-[ "$(jq -r .trace "$tmp/v.json")" = "$tmp/t.kat" ] || fail "ok: trace path"
+[ "$(jq -r .file "$tmp/v.json")" = "$tmp/t.kat" ] || fail "ok: trace path"
 [ "$(jq -r .device.name "$tmp/v.json")" = "Fake GPU" ] || fail "ok: device"
 check_trace "$tmp/t.kat"
 # One case record per case, the supervisor's, from its own manifest.
@@ -50,7 +50,7 @@ verify_json ok,crash,ok
 message 1 | grep -q SIGSEGV || fail "crash: message $(message 1)"
 message 1 | grep -q "about to dereference NULL" || fail "crash: stderr lost"
 [ "$(verdict 0)" != error ] && [ "$(verdict 2)" != error ] || fail "crash: other cases"
-[ "$(jq -r .claim.verdict "$tmp/v.json")" = error ] || fail "crash: claim verdict"
+[ "$(jq -r .verdict "$tmp/v.json")" = error ] || fail "crash: claim verdict"
 check_trace "$tmp/t.kat"
 [ "$(zcat "$tmp/t.kat" | jq -c 'select(.type == "error")' | wc -l)" = 1 ] ||
 	fail "crash: want one error record"
