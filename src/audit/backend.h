@@ -24,6 +24,10 @@
 #include "../util/util.h"
 
 struct backend_buf;  /* a device allocation surrounded by guard zones */
+/* The GPU backend's guard zone on each side of every buffer: wide enough
+ * that an off-by-a-row write of a large row still lands in it.  lint counts
+ * it in a case's device memory. */
+#define BACKEND_GUARD_BYTES ((size_t)1 << 20)
 struct backend_impl; /* a loaded implementation entry point */
 
 /* Result of comparing a candidate output with the baseline's (allclose). */

@@ -14,6 +14,7 @@
 #include "claim_private.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,12 +81,81 @@ static void skip_space(struct xparser *P)
 
 static int parse_expr(struct xparser *P, int *out);
 
+/* Length of the float literal at S ("0.5", "1.5e3", "2e-1"), 0 when S
+ * holds none: digits, then a fraction and/or an exponent. */
+static size_t float_literal_len(const char *s)
+{
+	size_t i = 0;
+	while (s[i] >= '0' && s[i] <= '9')
+		i++;
+	size_t digits = i;
+	int frac = s[i] == '.';
+	if (frac)
+		for (i++; s[i] >= '0' && s[i] <= '9'; i++)
+			;
+	if ((s[i] == 'e' || s[i] == 'E') && digits) {
+		size_t j = i + 1 + (s[i + 1] == '+' || s[i + 1] == '-');
+		if (s[j] >= '0' && s[j] <= '9') {
+			for (i = j; s[i] >= '0' && s[i] <= '9'; i++)
+				;
+			return i;
+		}
+	}
+	return frac ? i : 0;
+}
+
+/* An integer expression with a float literal in it ("N * 0.5"): say so,
+ * and where the literal multiplies, what integer arithmetic to write
+ * instead ("N / 2", "N * 3 / 2"). */
+static int float_literal_error(struct xparser *P, size_t start, size_t len)
+{
+	const char *t = P->x->text;
+	char lit[40];
+	snprintf(lit, sizeof lit, "%.*s", (int)(len < 39 ? len : 39), t + start);
+	double v = strtod(lit, NULL);
+	size_t op = start;
+	while (op > 0 && (t[op - 1] == ' ' || t[op - 1] == '\t'))
+		op--;
+	char hint[CLAIM_EXPR_MAX_LEN / 4 + 80] = "";
+	long num = 0, den = 0;
+	/* The smallest fraction NUM/DEN equal to V, for DEN up to 1000. */
+	for (long d = 1; d <= 1000 && v > 0 && v < 1e9; d++) {
+		double n = v * (double)d;
+		if (fabs(n - nearbyint(n)) < 1e-9 * n) {
+			num = (long)nearbyint(n);
+			den = d;
+			break;
+		}
+	}
+	if (op > 0 && t[op - 1] == '*' && den > 1 && strlen(t) <= CLAIM_EXPR_MAX_LEN / 4) {
+		char rep[48];
+		if (num == 1)
+			snprintf(rep, sizeof rep, "/ %ld", den);
+		else
+			snprintf(rep, sizeof rep, "* %ld / %ld", num, den);
+		snprintf(hint, sizeof hint, "; write '%.*s%s%s' ('/' rounds toward zero)",
+			 (int)(op - 1), t, rep, t + start + len);
+	} else if (den == 1) {
+		snprintf(hint, sizeof hint, "; write it as the integer %ld", num);
+	} else {
+		snprintf(hint, sizeof hint, "; write integer arithmetic (e.g. 'N / 2' for "
+					    "'N * 0.5') or add a param");
+	}
+	*P->errpos = pos_of(P->x, start);
+	return errbuf_set(P->msg, EXIT_BAD_INPUT,
+			  "float literal '%s' in integer expression '%s': shapes and work are "
+			  "integer arithmetic (+ - * / %%)%s", lit, t, hint);
+}
+
 static int parse_primary(struct xparser *P, int *out)
 {
 	skip_space(P);
 	size_t start = P->i;
 	char c = P->s[start];
-	if (c >= '0' && c <= '9') {
+	if ((c >= '0' && c <= '9') || (c == '.' && P->s[start + 1] >= '0' && P->s[start + 1] <= '9')) {
+		size_t flen = float_literal_len(P->s + start);
+		if (flen)
+			return float_literal_error(P, start, flen);
 		int64_t v = 0;
 		while (P->s[P->i] >= '0' && P->s[P->i] <= '9') {
 			int d = P->s[P->i] - '0';

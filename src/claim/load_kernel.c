@@ -166,9 +166,89 @@ static int load_impl(struct claim_loader *L, const struct claim *c, const yaml_n
 	if (!is_identifier(im->entry))
 		return yd_err(L, v[1], "entry '%.80s' is not a C identifier (expected the name "
 				       "of an extern \"C\" launcher)", im->entry);
+	struct errbuf msg;
+	if (claim_entry_check(im->path, im->source, im->entry, &msg) != 0)
+		return yd_err(L, v[1], "%s", msg.msg);
 	if (v[2] && load_flags(L, c, v[2], im) != 0)
 		return -1;
 	return 0;
+}
+
+/* Nonzero when scalar N is quoted text that would read as an integer
+ * unquoted: "4096" in quotes is a string, the common slip. */
+static int quoted_integer(const yaml_node_t *n)
+{
+	if (n->type != YAML_SCALAR_NODE || (n->data.scalar.style != YAML_SINGLE_QUOTED_SCALAR_STYLE &&
+					     n->data.scalar.style != YAML_DOUBLE_QUOTED_SCALAR_STYLE))
+		return 0;
+	const char *s = (const char *)n->data.scalar.value;
+	s += *s == '-' || *s == '+';
+	if (!*s || n->data.scalar.length > 20)
+		return 0;
+	for (; *s; s++)
+		if (*s < '0' || *s > '9')
+			return 0;
+	return 1;
+}
+
+/* Appends "{N: 1024, D: 8192}" to EX: parameter set SET with the value of
+ * param LIST_KEY replaced by ITEM; 0 when it does not fit or a value is not
+ * a short scalar. */
+static int example_set(struct claim_loader *L, const yaml_node_t *set, const yaml_node_t *list_key,
+		       const yaml_node_t *item, char *ex, size_t cap, size_t *used)
+{
+	size_t u = *used;
+	size_t count = (size_t)(set->data.mapping.pairs.top - set->data.mapping.pairs.start);
+	for (size_t i = 0; i < count; i++) {
+		yaml_node_t *key = yd_node(L, set->data.mapping.pairs.start[i].key);
+		yaml_node_t *val = yd_node(L, set->data.mapping.pairs.start[i].value);
+		if (key == list_key)
+			val = (yaml_node_t *)item;
+		if (val->type != YAML_SCALAR_NODE || val->data.scalar.length > 20 ||
+		    key->data.scalar.length > 20)
+			return 0;
+		int w = snprintf(ex + u, cap - u, "%s%s: %s", i ? ", " : "{",
+				 (const char *)key->data.scalar.value,
+				 (const char *)val->data.scalar.value);
+		if (w < 0 || (size_t)w >= cap - u)
+			return 0;
+		u += (size_t)w;
+	}
+	if (u + 2 > cap)
+		return 0;
+	ex[u++] = '}';
+	ex[u] = '\0';
+	*used = u;
+	return 1;
+}
+
+/* The schema has one way to say "several cases": a list of parameter
+ * sets.  A list as one param's value is the common slip; the message spells
+ * out the manifest to write, with the list's own values and the set's
+ * other params ("params: [{N: 1024, D: 8192}, {N: 4096, D: 8192}]"). */
+static int list_as_param(struct claim_loader *L, const yaml_node_t *set, const yaml_node_t *key,
+			 const yaml_node_t *val)
+{
+	const char *name = (const char *)key->data.scalar.value;
+	char ex[200] = "";
+	size_t used = 0;
+	size_t count = (size_t)(val->data.sequence.items.top - val->data.sequence.items.start);
+	size_t shown = 0;
+	for (; shown < count && shown < 2; shown++) {
+		if (shown && used + 2 < sizeof ex) {
+			memcpy(ex + used, ", ", 3);
+			used += 2;
+		}
+		if (!example_set(L, set, key, yd_node(L, val->data.sequence.items.start[shown]),
+				 ex, sizeof ex, &used))
+			break;
+	}
+	if (shown == 0 || shown < (count < 2 ? count : 2)) /* not short scalars: a sketch */
+		snprintf(ex, sizeof ex, "{%s: 1024}, {%s: 4096}", name, name);
+	return yd_err(L, val, "param '%s': expected an integer, got a list; several cases are "
+			      "several parameter sets: write params as a list of mappings, one "
+			      "case each: params: [%s%s] (kaudit-claim(5))",
+		      name, ex, count > 2 && shown == 2 ? ", ..." : "");
 }
 
 static int load_param_set(struct claim_loader *L, const yaml_node_t *n, struct claim_params *p)
@@ -187,6 +267,13 @@ static int load_param_set(struct claim_loader *L, const yaml_node_t *n, struct c
 			return yd_err(L, key, "param name '%.80s' is not an identifier (expected "
 					      "letters, digits and '_', not starting with a digit)",
 				      name);
+		if (val->type == YAML_SEQUENCE_NODE)
+			return list_as_param(L, n, key, val);
+		if (quoted_integer(val))
+			return yd_err(L, val, "param '%s': expected an integer, got the string "
+					      "\"%s\" (quoted); write %s: %s without quotes",
+				      name, (const char *)val->data.scalar.value, name,
+				      (const char *)val->data.scalar.value);
 		char what[128];
 		snprintf(what, sizeof what, "param '%s'", name);
 		if (yd_int(L, val, what, &p->values[i]) != 0)

@@ -19,9 +19,8 @@
 #include "audit/backend.h"
 #include "gpu.h"
 
-/* Each buffer's guard zones: wide enough that an off-by-a-row write of a
- * large row still lands in them. */
-#define GUARD_BYTES ((size_t)1 << 20)
+/* Each buffer's guard zones (audit/backend.h). */
+#define GUARD_BYTES BACKEND_GUARD_BYTES
 /* The canary the guard zones hold (bytes A5 C3 E1 1B: unlikely data). */
 #define CANARY 0x1BE1C3A5u
 /* Most implementations a worker loads (a case has two). */

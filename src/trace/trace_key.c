@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -51,13 +52,43 @@ void trace_key_free(struct trace_key *k)
 	free(k);
 }
 
+/* OpenSSL's pass phrase callback: refuse at once, so that reading a key
+ * never stops to prompt on the terminal (kaudit runs unattended, in CI). */
+static int no_pass_phrase(char *buf, int size, int rwflag, void *u)
+{
+	(void)buf, (void)size, (void)rwflag, (void)u;
+	return -1;
+}
+
+/* "an RSA key", "an EC key": what a key of another algorithm is, for the
+ * message that says kaudit wants Ed25519. */
+static const char *key_kind(const EVP_PKEY *pkey)
+{
+	static const struct {
+		int id;
+		const char *what;
+	} kinds[] = {
+		{ EVP_PKEY_RSA, "an RSA key" },	      { EVP_PKEY_RSA_PSS, "an RSA-PSS key" },
+		{ EVP_PKEY_EC, "an EC key" },	      { EVP_PKEY_DSA, "a DSA key" },
+		{ EVP_PKEY_ED448, "an Ed448 key" },   { EVP_PKEY_X25519, "an X25519 key" },
+		{ EVP_PKEY_X448, "an X448 key" },     { EVP_PKEY_DH, "a DH key" },
+	};
+	int id = EVP_PKEY_get_id(pkey);
+	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+		if (kinds[i].id == id)
+			return kinds[i].what;
+	return "a key of another algorithm";
+}
+
 /* Wraps PKEY (taken) with its SPKI PEM and keyid. */
 static int key_wrap(EVP_PKEY *pkey, int has_private, struct trace_key **out,
 		    struct errbuf *e)
 {
 	if (EVP_PKEY_get_id(pkey) != EVP_PKEY_ED25519) {
+		errbuf_set(e, EXIT_BAD_INPUT, "is %s; kaudit signs with Ed25519 (kaudit keygen)",
+			   key_kind(pkey));
 		EVP_PKEY_free(pkey);
-		return errbuf_set(e, EXIT_BAD_INPUT, "not an Ed25519 key");
+		return -1;
 	}
 	unsigned char *der = NULL;
 	int dlen = i2d_PUBKEY(pkey, &der);
@@ -81,10 +112,32 @@ static int key_wrap(EVP_PKEY *pkey, int has_private, struct trace_key **out,
 	return 0;
 }
 
+/* What a PEM text holds, from its armour lines: enough to say "this is a
+ * private key" or "this key is encrypted" instead of "not a key". */
+enum pem_kind { PEM_OTHER, PEM_PUBLIC, PEM_PRIVATE, PEM_ENCRYPTED };
+
+static enum pem_kind pem_kind(const char *pem)
+{
+	/* PKCS#8 encrypted, or a legacy key with a Proc-Type header. */
+	if (strstr(pem, "-----BEGIN ENCRYPTED PRIVATE KEY-----") ||
+	    strstr(pem, "Proc-Type: 4,ENCRYPTED"))
+		return PEM_ENCRYPTED;
+	/* "PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY", "OPENSSH ...". */
+	if (strstr(pem, "PRIVATE KEY-----"))
+		return PEM_PRIVATE;
+	if (strstr(pem, "PUBLIC KEY-----"))
+		return PEM_PUBLIC;
+	return PEM_OTHER;
+}
+
 int trace_key_from_pem(const char *pem, struct trace_key **out, struct errbuf *e)
 {
+	if (pem_kind(pem) == PEM_PRIVATE || pem_kind(pem) == PEM_ENCRYPTED)
+		return errbuf_set(e, EXIT_BAD_INPUT,
+				  "is a private key, where a public key (SPKI PEM) is needed: "
+				  "give the public half (KEY.pem.pub, written by kaudit keygen)");
 	BIO *bio = BIO_new_mem_buf(pem, -1);
-	EVP_PKEY *pkey = bio ? PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL) : NULL;
+	EVP_PKEY *pkey = bio ? PEM_read_bio_PUBKEY(bio, NULL, no_pass_phrase, NULL) : NULL;
 	BIO_free(bio);
 	if (!pkey)
 		return errbuf_set(e, EXIT_BAD_INPUT, "not a PEM public key (SPKI)");
@@ -118,23 +171,36 @@ int trace_key_load_public(const char *path, struct trace_key **out, struct errbu
 	return 0;
 }
 
-/* Reads the private key file at PATH, refusing group/other-readable files
- * and symlinks; the buffer holding the PEM is cleansed. */
+/* The message for a key path that open(O_NOFOLLOW) refused with ELOOP: a
+ * symbolic link, refused on purpose, or a real loop. */
+static int refuse_link(const char *path, struct errbuf *e)
+{
+	struct stat st;
+	if (lstat(path, &st) < 0 || !S_ISLNK(st.st_mode))
+		return errbuf_set(e, EXIT_BAD_INPUT, "%s: %s", path, strerror(ELOOP));
+	char real[PATH_MAX];
+	const char *target = realpath(path, real) ? real : "the file it points to";
+	return errbuf_set(e, EXIT_BAD_INPUT,
+			  "%s: is a symbolic link; kaudit opens keys without following links "
+			  "so that a link planted in the key's place cannot make it sign with "
+			  "another key or read another file (give the real path: %s)",
+			  path, target);
+}
+
+/* Reads the private key file at PATH, refusing symlinks, files another
+ * user owns and group/other-readable files; the buffer holding the PEM is
+ * cleansed. */
 static int load_private(const char *path, struct trace_key **out, struct errbuf *e)
 {
 	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && errno == ELOOP)
+		return refuse_link(path, e);
 	if (fd < 0)
 		return errbuf_set(e, EXIT_BAD_INPUT, "%s: %s", path, strerror(errno));
 	struct stat st;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
 		return errbuf_set(e, EXIT_BAD_INPUT, "%s: not a regular file", path);
-	}
-	if (st.st_mode & (S_IRGRP | S_IROTH)) {
-		close(fd);
-		return errbuf_set(e, EXIT_BAD_INPUT,
-				  "%s: private key is readable by others (mode %03o); "
-				  "run 'chmod 600 %s'", path, (unsigned)(st.st_mode & 0777), path);
 	}
 	if (st.st_size > KEY_FILE_MAX) {
 		close(fd);
@@ -152,10 +218,41 @@ static int load_private(const char *path, struct trace_key **out, struct errbuf 
 	}
 	close(fd);
 	buf[n] = '\0';
-	BIO *bio = BIO_new_mem_buf(buf, (int)n);
-	EVP_PKEY *pkey = bio ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
+	enum pem_kind kind = pem_kind(buf);
+	/* A public key is no secret: say what it is before what its mode is. */
+	if (kind == PEM_PUBLIC) {
+		OPENSSL_cleanse(buf, sizeof buf);
+		return errbuf_set(e, EXIT_BAD_INPUT,
+				  "%s: is a public key, where the private key is needed to sign: "
+				  "give the private half (the file without .pub)", path);
+	}
+	/* root can read every file, so mode 0600 alone does not make a key
+	 * private to root: a key another user owns is one that user can
+	 * replace or read, the same risk as mode 0644. */
+	if (st.st_uid != geteuid()) {
+		OPENSSL_cleanse(buf, sizeof buf);
+		return errbuf_set(e, EXIT_BAD_INPUT,
+				  "%s: private key is owned by another user (uid %u, not %u), "
+				  "who can read or replace it; use a key of your own "
+				  "(kaudit keygen) or run 'chown %u %s'",
+				  path, (unsigned)st.st_uid, (unsigned)geteuid(),
+				  (unsigned)geteuid(), path);
+	}
+	if (st.st_mode & (S_IRGRP | S_IROTH)) {
+		OPENSSL_cleanse(buf, sizeof buf);
+		return errbuf_set(e, EXIT_BAD_INPUT,
+				  "%s: private key is readable by others (mode %03o); "
+				  "run 'chmod 600 %s'", path, (unsigned)(st.st_mode & 0777), path);
+	}
+	BIO *bio = kind == PEM_PRIVATE ? BIO_new_mem_buf(buf, (int)n) : NULL;
+	EVP_PKEY *pkey = bio ? PEM_read_bio_PrivateKey(bio, NULL, no_pass_phrase, NULL) : NULL;
 	BIO_free(bio);
 	OPENSSL_cleanse(buf, sizeof buf);
+	if (kind == PEM_ENCRYPTED)
+		return errbuf_set(e, EXIT_BAD_INPUT,
+				  "%s: encrypted keys are not supported: kaudit never prompts for "
+				  "a pass phrase (it runs unattended); use an unencrypted key of "
+				  "mode 0600 (kaudit keygen)", path);
 	if (!pkey)
 		return errbuf_set(e, EXIT_BAD_INPUT, "%s: not a PEM private key (PKCS#8)", path);
 	struct errbuf ke;
@@ -253,7 +350,8 @@ int trace_key_default_path(char *buf, size_t size, struct errbuf *e)
 	const char *xdg = getenv("XDG_CONFIG_HOME");
 	const char *home = getenv("HOME");
 	int n;
-	if (xdg && *xdg)
+	/* The XDG base directory spec: a relative path is invalid and ignored. */
+	if (xdg && xdg[0] == '/')
 		n = snprintf(buf, size, "%s/kaudit/key.pem", xdg);
 	else if (home && *home)
 		n = snprintf(buf, size, "%s/.config/kaudit/key.pem", home);

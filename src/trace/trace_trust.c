@@ -40,7 +40,8 @@ int trace_trust_default_path(char *buf, size_t size, struct errbuf *e)
 	const char *xdg = getenv("XDG_CONFIG_HOME");
 	const char *home = getenv("HOME");
 	int n;
-	if (xdg && *xdg)
+	/* The XDG base directory spec: a relative path is invalid and ignored. */
+	if (xdg && xdg[0] == '/')
 		n = snprintf(buf, size, "%s/kaudit/allowed_signers", xdg);
 	else if (home && *home)
 		n = snprintf(buf, size, "%s/.config/kaudit/allowed_signers", home);

@@ -79,4 +79,62 @@ no_leak "lint --build: output" "$tmp/lint.out" "$tmp/lint.err"
 # shellcheck disable=SC2046
 no_leak "lint --build: the constructor's loot" $(loot_files)
 no_survivors "lint --build"
+
+# ---- keys verify refuses, each with one line that says why ----
+# RSA, EC, encrypted, a public key, a symlink, a key another user owns:
+# exit 2 before any case runs, no pass phrase prompt, no key text shown.
+kd=$tmp/badkeys
+mkdir "$kd"
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:1024 -out "$kd/rsa.pem" 2>/dev/null ||
+	die "openssl genpkey RSA"
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$kd/ec.pem" 2>/dev/null ||
+	die "openssl genpkey EC"
+openssl pkey -in "$key" -aes256 -passout pass:x -out "$kd/enc.pem" 2>/dev/null || die "openssl pkey -aes256"
+cp "$key" "$kd/ed.pem"
+cp "$key" "$kd/other.pem"
+cp "$pub" "$kd/pub.pem"
+chmod 600 "$kd"/*.pem
+ln -s ed.pem "$kd/link.pem"
+{
+	manifest_head "Keys"
+	kernel honest 100 ref_scale honest.so fast_scale
+} >"$c/keys.yaml"
+badkey() { # NAME KEY WANT (the whole stderr line after "kaudit: KEY: ")
+	set +e
+	(cd "$tmp" && unset KAUDIT_KEY XDG_CONFIG_HOME && exec env HOME="$tmp/home1" "$KAUDIT" verify \
+		claim/keys.yaml -o "$tmp/$1.kat" --quick --timeout 20 --key "$2") \
+		</dev/null >"$tmp/$1.out" 2>"$tmp/$1.err"
+	rc=$?
+	set -e
+	[ "$rc" = 2 ] || fail "key $1: verify exit $rc, want 2"
+	got=$(cat "$tmp/$1.err")
+	[ "$got" = "kaudit: $2: $3" ] || fail "key $1: got '$got', want 'kaudit: $2: $3'"
+	[ ! -e "$tmp/$1.kat" ] || fail "key $1: a trace was written"
+}
+badkey rsa "$kd/rsa.pem" "is an RSA key; kaudit signs with Ed25519 (kaudit keygen)"
+badkey ec "$kd/ec.pem" "is an EC key; kaudit signs with Ed25519 (kaudit keygen)"
+badkey encrypted "$kd/enc.pem" "encrypted keys are not supported: kaudit never prompts for a pass phrase (it runs unattended); use an unencrypted key of mode 0600 (kaudit keygen)"
+grep -q 'Enter PEM pass phrase' "$tmp/encrypted.out" "$tmp/encrypted.err" && fail "encrypted key: prompted"
+badkey public "$kd/pub.pem" "is a public key, where the private key is needed to sign: give the private half (the file without .pub)"
+badkey link "$kd/link.pem" "is a symbolic link; kaudit opens keys without following links so that a link planted in the key's place cannot make it sign with another key or read another file (give the real path: $kd/ed.pem)"
+if [ "$(id -u)" = 0 ]; then
+	chown 65534 "$kd/other.pem"
+	badkey other_user "$kd/other.pem" "private key is owned by another user (uid 65534, not 0), who can read or replace it; use a key of your own (kaudit keygen) or run 'chown 0 $kd/other.pem'"
+fi
+# ... and a good key at the real path is taken (the case must not trigger).
+set +e
+(cd "$tmp" && unset KAUDIT_KEY XDG_CONFIG_HOME && exec env HOME="$tmp/home1" "$KAUDIT" verify \
+	claim/keys.yaml -o "$tmp/goodkey.kat" --quick --timeout 20 --key "$kd/ed.pem") \
+	</dev/null >"$tmp/goodkey.out" 2>"$tmp/goodkey.err"
+rc=$?
+set -e
+[ "$rc" = 0 ] || fail "good key: verify exit $rc, want 0: $(tail -c 300 "$tmp/goodkey.err")"
+# check --pubkey given the private half says so.
+set +e
+"$KAUDIT" check --pubkey "$kd/ed.pem" "$tmp/goodkey.kat" </dev/null >/dev/null 2>"$tmp/pk.err"
+rc=$?
+set -e
+[ "$rc" = 2 ] || fail "check --pubkey PRIVATE: exit $rc, want 2"
+[ "$(cat "$tmp/pk.err")" = "kaudit: $kd/ed.pem: is a private key, where a public key (SPKI PEM) is needed: give the public half (KEY.pem.pub, written by kaudit keygen)" ] ||
+	fail "check --pubkey PRIVATE: $(cat "$tmp/pk.err")"
 finish attack_keys

@@ -4,7 +4,9 @@
 # Every tests/lint/bad_*.yaml must fail with exit 2, print exactly the line
 # in its .expected file on stderr, nothing on stdout, and finish within
 # `timeout 2` (billion laughs and deep nesting included).  Good manifests
-# must pass and print their summary.  Sources that leave the claim (links
+# must pass and print their summary; every tests/lint/warn_*.yaml passes
+# (exit 0) with exactly the warning in its .expected file.  --json gives
+# one object per manifest.  Sources that leave the claim (links
 # to a secret or to /proc, devices, FIFOs, absolute paths) are refused at
 # their FILE:LINE:COL with nothing of the file shown; with nvcc, an
 # #include of a secret is refused before compiling and leaks nowhere, and
@@ -47,6 +49,90 @@ grep -qx '  case 0 {N: 4096, D: 8192}: x in f32\[4096,8192\] 128 MiB, y out f32\
 grep -q 'data in u8\[1000000\] 976.6 KiB, hist inout i32\[256\] 1 KiB' "$tmp/out" ||
 	bad "good.yaml: histogram sizes wrong"
 
+# Each case's device memory (buffers plus the 1 MiB guard zone on each side
+# of each buffer); a case no known GPU holds is a warning, not an error.
+grep -qx '    device memory 260 MiB (buffers 256 MiB, guard zones 4 MiB)' "$tmp/out" ||
+	bad "good.yaml: no device memory total"
+for yaml in tests/lint/warn_*.yaml; do
+	timeout 2 "$KAUDIT" lint "$yaml" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	[ "$rc" -eq 0 ] || bad "$yaml: exit $rc (expected 0: a warning)"
+	grep -qx "$yaml: ok" "$tmp/out" || bad "$yaml: no summary"
+	if ! diff -u "${yaml%.yaml}.expected" "$tmp/err" >"$tmp/diff"; then
+		bad "$yaml: wrong warning"
+		cat "$tmp/diff"
+	fi
+done
+"$KAUDIT" lint tests/lint/warn_larger_than_any_gpu.yaml 2>/dev/null >"$tmp/out"
+grep -qx '    device memory 2.0 MiB (buffers 4 KiB, guard zones 2 MiB)' "$tmp/out" ||
+	bad "warn_larger_than_any_gpu.yaml: the small case's total is wrong"
+grep -qx '    device memory 128.0 PiB (buffers 128 PiB, guard zones 2 MiB)' "$tmp/out" ||
+	bad "warn_larger_than_any_gpu.yaml: the huge case's total is wrong"
+
+# Strings from the manifest are printed with control characters escaped.
+mkdir -p "$tmp/esc/kernels"
+cp tests/lint/kernels/ref.cu tests/lint/kernels/fast.cu "$tmp/esc/kernels/"
+printf 'kaudit: 1\nclaim: {title: "evil \\e[2J title", source: "a\\abell", hardware: "x\\ty"}\nkernels:\n  - id: k\n    claimed_speedup: 2\n    baseline: {source: kernels/ref.cu, entry: ref}\n    candidate: {source: kernels/fast.cu, entry: fast}\n    buffers: [{name: y, role: out, dtype: f32, shape: [4]}]\n' \
+	>"$tmp/esc/c.yaml"
+"$KAUDIT" lint "$tmp/esc/c.yaml" >"$tmp/out" 2>"$tmp/err" || bad "escapes: rejected: $(cat "$tmp/err")"
+grep -qx 'claim: evil \\x1b\[2J title' "$tmp/out" || bad "escapes: title not escaped: $(head -n 2 "$tmp/out" | od -c | head -n 3)"
+grep -qx '  source: a\\x07bell' "$tmp/out" || bad "escapes: source not escaped"
+grep -qx '  hardware: x\\ty' "$tmp/out" || bad "escapes: hardware not escaped"
+LC_ALL=C grep -q "$(printf '[\001-\010\016-\037]')" "$tmp/out" && bad "escapes: a raw control character was printed"
+printf 'kaudit: 1\nclaim: {title: t, bogus\\e[2J: 1}\n' | sed 's/\\e/\x1b/' >"$tmp/esc/bad.yaml"
+"$KAUDIT" lint "$tmp/esc/bad.yaml" >/dev/null 2>"$tmp/err"
+LC_ALL=C grep -q "$(printf '\033')" "$tmp/err" && bad "escapes: a raw ESC in an error message"
+
+# The entry check reads the source; a local #include (which may define the
+# entry) or ## pasting keeps it quiet, and the build decides.
+mkdir -p "$tmp/inc/k"
+printf '#include "kaudit/launcher.h"\nKAUDIT_ENTRY(ref) { (void)l; return 0; }\n' >"$tmp/inc/k/ref.cu"
+printf '#include "kaudit/launcher.h"\nKAUDIT_ENTRY(from_header) { (void)l; return 0; }\n' >"$tmp/inc/k/impl.cuh"
+printf '#include "kaudit/launcher.h"\n#include "impl.cuh"\n' >"$tmp/inc/k/fast.cu"
+printf '#include "kaudit/launcher.h"\nextern "C" int fast_v2(const kaudit_launch *l) { (void)l; return 0; }\nextern "C" {\nint fast_v3(const kaudit_launch *l);\nint other(int x) { return x + 1; }\n}\nKAUDIT_ENTRY(slow) { (void)l; return 0; }\n' \
+	>"$tmp/inc/k/many.cu"
+for cand in "fast.cu|from_header|" "many.cu|fast_v2|" "many.cu|fast_v3|" \
+	"many.cu|fast_v4|entry 'fast_v4' is not defined in 'k/many.cu'; did you mean 'fast_v2'? (it exports fast_v2, fast_v3, other, slow)" \
+	"ref.cu|slow|entry 'slow' is not defined in 'k/ref.cu'; did you mean 'ref'? (it exports ref)"; do
+	src=${cand%%|*} rest=${cand#*|}
+	entry=${rest%%|*} want=${rest#*|}
+	printf 'kaudit: 1\nclaim: {title: t}\nkernels:\n  - id: k\n    claimed_speedup: 2\n    baseline: {source: k/ref.cu, entry: ref}\n    candidate: {source: k/%s, entry: %s}\n    buffers: [{name: y, role: out, dtype: f32, shape: [4]}]\n' \
+		"$src" "$entry" >"$tmp/inc/c.yaml"
+	"$KAUDIT" lint "$tmp/inc/c.yaml" >/dev/null 2>"$tmp/err"
+	rc=$?
+	if [ -z "$want" ]; then
+		[ "$rc" -eq 0 ] || bad "entry $entry in $src: refused: $(cat "$tmp/err")"
+	else
+		[ "$rc" -eq 2 ] || bad "entry $entry in $src: exit $rc (expected 2)"
+		grep -qF "$want" "$tmp/err" || bad "entry $entry in $src: got '$(cat "$tmp/err")'"
+	fi
+done
+
+# --json: one object per manifest on stdout, errors and warnings with
+# their positions, every case with its bytes; the exit code as without.
+"$KAUDIT" lint --json tests/lint/good.yaml tests/lint/bad_param_quoted.yaml \
+	tests/lint/warn_not_h100.yaml tests/lint/no-such-file.yaml >"$tmp/out" 2>"$tmp/err"
+rc=$?
+[ "$rc" -eq 2 ] || bad "--json: exit $rc (expected 2)"
+[ -s "$tmp/err" ] && bad "--json: printed on stderr: $(cat "$tmp/err")"
+[ "$(wc -l <"$tmp/out")" -eq 4 ] || bad "--json: expected 4 lines"
+if command -v jq >/dev/null 2>&1; then
+	jq -e -s '.[0] | .file == "tests/lint/good.yaml" and .ok and .errors == [] and .warnings == []
+		and (.cases | length) == 3 and .cases[0] == {case: 0, kernel: "softmax_f32",
+		params: {N: 4096, D: 8192}, bytes: 272629760}' "$tmp/out" >/dev/null ||
+		bad "--json: good.yaml object wrong: $(sed -n 1p "$tmp/out")"
+	jq -e -s '.[1] | .ok == false and .cases == [] and .errors[0].line == 16 and
+		.errors[0].column == 13 and (.errors[0].message | startswith("param '"'N'"':"))' \
+		"$tmp/out" >/dev/null || bad "--json: error object wrong: $(sed -n 2p "$tmp/out")"
+	jq -e -s '.[2] | .ok and .errors == [] and .warnings[0].line == 9 and
+		(.warnings[0].message | contains("does not fit an H100 80GB"))' \
+		"$tmp/out" >/dev/null || bad "--json: warning object wrong: $(sed -n 3p "$tmp/out")"
+	jq -e -s '.[3] | .ok == false and .errors[0].line == null and
+		.errors[0].message == "No such file or directory"' "$tmp/out" >/dev/null ||
+		bad "--json: missing file object wrong: $(sed -n 4p "$tmp/out")"
+fi
+"$KAUDIT" lint --json tests/lint/good.yaml >/dev/null 2>&1 || bad "--json good.yaml: nonzero exit"
+
 # The example claims and the gallery of cheats must all be valid.
 claims=$(find claims -name '*.yaml' 2>/dev/null | sort)
 if [ -n "$claims" ]; then
@@ -81,6 +167,11 @@ for case in "k/leak.cu|leaves the claim directory '$tmp/t/claim' (links followed
 	grep -q "$secret" "$tmp/out" "$tmp/err" && bad "source $src: the secret was shown"
 	grep -q 'PATH=' "$tmp/out" "$tmp/err" && bad "source $src: the environment was shown"
 done
+
+# A paper's table (kaudit-claim(5)): one entry per row, anchors shared.
+"$KAUDIT" lint tests/lint/good_table.yaml >"$tmp/out" 2>&1 || bad "good_table.yaml rejected: $(cat "$tmp/out")"
+grep -q '  case 1 {N: 1048576}: x in f16\[1048576\] 2 MiB, y out f16\[1048576\] 2 MiB' "$tmp/out" ||
+	bad "good_table.yaml: the second row's cases are wrong"
 
 # Options may follow the file; several files give the worst exit code.
 "$KAUDIT" lint tests/lint/good_anchors.yaml --arch sm_90 >"$tmp/out" 2>&1 || bad "good_anchors.yaml rejected"

@@ -119,7 +119,15 @@ static int host_alloc(void *self, size_t bytes, struct backend_buf **out, struct
 				  bytes);
 	struct backend_buf *b = xcalloc(1, sizeof *b);
 	b->bytes = bytes;
-	b->base = xmalloc(bytes + 2 * HOST_GUARD_BYTES);
+	/* aligned_alloc wants a size that is a multiple of the alignment. */
+	size_t total = (bytes + 2 * HOST_GUARD_BYTES + HOST_BUFFER_ALIGN - 1) /
+		       HOST_BUFFER_ALIGN * HOST_BUFFER_ALIGN;
+	b->base = aligned_alloc(HOST_BUFFER_ALIGN, total);
+	if (!b->base) {
+		free(b);
+		return errbuf_set(e, EXIT_NOT_REPRODUCED, "out of memory allocating %zu bytes",
+				  bytes);
+	}
 	memset(b->base, HOST_CANARY, HOST_GUARD_BYTES);
 	memset(b->base + HOST_GUARD_BYTES, 0, bytes);
 	memset(b->base + HOST_GUARD_BYTES + bytes, HOST_CANARY, HOST_GUARD_BYTES);

@@ -21,7 +21,12 @@
 #include "audit/backend.h"
 
 /* Bytes of canary before and after every buffer. */
-#define HOST_GUARD_BYTES 64
+/* The guard zones, and the alignment of every buffer's data: the GPU
+ * backend's data starts 1 MiB (its guard) past a cudaMalloc base, which the
+ * CUDA runtime aligns to at least 256 bytes; kaudit-claim(5) promises 256,
+ * and this double keeps the promise too. */
+#define HOST_GUARD_BYTES 256
+#define HOST_BUFFER_ALIGN 256
 #define HOST_CANARY 0xcb
 
 /* Per loaded implementation: what a misbehaving one remembers. */

@@ -102,7 +102,19 @@ static void test_parse_errors(void **state)
 		  "integer literal is too large (limit 9223372036854775807) in expression "
 		  "'1 + 99999999999999999999'" },
 		{ "N ^ 2", 12, "unexpected '^' (expected an operator + - * / %) in expression 'N ^ 2'" },
-		{ "2.5", 11, "unexpected '.' (expected an operator + - * / %) in expression '2.5'" },
+		/* A float literal: said so, with the integer form where it multiplies. */
+		{ "2.5", 10, "float literal '2.5' in integer expression '2.5': shapes and work are "
+			     "integer arithmetic (+ - * / %); write integer arithmetic (e.g. 'N / 2' "
+			     "for 'N * 0.5') or add a param" },
+		{ "N * 0.5", 14, "float literal '0.5' in integer expression 'N * 0.5': shapes and "
+				 "work are integer arithmetic (+ - * / %); write 'N / 2' ('/' rounds "
+				 "toward zero)" },
+		{ "N * 1.5 + 2", 14, "float literal '1.5' in integer expression 'N * 1.5 + 2': "
+				     "shapes and work are integer arithmetic (+ - * / %); write "
+				     "'N * 3 / 2 + 2' ('/' rounds toward zero)" },
+		{ "N * 1e3", 14, "float literal '1e3' in integer expression 'N * 1e3': shapes and "
+				 "work are integer arithmetic (+ - * / %); write it as the integer "
+				 "1000" },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
 		check_parse_error(&cases[i]);

@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <zlib.h>
 
 #include "trace/trace.h"
@@ -514,6 +515,141 @@ static void default_key_created_on_first_use(void **state)
 	unsetenv("XDG_CONFIG_HOME");
 }
 
+/* Writes PKEY to PATH as PEM, mode 0600: the private key (encrypted with
+ * the pass phrase "x" when ENCRYPT), or only its public half. */
+static void pem_to(const char *path, EVP_PKEY *pkey, int private, int encrypt)
+{
+	FILE *fp = fopen(path, "w");
+	assert_non_null(fp);
+	int ok = private ? PEM_write_PrivateKey(fp, pkey, encrypt ? EVP_aes_256_cbc() : NULL,
+						(unsigned char *)(encrypt ? "x" : NULL),
+						encrypt ? 1 : 0, NULL, NULL)
+			 : PEM_write_PUBKEY(fp, pkey);
+	assert_int_equal(ok, 1);
+	assert_int_equal(fclose(fp), 0);
+	assert_int_equal(chmod(path, 0600), 0);
+}
+
+/* Loads PATH (a private key when PRIVATE) and checks the whole message:
+ * "PATH: WANT", the path once. */
+static void want_key_error(const char *path, int private, const char *want)
+{
+	struct trace_key *k = NULL;
+	struct errbuf e;
+	int rc = private ? trace_key_load(path, &k, &e) : trace_key_load_public(path, &k, &e);
+	assert_int_equal(rc, -1);
+	assert_null(k);
+	char full[1024];
+	snprintf(full, sizeof full, "%s: %s", path, want);
+	assert_string_equal(e.msg, full);
+	assert_int_equal(e.code, EXIT_BAD_INPUT);
+}
+
+static void key_errors_say_what_is_wrong(void **state)
+{
+	struct fx *f = *state;
+	char path[192];
+	EVP_PKEY *rsa = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)1024);
+	EVP_PKEY *ec = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	EVP_PKEY *ed = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	assert_non_null(rsa);
+	assert_non_null(ec);
+	assert_non_null(ed);
+	static const char other_alg[] = "kaudit signs with Ed25519 (kaudit keygen)";
+	char want[512];
+
+	snprintf(path, sizeof path, "%s/rsa.pem", f->dir);
+	pem_to(path, rsa, 1, 0);
+	snprintf(want, sizeof want, "is an RSA key; %s", other_alg);
+	want_key_error(path, 1, want);
+	snprintf(path, sizeof path, "%s/rsa.pub", f->dir);
+	pem_to(path, rsa, 0, 0);
+	want_key_error(path, 0, want);
+
+	snprintf(path, sizeof path, "%s/ec.pem", f->dir);
+	pem_to(path, ec, 1, 0);
+	snprintf(want, sizeof want, "is an EC key; %s", other_alg);
+	want_key_error(path, 1, want);
+
+	/* Encrypted: refused without asking (the callback refuses; a prompt
+	 * would block here, with no terminal to answer it). */
+	snprintf(path, sizeof path, "%s/enc.pem", f->dir);
+	pem_to(path, ed, 1, 1);
+	want_key_error(path, 1, "encrypted keys are not supported: kaudit never prompts for a "
+				"pass phrase (it runs unattended); use an unencrypted key of mode "
+				"0600 (kaudit keygen)");
+	want_key_error(path, 0, "is a private key, where a public key (SPKI PEM) is needed: "
+				"give the public half (KEY.pem.pub, written by kaudit keygen)");
+
+	/* The halves swapped: each says which half it is. */
+	char pub[192];
+	snprintf(pub, sizeof pub, "%s.pub", f->key_a);
+	assert_int_equal(chmod(pub, 0644), 0);
+	want_key_error(pub, 1, "is a public key, where the private key is needed to sign: "
+			       "give the private half (the file without .pub)");
+	want_key_error(f->key_a, 0, "is a private key, where a public key (SPKI PEM) is "
+				    "needed: give the public half (KEY.pem.pub, written by "
+				    "kaudit keygen)");
+
+	/* A symbolic link: refused, saying why and where the key really is. */
+	snprintf(path, sizeof path, "%s/link.pem", f->dir);
+	assert_int_equal(symlink(f->key_a, path), 0);
+	snprintf(want, sizeof want,
+		 "is a symbolic link; kaudit opens keys without following links so that a "
+		 "link planted in the key's place cannot make it sign with another key or "
+		 "read another file (give the real path: %s)", f->key_a);
+	want_key_error(path, 1, want);
+
+	/* Owned by another user, mode 0600: refused like a 0644 key (only
+	 * root can give a file away, and root reads every file). */
+	if (geteuid() == 0) {
+		snprintf(path, sizeof path, "%s/other.pem", f->dir);
+		pem_to(path, ed, 1, 0);
+		assert_int_equal(chown(path, 65534, (gid_t)-1), 0);
+		snprintf(want, sizeof want,
+			 "private key is owned by another user (uid 65534, not 0), who can read "
+			 "or replace it; use a key of your own (kaudit keygen) or run "
+			 "'chown 0 %s'", path);
+		want_key_error(path, 1, want);
+		assert_int_equal(chown(path, 0, (gid_t)-1), 0); /* the same file, owned: taken */
+		struct trace_key *k;
+		struct errbuf e;
+		assert_int_equal(trace_key_load(path, &k, &e), 0);
+		trace_key_free(k);
+	}
+	EVP_PKEY_free(rsa);
+	EVP_PKEY_free(ec);
+	EVP_PKEY_free(ed);
+}
+
+/* The XDG base directory spec: a relative $XDG_CONFIG_HOME is invalid and
+ * ignored, for the key and for the trust store alike. */
+static void relative_xdg_config_home_is_ignored(void **state)
+{
+	(void)state;
+	char buf[512];
+	struct errbuf e;
+	const char *home = getenv("HOME");
+	char saved[512];
+	snprintf(saved, sizeof saved, "%s", home ? home : "");
+	setenv("HOME", "/home/someone", 1);
+	setenv("XDG_CONFIG_HOME", "relative/cfg", 1);
+	assert_int_equal(trace_key_default_path(buf, sizeof buf, &e), 0);
+	assert_string_equal(buf, "/home/someone/.config/kaudit/key.pem");
+	assert_int_equal(trace_trust_default_path(buf, sizeof buf, &e), 0);
+	assert_string_equal(buf, "/home/someone/.config/kaudit/allowed_signers");
+	setenv("XDG_CONFIG_HOME", "/abs/cfg", 1); /* an absolute one is honoured */
+	assert_int_equal(trace_key_default_path(buf, sizeof buf, &e), 0);
+	assert_string_equal(buf, "/abs/cfg/kaudit/key.pem");
+	assert_int_equal(trace_trust_default_path(buf, sizeof buf, &e), 0);
+	assert_string_equal(buf, "/abs/cfg/kaudit/allowed_signers");
+	unsetenv("XDG_CONFIG_HOME");
+	if (home)
+		setenv("HOME", saved, 1);
+	else
+		unsetenv("HOME");
+}
+
 /* The damage a summary names: a cut file is truncated, a flipped byte in
  * the compressed data corrupt, a changed record tampered (never the one
  * for the other: inspect and check label the status line with it). */
@@ -779,6 +915,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(summary_groups_by_case, setup, teardown),
 		cmocka_unit_test_setup_teardown(trust_store, setup, teardown),
 		cmocka_unit_test_setup_teardown(key_from_der, setup, teardown),
+		cmocka_unit_test_setup_teardown(key_errors_say_what_is_wrong, setup, teardown),
+		cmocka_unit_test(relative_xdg_config_home_is_ignored),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
