@@ -85,7 +85,9 @@ void trace_writer_abort(struct trace_writer *w);
 /* What reading a trace found. */
 struct trace_contents {
 	struct record_list records;  /* every complete, parsed record (footer and
-					signature included) in file order */
+					signature included) in file order; empty
+					from trace_stream() */
+	size_t nrecords;             /* how many there are (also from trace_stream()) */
 	int complete_gzip;           /* the gzip stream ended cleanly */
 	int has_footer, has_signature;
 	int digest_ok;               /* footer sha256 and count match the bytes */
@@ -108,6 +110,34 @@ int trace_read(const char *path, struct trace_contents *out, struct errbuf *e) K
 int trace_read_fd(int fd, const char *name, struct trace_contents *out,
 		  struct errbuf *e) KAUDIT_MUST_CHECK;
 void trace_contents_free(struct trace_contents *c);
+
+/* 1 when R is one of its case's measured records: it names a case and is
+ * not a header, finding, verdict, footer or signature.  These are the
+ * records kaudit-trace(5) ORDER requires to be contiguous per case, and
+ * the records a case's analysis reads. */
+int trace_case_record(const struct record *r);
+
+/* Streaming reader: what check, inspect and report use, so that memory
+ * follows the largest case, not the trace.  Reads PATH with every check of
+ * trace_read() (same OUT, same problems, same return) but keeps no record:
+ * RECORD gets every record that is not a case's measured record (header,
+ * audit-wide records, findings, verdicts, footer, signature) and CASE_END
+ * gets the measured records of one case at once, when that case's records
+ * end (the next case's begin, or the trace ends).  Both in file order,
+ * except that an audit-wide record that lies among a case's records
+ * reaches RECORD before that case reaches CASE_END.  Only records of
+ * complete gzip members are handed out.  Records are borrowed for the
+ * call.  The consumer learns whether the trace is intact only from OUT at
+ * the end: it must not conclude anything before. */
+struct trace_visitor {
+	void *ctx;
+	void (*record)(void *ctx, const struct record *r);
+	void (*case_end)(void *ctx, const struct record *recs, size_t n);
+};
+int trace_stream(const char *path, const struct trace_visitor *v, struct trace_contents *out,
+		 struct errbuf *e) KAUDIT_MUST_CHECK;
+int trace_stream_fd(int fd, const char *name, const struct trace_visitor *v,
+		    struct trace_contents *out, struct errbuf *e) KAUDIT_MUST_CHECK;
 
 /* 0 when C is complete, intact and signed (and, with PUB, signed by PUB);
  * else -1 with the first problem in E (code EXIT_INTEGRITY). */
@@ -140,6 +170,16 @@ json_t *trace_predicate_of(const struct rec_header *h, const struct rec_device *
  * median_event_ns min_event_ns max_event_ns median_span_ns
  * round_medians_ns}}}].  `inspect --json` prints exactly this. */
 json_t *trace_summary(const struct trace_contents *c);
+/* The same, built as the records stream past (trace_stream): feed it
+ * every record trace_stream's RECORD gets and every case CASE_END gets,
+ * then finish with the reader's OUT (new reference).  Keeps the header
+ * and, per case, its summary: never the records. */
+struct trace_summary_acc;
+struct trace_summary_acc *trace_summary_acc_new(void);
+void trace_summary_acc_record(struct trace_summary_acc *a, const struct record *r);
+void trace_summary_acc_case(struct trace_summary_acc *a, const struct record *recs, size_t n);
+json_t *trace_summary_acc_finish(struct trace_summary_acc *a, const struct trace_contents *c);
+void trace_summary_acc_free(struct trace_summary_acc *a);
 /* 1 when H's records were not measured by kaudit's own GPU plugin: the
  * header names none, or one from $KAUDIT_GPU_LIB (never for a synthetic
  * trace, which says so already). */
