@@ -442,20 +442,15 @@ static json_t *predicate_canonical(const json_t *p)
 	return c;
 }
 
-static void compare_predicate(struct strict *s, const struct trace_contents *c,
+static void compare_predicate(struct strict *s, const json_t *statement,
+			      const struct rec_header *h, const struct rec_device *d,
 			      const struct record *const *expected, size_t nexpected)
 {
-	const json_t *signedp = json_object_get(c->statement, "predicate");
+	const json_t *signedp = json_object_get(statement, "predicate");
 	if (!json_is_object(signedp)) {
 		differ(s, "signed predicate: not a JSON object");
 		return;
 	}
-	const struct record *recs = c->records.v;
-	const struct rec_header *h = &recs[0].u.header;
-	const struct rec_device *d = NULL;
-	for (size_t i = 0; i < c->records.n && !d; i++)
-		if (recs[i].type == REC_DEVICE)
-			d = &recs[i].u.device;
 	json_t *want = trace_predicate_of(h, d, expected, nexpected);
 	if (!json_is_string(json_object_get(signedp, "end_time")))
 		differ(s, "signed predicate: no end_time");
@@ -536,15 +531,14 @@ static void codes_text(const json_t *codes, char *out, size_t cap)
  * an `expect` in JSON {kernel ok wanted{verdict findings} got{verdict
  * findings} missing}; returns their number, *FAILED those that fail.
  * VERDICTS sorted by case, FINDINGS by case first. */
-static size_t expectations(const struct trace_contents *c, const struct record **verdicts,
+static size_t expectations(const struct record_list *cases, const struct record **verdicts,
 			   size_t nv, const struct record **findings, size_t nf, json_t *json,
 			   size_t *failed)
 {
-	const struct record **cs = xmalloc((c->records.n ? c->records.n : 1) * sizeof *cs);
+	const struct record **cs = xmalloc((cases->n ? cases->n : 1) * sizeof *cs);
 	size_t ncs = 0;
-	for (size_t i = 0; i < c->records.n; i++)
-		if (c->records.v[i].type == REC_CASE)
-			cs[ncs++] = &c->records.v[i];
+	for (size_t i = 0; i < cases->n; i++)
+		cs[ncs++] = &cases->v[i]; /* trace order: pointer order is position */
 	qsort(cs, ncs, sizeof *cs, cmp_case_kernel);
 	/* groups[g] points at the first case of each kernel */
 	const struct record ***groups = xmalloc((ncs ? ncs : 1) * sizeof *groups);
@@ -638,6 +632,76 @@ struct check_opts {
 	const struct inspect_trust *trust;
 };
 
+/* What check keeps while the trace streams past (never the records): the
+ * summary inspect shows, the detectors' state, the header and first
+ * device, the stored conclusions, and each case record (for `expect`). */
+struct feed {
+	struct trace_summary_acc *sum;
+	struct detect_stream *det;
+	struct record header, device;
+	int has_header, has_device, seen_any;
+	struct record_list stored, cases; /* stored findings and verdicts; case records */
+};
+
+static void feed_keep(struct record_list *l, const struct record *r)
+{
+	struct record c;
+	record_copy(&c, r);
+	record_list_push(l, &c);
+}
+
+static void feed_common(struct feed *f, const struct record *r)
+{
+	if (r->type == REC_DEVICE && !f->has_device) {
+		record_copy(&f->device, r);
+		f->has_device = 1;
+	}
+	if (r->type == REC_CASE)
+		feed_keep(&f->cases, r);
+}
+
+static void feed_record(void *ctx, const struct record *r)
+{
+	struct feed *f = ctx;
+	trace_summary_acc_record(f->sum, r);
+	if (!f->seen_any && r->type == REC_HEADER) {
+		record_copy(&f->header, r);
+		f->has_header = 1;
+	}
+	f->seen_any = 1;
+	if (!f->det) /* a trace from before the header kept a margin: verify's default */
+		f->det = detect_stream_new(f->has_header ? f->header.u.header.margin : NAN);
+	feed_common(f, r);
+	if (r->type == REC_FINDING || r->type == REC_VERDICT)
+		feed_keep(&f->stored, r);
+	else
+		detect_stream_global(f->det, r);
+}
+
+static void feed_case(void *ctx, const struct record *recs, size_t n)
+{
+	struct feed *f = ctx;
+	trace_summary_acc_case(f->sum, recs, n);
+	if (!f->det)
+		f->det = detect_stream_new(NAN);
+	f->seen_any = 1;
+	detect_stream_case(f->det, recs, n);
+	for (size_t i = 0; i < n; i++)
+		feed_common(f, &recs[i]);
+}
+
+static void feed_release(struct feed *f)
+{
+	trace_summary_acc_free(f->sum);
+	detect_stream_free(f->det);
+	if (f->has_header)
+		record_clear(&f->header);
+	if (f->has_device)
+		record_clear(&f->device);
+	record_list_free(&f->stored);
+	record_list_free(&f->cases);
+}
+
 struct analysis {
 	struct record_list found, verdicts;
 	const struct record **sf, **df, **sv, **dv, **expected;
@@ -655,30 +719,25 @@ static void analysis_free(struct analysis *a)
 	free(a->expected);
 }
 
-/* Runs the detectors over C's records and compares; returns -1 when the
- * detectors failed. */
-static int strict_check(const struct trace_contents *c, struct analysis *a, struct strict *s)
+/* Ends the detectors' pass over F's records and compares; returns -1 when
+ * the detectors failed. */
+static int strict_check(const struct trace_contents *c, struct feed *f, struct analysis *a,
+			struct strict *s)
 {
-	const struct record *recs = c->records.v;
-	size_t n = c->records.n;
 	memset(a, 0, sizeof *a);
-	double margin = recs[0].u.header.margin;
-	if (!isfinite(margin))
-		margin = 0.10; /* a trace from before the header kept it: verify's default */
-	if (detect_all(recs, n, &a->found) < 0 ||
-	    detect_verdicts(recs, n, a->found.v, a->found.n, margin, &a->verdicts) < 0)
+	if (!f->det || detect_stream_finish(f->det, &a->found, &a->verdicts) < 0)
 		return -1;
-	size_t cap = n + a->found.n + a->verdicts.n + 1;
+	size_t cap = f->stored.n + a->found.n + a->verdicts.n + 1;
 	a->sf = xmalloc(cap * sizeof *a->sf);
 	a->sv = xmalloc(cap * sizeof *a->sv);
 	a->df = xmalloc(cap * sizeof *a->df);
 	a->dv = xmalloc(cap * sizeof *a->dv);
 	a->expected = xmalloc(cap * sizeof *a->expected);
-	for (size_t i = 0; i < n; i++) {
-		if (recs[i].type == REC_FINDING)
-			a->sf[a->nsf++] = &recs[i];
-		else if (recs[i].type == REC_VERDICT)
-			a->sv[a->nsv++] = &recs[i];
+	for (size_t i = 0; i < f->stored.n; i++) {
+		if (f->stored.v[i].type == REC_FINDING)
+			a->sf[a->nsf++] = &f->stored.v[i];
+		else
+			a->sv[a->nsv++] = &f->stored.v[i];
 	}
 	for (size_t i = 0; i < a->found.n; i++)
 		a->df[a->ndf++] = &a->found.v[i];
@@ -691,17 +750,28 @@ static int strict_check(const struct trace_contents *c, struct analysis *a, stru
 	compare_findings(s, a->sf, a->nsf, a->df, a->ndf);
 	compare_verdicts(s, a->sv, a->nsv, a->dv, a->ndv, a->expected, &a->nexpected);
 	if (c->statement)
-		compare_predicate(s, c, a->expected, a->nexpected);
+		compare_predicate(s, c->statement, f->has_header ? &f->header.u.header : NULL,
+				  f->has_device ? &f->device.u.device : NULL, a->expected,
+				  a->nexpected);
 	return 0;
 }
 
 static int check_one(const char *path, const struct check_opts *o)
 {
+	/* One pass: the trace streams past case by case (trace_stream), the
+	 * summary and the detectors take each case, and nothing is concluded
+	 * until the reader has said whether the whole trace is intact. */
 	struct trace_contents c;
 	struct errbuf e = { "", 0 };
-	if (trace_read(path, &c, &e) < 0)
+	struct feed f;
+	memset(&f, 0, sizeof f);
+	f.sum = trace_summary_acc_new();
+	struct trace_visitor v = { &f, feed_record, feed_case };
+	if (trace_stream(path, &v, &c, &e) < 0) {
+		feed_release(&f);
 		return cli_fail_err(&e);
-	json_t *sum = trace_summary(&c);
+	}
+	json_t *sum = trace_summary_acc_finish(f.sum, &c);
 	struct inspect_signer sg;
 	inspect_signer_judge(&c, o->trust, &sg);
 	int intact = trace_integrity(&c, NULL, &e) == 0;
@@ -712,7 +782,7 @@ static int check_one(const char *path, const struct check_opts *o)
 	int analysed = 0, detectors_failed = 0;
 	memset(&a, 0, sizeof a);
 	if (intact) {
-		if (strict_check(&c, &a, &s) < 0)
+		if (strict_check(&c, &f, &a, &s) < 0)
 			detectors_failed = 1;
 		else
 			analysed = 1;
@@ -720,7 +790,7 @@ static int check_one(const char *path, const struct check_opts *o)
 	json_t *exp = json_array();
 	size_t nexp = 0, nfailed = 0;
 	if (analysed)
-		nexp = expectations(&c, a.dv, a.ndv, a.df, a.ndf, exp, &nfailed);
+		nexp = expectations(&f.cases, a.dv, a.ndv, a.df, a.ndf, exp, &nfailed);
 
 	struct inspect_status st = { INSPECT_OK, "" };
 	char why[1200] = "";
@@ -787,7 +857,7 @@ static int check_one(const char *path, const struct check_opts *o)
 			       "  sha256 %s\n"
 			       "  Ed25519 signature valid, by the key the header names,\n"
 			       "  %s\n",
-			       (long long)(c.records.n - 2), c.computed_sha256,
+			       (long long)(c.nrecords - 2), c.computed_sha256,
 			       c.file_bound ? "over the records and this file's bytes before it"
 			       : "over the records only (kaudit 0.1 format: not this file's bytes)");
 		else
@@ -801,8 +871,8 @@ static int check_one(const char *path, const struct check_opts *o)
 			       "relative\n  the records support every stored finding and verdict, and "
 			       "every stored\n  speedup, interval and the signed predicate are what "
 			       "they give\n",
-			       KAUDIT_VERSION, isfinite(c.records.v[0].u.header.margin)
-			       ? c.records.v[0].u.header.margin * 100 : 10.0, CHECK_RTOL);
+			       KAUDIT_VERSION, f.has_header && isfinite(f.header.u.header.margin)
+			       ? f.header.u.header.margin * 100 : 10.0, CHECK_RTOL);
 		} else {
 			printf("strict re-analysis: kaudit %s detectors, reals to %g relative\n"
 			       "  CONTRADICTED: %zu stored value%s not what the records "
@@ -829,6 +899,7 @@ static int check_one(const char *path, const struct check_opts *o)
 	json_decref(s.lines);
 	json_decref(sum);
 	analysis_free(&a);
+	feed_release(&f);
 	trace_contents_free(&c);
 	if (rc == EXIT_INTEGRITY)
 		return cli_fail(rc, "%s: %s", path, why);

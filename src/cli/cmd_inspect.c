@@ -420,14 +420,31 @@ int inspect_judge(const json_t *s, int intact, const char *problem,
 	return EXIT_OK;
 }
 
+static void summary_record(void *ctx, const struct record *r)
+{
+	trace_summary_acc_record(ctx, r);
+}
+
+static void summary_case(void *ctx, const struct record *recs, size_t n)
+{
+	trace_summary_acc_case(ctx, recs, n);
+}
+
 /* Inspects one trace; returns its exit code. */
 static int inspect_one(const char *path, const struct inspect_trust *t, int as_json)
 {
+	/* One streaming pass (trace_stream): the summary takes each case as it
+	 * ends, and the status is judged when the reader has seen it all. */
 	struct trace_contents c;
 	struct errbuf e = { "", 0 };
-	if (trace_read(path, &c, &e) < 0)
+	struct trace_summary_acc *acc = trace_summary_acc_new();
+	struct trace_visitor v = { acc, summary_record, summary_case };
+	if (trace_stream(path, &v, &c, &e) < 0) {
+		trace_summary_acc_free(acc);
 		return cli_fail_err(&e);
-	json_t *s = trace_summary(&c);
+	}
+	json_t *s = trace_summary_acc_finish(acc, &c);
+	trace_summary_acc_free(acc);
 	struct inspect_signer sg;
 	inspect_signer_judge(&c, t, &sg);
 	int intact = trace_integrity(&c, NULL, &e) == 0;
@@ -500,6 +517,22 @@ static void print_embedded(const char *text)
 	}
 }
 
+/* The header, the first record (--manifest and --source need nothing else). */
+struct header_feed {
+	int has, seen;
+	struct record header;
+};
+
+static void header_record(void *ctx, const struct record *r)
+{
+	struct header_feed *f = ctx;
+	if (!f->seen && r->type == REC_HEADER) {
+		record_copy(&f->header, r);
+		f->has = 1;
+	}
+	f->seen = 1;
+}
+
 /* --manifest / --source PATH: the embedded text of one trace.  Printed
  * also from a damaged or untrusted trace (an investigator needs it), but
  * then exit 4 with the reason, as inspect does. */
@@ -507,16 +540,21 @@ static int extract_one(const char *path, const struct inspect_args *a)
 {
 	struct trace_contents c;
 	struct errbuf e = { "", 0 };
-	if (trace_read(path, &c, &e) < 0)
+	struct header_feed hf = { 0, 0, { 0 } };
+	struct trace_visitor v = { &hf, header_record, NULL };
+	if (trace_stream(path, &v, &c, &e) < 0) {
+		if (hf.has)
+			record_clear(&hf.header);
 		return cli_fail_err(&e);
-	if (c.records.n == 0 || c.records.v[0].type != REC_HEADER) {
+	}
+	if (!hf.has) {
 		trace_contents_free(&c);
 		return cli_fail(EXIT_INTEGRITY, "%s: no complete header to take the text from", path);
 	}
 	struct inspect_signer sg;
 	inspect_signer_judge(&c, a->t, &sg);
 	int intact = trace_integrity(&c, NULL, &e) == 0;
-	const struct rec_header *h = &c.records.v[0].u.header;
+	const struct rec_header *h = &hf.header.u.header;
 	const char *text = NULL;
 	int rc = EXIT_OK;
 	if (a->manifest) {
@@ -547,6 +585,7 @@ static int extract_one(const char *path, const struct inspect_args *a)
 	}
 	if (text)
 		print_embedded(text);
+	record_clear(&hf.header);
 	trace_contents_free(&c);
 	if (rc == EXIT_OK && !intact)
 		rc = cli_fail(EXIT_INTEGRITY, "%s: %s (the text above is from a trace that does "

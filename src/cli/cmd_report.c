@@ -66,6 +66,25 @@ static int write_to_file(const char *out, const char *trace, int markdown,
 	return EXIT_OK;
 }
 
+/* What report keeps while the trace streams past. */
+struct report_feed {
+	struct trace_summary_acc *sum;
+	struct kreport_samples samples;
+};
+
+static void report_record(void *ctx, const struct record *r)
+{
+	struct report_feed *f = ctx;
+	trace_summary_acc_record(f->sum, r);
+}
+
+static void report_case(void *ctx, const struct record *recs, size_t n)
+{
+	struct report_feed *f = ctx;
+	trace_summary_acc_case(f->sum, recs, n);
+	kreport_samples_add(&f->samples, recs, n);
+}
+
 int cmd_report(int argc, char **argv)
 {
 	const char *path = NULL, *out = NULL, *pubpath = NULL;
@@ -108,20 +127,27 @@ int cmd_report(int argc, char **argv)
 	struct errbuf e = { "", 0 };
 	if (inspect_trust_load(&t, pubpath, &e) < 0)
 		return cli_fail_err(&e);
+	/* One streaming pass (trace_stream): the summary and the samples to
+	 * plot take each case as it ends; no record is kept. */
 	struct trace_contents c;
-	if (trace_read(path, &c, &e) < 0) {
+	struct report_feed feed = { trace_summary_acc_new(), { 0 } };
+	kreport_samples_init(&feed.samples);
+	struct trace_visitor v = { &feed, report_record, report_case };
+	if (trace_stream(path, &v, &c, &e) < 0) {
+		trace_summary_acc_free(feed.sum);
+		kreport_samples_release(&feed.samples);
 		inspect_trust_release(&t);
 		return cli_fail_err(&e);
 	}
-	json_t *summary = trace_summary(&c);
+	json_t *summary = trace_summary_acc_finish(feed.sum, &c);
+	trace_summary_acc_free(feed.sum);
 	struct inspect_signer sg;
 	inspect_signer_judge(&c, &t, &sg);
 	int intact = trace_integrity(&c, NULL, &e) == 0;
 	struct inspect_status st;
 	char why[1200];
 	int judged = inspect_judge(summary, intact, e.msg, &sg, &st, why, sizeof why);
-	struct kreport_samples samples;
-	kreport_samples_build(&samples, c.records.v, c.records.n);
+	struct kreport_samples samples = feed.samples;
 	trace_contents_free(&c);
 	inspect_trust_release(&t);
 

@@ -61,6 +61,10 @@ struct kreport_samples {
 /* One pass over RECS[0..N): every traced `sample` record of a baseline or
  * candidate, grouped by its case. */
 void kreport_samples_build(struct kreport_samples *s, const struct record *recs, size_t n);
+/* The same in steps, for a streaming reader: init, then add each run of
+ * records (a case's, as trace_stream hands them out). */
+void kreport_samples_init(struct kreport_samples *s);
+void kreport_samples_add(struct kreport_samples *s, const struct record *recs, size_t n);
 /* The samples of case K, NULL when it has none. */
 const struct kreport_case *kreport_samples_find(const struct kreport_samples *s, int64_t k);
 void kreport_samples_release(struct kreport_samples *s);

@@ -102,9 +102,19 @@ static void series_add(struct kreport_series *s, int64_t round, double ns, uint6
 	round_add(s->rounds[round], ns, salt);
 }
 
-void kreport_samples_build(struct kreport_samples *s, const struct record *recs, size_t n)
+void kreport_samples_init(struct kreport_samples *s)
 {
 	table_init(s, 64);
+}
+
+void kreport_samples_build(struct kreport_samples *s, const struct record *recs, size_t n)
+{
+	kreport_samples_init(s);
+	kreport_samples_add(s, recs, n);
+}
+
+void kreport_samples_add(struct kreport_samples *s, const struct record *recs, size_t n)
+{
 	for (size_t i = 0; i < n; i++) {
 		const struct record *r = &recs[i];
 		if (r->type != REC_SAMPLE || r->case_index == REC_NONE || r->u.sample.traced == 0 ||

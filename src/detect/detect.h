@@ -38,4 +38,25 @@ int detect_verdicts(const struct record *recs, size_t n,
 		    const struct record *findings, size_t nfindings,
 		    double margin, struct record_list *out) KAUDIT_MUST_CHECK;
 
+/*
+ * The same analysis one case at a time, for a reader that streams a trace
+ * (check): memory is one case's records plus what is kept per case (its
+ * findings and verdict), never the whole trace.  Feed every audit-wide
+ * record (case REC_NONE; others are ignored) with detect_stream_global
+ * before the cases it must bear on (the reader's order rules see to the
+ * device record), each case's measured records with detect_stream_case
+ * (borrowed for the call), then detect_stream_finish: the findings and
+ * verdicts are what detect_all and detect_verdicts give over the same
+ * records (verdicts in ascending case order, the claim's last; findings in
+ * another order).  tests/unit/test_detect_stream.c holds the two equal.
+ */
+struct detect_stream;
+struct detect_stream *detect_stream_new(double margin);
+void detect_stream_global(struct detect_stream *s, const struct record *r);
+void detect_stream_case(struct detect_stream *s, const struct record *recs, size_t n);
+/* Appends to FINDINGS and VERDICTS (moved out of S). */
+int detect_stream_finish(struct detect_stream *s, struct record_list *findings,
+			 struct record_list *verdicts) KAUDIT_MUST_CHECK;
+void detect_stream_free(struct detect_stream *s);
+
 #endif

@@ -50,11 +50,18 @@ struct detect_index {
 	const struct record **global;   /* records without a case, trace order */
 	size_t nglobal;
 	const struct record *device;    /* first audit-wide device record */
+	int audit_wide;                 /* judge the audit-wide scope too (0: an index
+					   of one case's records, stream.c) */
 };
 
 /* Builds the index over RECS (finding, verdict, header, footer and
  * signature records are left out: detectors never read them). */
 void detect_index_build(struct detect_index *ix, const struct record *recs, size_t n);
+/* The same over one scope: the records of one case (DEVICE: the audit-wide
+ * device record the case falls back to, may be NULL; AUDIT_WIDE 0), or
+ * the audit-wide records (DEVICE NULL: found among them; AUDIT_WIDE 1). */
+void detect_index_build_scope(struct detect_index *ix, const struct record *recs, size_t n,
+			      const struct record *device, int audit_wide);
 void detect_index_free(struct detect_index *ix);
 
 /* A detector: appends its findings for the whole index to OUT. */
@@ -84,6 +91,21 @@ void detect_sandbox(const struct detect_index *ix, struct record_list *out);
 void detect_emit(struct record_list *out, int64_t case_index, enum record_impl impl,
 		 const char *code, int64_t call, int64_t trial, int64_t sample,
 		 json_t *evidence, const char *fmt, ...) KAUDIT_PRINTF(9, 10);
+
+/* verdict.c, shared with stream.c. */
+/* The verdict of case C from FINDINGS[0..N) (its own and the audit-wide
+ * ones, in detect_all's order). */
+int detect_case_verdict(const struct detect_case *c, const struct record *const *findings,
+			size_t n, double margin, struct record *v);
+/* The claim's verdict from the case verdicts V[0..N) in ascending case order. */
+void detect_claim_verdict(const struct record *v, size_t n, struct record *claim);
+/* 1 when F is an invalidating finding (its code's severity). */
+int detect_finding_invalidating(const struct record *f);
+/* Makes V invalid because of F (verdict and reason; the rest of a verdict
+ * does not depend on findings). */
+void detect_verdict_invalidate(struct record *v, const struct record *f);
+/* 0 reproduced .. 4 invalid; unknown text ranks as error. */
+int detect_verdict_rank(const char *verdict);
 
 /* A JSON array of record ids, capped at DETECT_MAX_EVIDENCE_IDS. */
 struct detect_ids {

@@ -84,7 +84,7 @@ static void drops(const struct record *const *recs, size_t n, int64_t case_index
 void detect_environment(const struct detect_index *ix, struct record_list *out)
 {
 	/* One device record per scope is judged: workers repeat it. */
-	if (ix->device)
+	if (ix->device && ix->audit_wide)
 		clocks(ix->device, REC_NONE, out);
 	drops((const struct record *const *)ix->global, ix->nglobal, REC_NONE, out);
 	for (size_t ci = 0; ci < ix->ncases; ci++) {

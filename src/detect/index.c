@@ -69,7 +69,14 @@ static void index_calls(struct detect_case *c)
 
 void detect_index_build(struct detect_index *ix, const struct record *recs, size_t n)
 {
+	detect_index_build_scope(ix, recs, n, NULL, 1);
+}
+
+void detect_index_build_scope(struct detect_index *ix, const struct record *recs, size_t n,
+			      const struct record *device, int audit_wide)
+{
 	memset(ix, 0, sizeof *ix);
+	ix->audit_wide = audit_wide;
 	size_t ncase = 0, nglobal = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (!analysed(&recs[i]))
@@ -95,6 +102,8 @@ void detect_index_build(struct detect_index *ix, const struct record *recs, size
 		}
 	}
 	ix->nglobal = g;
+	if (!ix->device)
+		ix->device = device;
 	qsort(ix->sorted, a, sizeof *ix->sorted, cmp_case_call);
 
 	size_t cap = 0;

@@ -81,9 +81,35 @@ static uint64_t case_seed(const struct detect_case *c)
 	return rng_derive((uint64_t)s, 0x7665726469637400ULL, 0); /* "verdict" */
 }
 
-static int case_verdict(const struct detect_case *c, const struct record *findings,
+/* "CODE finding: MESSAGE", the reason of an invalid verdict. */
+static void invalid_reason(char *buf, size_t n, const struct record *f)
+{
+	snprintf(buf, n, "%s finding: %s", f->u.finding.code,
+		 f->u.finding.message ? f->u.finding.message : "");
+}
+
+int detect_finding_invalidating(const struct record *f)
+{
+	return f->type == REC_FINDING && f->u.finding.code && finding_invalidating(f);
+}
+
+void detect_verdict_invalidate(struct record *v, const struct record *f)
+{
+	char reason[512];
+	invalid_reason(reason, sizeof reason, f);
+	free(v->u.verdict.verdict);
+	free(v->u.verdict.reason);
+	v->u.verdict.verdict = xstrdup(verdict_order[V_INVALID]);
+	v->u.verdict.reason = xstrdup(reason);
+}
+
+/* FINDINGS[0..NFINDINGS): the findings that bear on case C (its own and
+ * the audit-wide ones), in the order detect_all gives them. */
+int detect_case_verdict(const struct detect_case *c, const struct record *const *findings,
 			size_t nfindings, double margin, struct record *v)
 {
+	if (!(margin >= 0 && margin < 1))
+		margin = 0.10;
 	record_init(v, REC_VERDICT);
 	v->case_index = c->case_index;
 	v->phase = PHASE_ANALYSIS;
@@ -91,7 +117,7 @@ static int case_verdict(const struct detect_case *c, const struct record *findin
 	d->findings = json_array();
 	const struct record *invalidating = NULL;
 	for (size_t i = 0; i < nfindings; i++) {
-		const struct record *f = &findings[i];
+		const struct record *f = findings[i];
 		if (f->type != REC_FINDING || !f->u.finding.code ||
 		    (f->case_index != c->case_index && f->case_index != REC_NONE))
 			continue;
@@ -129,8 +155,7 @@ static int case_verdict(const struct detect_case *c, const struct record *findin
 	double need = d->claimed * (1 - margin);
 	if (invalidating) {
 		verdict = V_INVALID;
-		snprintf(reason, sizeof reason, "%s finding: %s", invalidating->u.finding.code,
-			 invalidating->u.finding.message ? invalidating->u.finding.message : "");
+		invalid_reason(reason, sizeof reason, invalidating);
 	} else if (error) {
 		verdict = V_ERROR;
 		snprintf(reason, sizeof reason, "%s error: %s",
@@ -172,55 +197,111 @@ static int case_verdict(const struct detect_case *c, const struct record *findin
 	return verdict;
 }
 
-int detect_verdicts(const struct record *recs, size_t n, const struct record *findings,
-		    size_t nfindings, double margin, struct record_list *out)
+int detect_verdict_rank(const char *verdict)
 {
-	/* A nonsense margin (NaN, negative, >= 1) falls back to DESIGN's
-	 * default rather than reproducing everything or nothing. */
-	if (!(margin >= 0 && margin < 1))
-		margin = 0.10;
-	struct detect_index ix;
-	detect_index_build(&ix, recs, n);
-	struct record claim;
-	record_init(&claim, REC_VERDICT);
-	claim.phase = PHASE_ANALYSIS;
-	claim.u.verdict.findings = json_array();
+	for (int i = 0; verdict && i <= V_INVALID; i++)
+		if (strcmp(verdict_order[i], verdict) == 0)
+			return i;
+	return V_ERROR;
+}
+
+void detect_claim_verdict(const struct record *v, size_t n, struct record *claim)
+{
+	record_init(claim, REC_VERDICT);
+	claim->phase = PHASE_ANALYSIS;
+	claim->u.verdict.findings = json_array();
 	int worst = -1;
 	int64_t worst_case = REC_NONE;
 	const char *kernel = NULL;
 	int one_kernel = 1;
-	for (size_t ci = 0; ci < ix.ncases; ci++) {
-		struct record v;
-		int verdict = case_verdict(&ix.cases[ci], findings, nfindings, margin, &v);
+	for (size_t ci = 0; ci < n; ci++) {
 		size_t i;
 		json_t *code;
-		json_array_foreach(v.u.verdict.findings, i, code)
-			add_code(claim.u.verdict.findings, json_string_value(code));
-		if (v.u.verdict.kernel) {
-			if (kernel && strcmp(kernel, v.u.verdict.kernel) != 0)
+		json_array_foreach(v[ci].u.verdict.findings, i, code)
+			add_code(claim->u.verdict.findings, json_string_value(code));
+		if (v[ci].u.verdict.kernel) {
+			if (kernel && strcmp(kernel, v[ci].u.verdict.kernel) != 0)
 				one_kernel = 0;
-			kernel = kernel ? kernel : ix.cases[ci].kase->u.kase.kernel;
+			kernel = kernel ? kernel : v[ci].u.verdict.kernel;
 		}
+		int verdict = detect_verdict_rank(v[ci].u.verdict.verdict);
 		if (verdict > worst) {
 			worst = verdict;
-			worst_case = ix.cases[ci].case_index;
+			worst_case = v[ci].case_index;
 		}
-		record_list_push(out, &v);
 	}
 	char reason[256];
 	if (worst < 0) {
 		worst = V_ERROR;
 		snprintf(reason, sizeof reason, "the audit has no cases");
 	} else {
-		snprintf(reason, sizeof reason, "worst of %zu case%s: case %lld is %s",
-			 ix.ncases, ix.ncases == 1 ? "" : "s", (long long)worst_case,
-			 verdict_order[worst]);
+		snprintf(reason, sizeof reason, "worst of %zu case%s: case %lld is %s", n,
+			 n == 1 ? "" : "s", (long long)worst_case, verdict_order[worst]);
 	}
 	if (kernel && one_kernel)
-		claim.u.verdict.kernel = xstrdup(kernel);
-	claim.u.verdict.verdict = xstrdup(verdict_order[worst]);
-	claim.u.verdict.reason = xstrdup(reason);
+		claim->u.verdict.kernel = xstrdup(kernel);
+	claim->u.verdict.verdict = xstrdup(verdict_order[worst]);
+	claim->u.verdict.reason = xstrdup(reason);
+}
+
+/* Findings with a case, by (case, position): each case finds its own in
+ * log time, so verdicts cost n log n however many cases there are. */
+static int cmp_finding_case(const void *x, const void *y)
+{
+	const struct record *a = *(const struct record *const *)x;
+	const struct record *b = *(const struct record *const *)y;
+	if (a->case_index != b->case_index)
+		return (a->case_index > b->case_index) - (a->case_index < b->case_index);
+	return (a > b) - (a < b);
+}
+
+int detect_verdicts(const struct record *recs, size_t n, const struct record *findings,
+		    size_t nfindings, double margin, struct record_list *out)
+{
+	struct detect_index ix;
+	detect_index_build(&ix, recs, n);
+	const struct record **byc = xmalloc((nfindings ? nfindings : 1) * sizeof *byc);
+	const struct record **wide = xmalloc((nfindings ? nfindings : 1) * sizeof *wide);
+	const struct record **mine = xmalloc((nfindings ? nfindings : 1) * sizeof *mine);
+	size_t nbyc = 0, nwide = 0;
+	for (size_t i = 0; i < nfindings; i++) {
+		if (findings[i].type != REC_FINDING)
+			continue;
+		if (findings[i].case_index == REC_NONE)
+			wide[nwide++] = &findings[i];
+		else
+			byc[nbyc++] = &findings[i];
+	}
+	qsort(byc, nbyc, sizeof *byc, cmp_finding_case);
+	size_t first = out->n;
+	for (size_t ci = 0; ci < ix.ncases; ci++) {
+		int64_t k = ix.cases[ci].case_index;
+		size_t lo = 0, hi = nbyc;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (byc[mid]->case_index < k)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		/* The case's findings and the audit-wide ones, merged back into
+		 * FINDINGS' order (both runs are in that order already). */
+		size_t m = 0, w = 0;
+		while ((lo < nbyc && byc[lo]->case_index == k) || w < nwide) {
+			int take_case = lo < nbyc && byc[lo]->case_index == k &&
+					(w == nwide || byc[lo] < wide[w]);
+			mine[m++] = take_case ? byc[lo++] : wide[w++];
+		}
+		struct record v;
+		detect_case_verdict(&ix.cases[ci], mine, m, margin, &v);
+		record_list_push(out, &v);
+	}
+	struct record claim;
+	detect_claim_verdict(out->v + first, out->n - first, &claim);
 	record_list_push(out, &claim);
+	free(byc);
+	free(wide);
+	free(mine);
 	detect_index_free(&ix);
 	return 0;
 }

@@ -93,7 +93,9 @@ void trace_writer_abort(struct trace_writer *w);
 /* What reading a trace found. */
 struct trace_contents {
 	struct record_list records;  /* every complete, parsed record (footer and
-					signature included) in file order */
+					signature included) in file order; empty
+					from trace_stream() */
+	size_t nrecords;             /* how many there are (also from trace_stream()) */
 	int complete_gzip;           /* the gzip stream ended cleanly */
 	int has_footer, has_signature;
 	int digest_ok;               /* footer sha256 and count match the bytes */
@@ -117,6 +119,34 @@ int trace_read_fd(int fd, const char *name, struct trace_contents *out,
 		  struct errbuf *e) KAUDIT_MUST_CHECK;
 void trace_contents_free(struct trace_contents *c);
 
+/* 1 when R is one of its case's measured records: it names a case and is
+ * not a header, finding, verdict, footer or signature.  These are the
+ * records kaudit-trace(5) ORDER requires to be contiguous per case, and
+ * the records a case's analysis reads. */
+int trace_case_record(const struct record *r);
+
+/* Streaming reader: what check, inspect and report use, so that memory
+ * follows the largest case, not the trace.  Reads PATH with every check of
+ * trace_read() (same OUT, same problems, same return) but keeps no record:
+ * RECORD gets every record that is not a case's measured record (header,
+ * audit-wide records, findings, verdicts, footer, signature) and CASE_END
+ * gets the measured records of one case at once, when that case's records
+ * end (the next case's begin, or the trace ends).  Both in file order,
+ * except that an audit-wide record that lies among a case's records
+ * reaches RECORD before that case reaches CASE_END.  Only records of
+ * complete gzip members are handed out.  Records are borrowed for the
+ * call.  The consumer learns whether the trace is intact only from OUT at
+ * the end: it must not conclude anything before. */
+struct trace_visitor {
+	void *ctx;
+	void (*record)(void *ctx, const struct record *r);
+	void (*case_end)(void *ctx, const struct record *recs, size_t n);
+};
+int trace_stream(const char *path, const struct trace_visitor *v, struct trace_contents *out,
+		 struct errbuf *e) KAUDIT_MUST_CHECK;
+int trace_stream_fd(int fd, const char *name, const struct trace_visitor *v,
+		    struct trace_contents *out, struct errbuf *e) KAUDIT_MUST_CHECK;
+
 /* 0 when C is complete, intact and signed (and, with PUB, signed by PUB);
  * else -1 with the first problem in E (code EXIT_INTEGRITY). */
 int trace_integrity(const struct trace_contents *c, const struct trace_key *pub,
@@ -138,8 +168,7 @@ json_t *trace_predicate_of(const struct rec_header *h, const struct rec_device *
 			   const struct record *const *v, size_t n);
 
 /* What a reader knows about a trace beside its records: how it ended and
- * who signed it.  trace_facts_of() takes them from a trace read from disk;
- * verify fills them from what it just wrote and signed. */
+ * who signed it (trace_facts_of: from a trace read or streamed). */
 struct trace_facts {
 	int intact;                  /* complete, digest and signature verify */
 	char problem[ERRBUF_LEN];    /* trace_integrity's message, "" when intact */
@@ -160,22 +189,23 @@ void trace_facts_of(const struct trace_contents *c, struct trace_facts *out);
  * signed, signer_keyid, records, synthetic, stand_in, plugin, file_bound,
  * audit {time host tool root_seed margin}, claim {title path sha256
  * manifest_bytes}, sources, device {...}, verdict, builds, sandbox, and
- * cases (trace_summary_case).  Pure: no printing.
+ * cases [{case kernel params claimed seed tolerance verdict measured ci
+ * baseline_ns candidate_ns reason error error_where findings checks
+ * checked_samples timing}].  Pure: no printing.
  *
- * trace_summary_records: over the records RECS[0..N) (header first, in
- * trace order) and the facts F; trace_summary: over a trace read from disk.
- * Both give the same document for the same trace. */
-json_t *trace_summary_records(const struct record *recs, size_t n, const struct trace_facts *f);
+ * trace_summary: over a trace read whole (trace_read); the accumulator
+ * below gives the same document for a trace that streams past. */
 json_t *trace_summary(const struct trace_contents *c);
-/* One case: {case kernel params claimed seed tolerance verdict measured ci
- * [lo,hi] baseline_ns candidate_ns reason error error_where findings
- * [{code severity impl trial sample message evidence record}] checks
- * {KIND: {ran passed}} checked_samples timing {baseline|candidate: {samples
- * median_event_ns min_event_ns max_event_ns median_span_ns
- * round_medians_ns}}} from its case record C and every record of the case
- * RECS[0..N) in trace order, so a reader that streams a trace can build
- * the cases one at a time (new reference). */
-json_t *trace_summary_case(const struct record *c, const struct record *const *recs, size_t n);
+/* The same, built as the records stream past (trace_stream): feed it
+ * every record trace_stream's RECORD gets and every case CASE_END gets,
+ * then finish with the reader's OUT (new reference).  Keeps the header
+ * and, per case, its summary: never the records. */
+struct trace_summary_acc;
+struct trace_summary_acc *trace_summary_acc_new(void);
+void trace_summary_acc_record(struct trace_summary_acc *a, const struct record *r);
+void trace_summary_acc_case(struct trace_summary_acc *a, const struct record *recs, size_t n);
+json_t *trace_summary_acc_finish(struct trace_summary_acc *a, const struct trace_contents *c);
+void trace_summary_acc_free(struct trace_summary_acc *a);
 /* 1 when H's records were not measured by kaudit's own GPU plugin: the
  * header names none, or one from $KAUDIT_GPU_LIB (never for a synthetic
  * trace, which says so already). */

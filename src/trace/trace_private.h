@@ -28,6 +28,15 @@ struct trace_body {
 	char sha256[65];     /* their sha256 */
 };
 
+/* The reader's core (trace_read.c): reads FD, checks what trace_read_fd
+ * documents, and hands each record of a complete gzip member to DELIVER
+ * in file order when its member ends (DELIVER may move it out; the core
+ * clears it afterwards).  OUT gets everything but records (nrecords counts
+ * them).  Returns as trace_read_fd. */
+typedef void (*trace_deliver_fn)(void *ctx, struct record *r);
+int trace_read_core(int fd, const char *name, trace_deliver_fn deliver, void *ctx,
+		    struct trace_contents *out, struct errbuf *e) KAUDIT_MUST_CHECK;
+
 /* Standard base64 with padding, no newlines; malloc'ed, NUL-terminated. */
 char *trace_b64_encode(const unsigned char *in, size_t n);
 /* Strict decoder (standard alphabet, padding required); -1 on bad input. */

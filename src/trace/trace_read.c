@@ -4,6 +4,14 @@
  * and the DSSE signature.  Only records of complete gzip members are kept,
  * so a writer killed mid-member leaves a readable prefix.  The reader never
  * judges: trace_integrity() turns the findings into a verdict.
+ *
+ * One core serves both readers: trace_read() keeps every record, and
+ * trace_stream() (trace_stream.c) hands the records out case by case and
+ * keeps none.  The core holds back the records of the gzip member it is
+ * inside and hands them on ("commits" them) when the member ends, so both
+ * see exactly the records of complete members, and it checks the order
+ * rules of kaudit-trace(5) ORDER on what it commits, so both give the same
+ * integrity verdict.
  */
 #include "trace_private.h"
 
@@ -20,12 +28,76 @@
 
 #define CHUNK (256u << 10)
 
+/* A set of case indexes (open addressing, grows at half full): the cases
+ * whose records have ended, so that a record of one of them later is seen
+ * in constant time however many cases a trace has. */
+struct case_set {
+	int64_t *v;            /* REC_NONE marks an empty slot */
+	size_t n, cap;
+};
+
+static size_t case_slot(const struct case_set *s, int64_t k)
+{
+	uint64_t h = (uint64_t)k * 0x9e3779b97f4a7c15ULL;
+	size_t i = (size_t)(h >> 17) & (s->cap - 1);
+	while (s->v[i] != REC_NONE && s->v[i] != k)
+		i = (i + 1) & (s->cap - 1);
+	return i;
+}
+
+static int case_set_has(const struct case_set *s, int64_t k)
+{
+	return s->cap && s->v[case_slot(s, k)] == k;
+}
+
+static void case_set_add(struct case_set *s, int64_t k)
+{
+	if (2 * (s->n + 1) > s->cap) {
+		struct case_set g = { NULL, 0, s->cap ? 2 * s->cap : 64 };
+		g.v = xmalloc(g.cap * sizeof *g.v);
+		for (size_t i = 0; i < g.cap; i++)
+			g.v[i] = REC_NONE;
+		for (size_t i = 0; i < s->cap; i++)
+			if (s->v[i] != REC_NONE) {
+				g.v[case_slot(&g, s->v[i])] = s->v[i];
+				g.n++;
+			}
+		free(s->v);
+		*s = g;
+	}
+	size_t i = case_slot(s, k);
+	if (s->v[i] == REC_NONE) {
+		s->v[i] = k;
+		s->n++;
+	}
+}
+
+/* A committed verdict record, for check_predicate: its case and verdict. */
+struct verdict_seen {
+	int64_t case_index;
+	char *verdict;
+};
+
 struct reader {
 	const char *name;
 	struct trace_contents *c;
 	EVP_MD_CTX *sha;
 	size_t lines;          /* complete lines seen */
-	size_t committed;      /* records at the end of the last complete member */
+	/* Records of the member being read, not yet committed, and the line
+	 * (0-based) each came from. */
+	struct record_list held;
+	size_t *held_line, held_cap;
+	size_t kept;           /* records committed or held: TRACE_MAX_RECORDS counts these */
+	trace_deliver_fn deliver; /* takes each committed record */
+	void *deliver_ctx;
+	/* What the order rules need (kaudit-trace(5) ORDER). */
+	int64_t open_case;     /* the case whose records were committed last, REC_NONE */
+	struct case_set ended; /* cases whose records were followed by another case's */
+	int cases_began, device_seen;
+	int committed_footer, committed_signature;
+	char *header_sha;      /* the header's manifest_sha256, for check_predicate */
+	struct verdict_seen *verdicts;
+	size_t nverdicts, verdicts_cap;
 	int after_footer, after_signature;
 	char *pending;         /* a line split across inflate outputs */
 	size_t plen, pcap;
@@ -157,6 +229,8 @@ static int on_line(struct reader *r, const char *s, size_t n, struct errbuf *e)
 	if (rec.id != (int64_t)line)
 		problem(r, "line %zu: record id %lld where %zu was expected (a record was "
 			"deleted, duplicated or moved)", line + 1, (long long)rec.id, line);
+	if (line == 0 && rec.u.header.manifest_sha256)
+		r->header_sha = xstrdup(rec.u.header.manifest_sha256);
 	if (line == 0 && rec.u.header.pubkey) {
 		struct errbuf ke;
 		if (trace_key_from_pem(rec.u.header.pubkey, &r->key, &ke) == 0)
@@ -178,14 +252,88 @@ static int on_line(struct reader *r, const char *s, size_t n, struct errbuf *e)
 		problem(r, "line %zu: a %s record after the footer", line + 1,
 			record_type_name(rec.type));
 	}
-	if (c->records.n >= TRACE_MAX_RECORDS) {
+	if (r->kept >= TRACE_MAX_RECORDS) {
 		record_clear(&rec);
 		problem(r, "more than %u records", TRACE_MAX_RECORDS);
 		r->fatal = 1;
 		return 0;
 	}
-	record_list_push(&c->records, &rec);
+	xgrow((void **)&r->held_line, &r->held_cap, r->held.n + 1, sizeof *r->held_line);
+	r->held_line[r->held.n] = line;
+	record_list_push(&r->held, &rec);
+	r->kept++;
 	return 0;
+}
+
+int trace_case_record(const struct record *r)
+{
+	switch (r->type) {
+	case REC_HEADER:
+	case REC_FINDING:
+	case REC_VERDICT:
+	case REC_FOOTER:
+	case REC_SIGNATURE:
+		return 0;
+	default:
+		return r->case_index != REC_NONE;
+	}
+}
+
+/* The order rules of kaudit-trace(5) ORDER, on one committed record from
+ * LINE (0-based): a case's measured records are contiguous, and the first
+ * audit-wide device record comes before every case's.  A streaming reader
+ * analyses a case when its records end, so a record that breaks these
+ * rules would be judged apart from its case: that is a format problem. */
+static void check_order(struct reader *r, const struct record *rec, size_t line)
+{
+	if (trace_case_record(rec)) {
+		int64_t k = rec->case_index;
+		if (k == r->open_case)
+			return;
+		if (r->open_case != REC_NONE)
+			case_set_add(&r->ended, r->open_case);
+		if (case_set_has(&r->ended, k))
+			problem(r, "line %zu: a record of case %lld after other cases' records "
+				"began (a case's records must be contiguous)", line + 1,
+				(long long)k);
+		r->open_case = k;
+		r->cases_began = 1;
+	} else if (rec->type == REC_DEVICE && rec->case_index == REC_NONE && !r->device_seen) {
+		r->device_seen = 1;
+		if (r->cases_began)
+			problem(r, "line %zu: the audit-wide device record comes after the "
+				"cases' records began", line + 1);
+	}
+}
+
+/* The member ended: its records are committed, in order. */
+static void commit(struct reader *r)
+{
+	for (size_t i = 0; i < r->held.n; i++) {
+		struct record *rec = &r->held.v[i];
+		check_order(r, rec, r->held_line[i]);
+		r->committed_footer |= rec->type == REC_FOOTER;
+		r->committed_signature |= rec->type == REC_SIGNATURE;
+		if (rec->type == REC_VERDICT && rec->u.verdict.verdict) {
+			xgrow((void **)&r->verdicts, &r->verdicts_cap, r->nverdicts + 1,
+			      sizeof *r->verdicts);
+			r->verdicts[r->nverdicts++] = (struct verdict_seen){
+				rec->case_index, xstrdup(rec->u.verdict.verdict) };
+		}
+		r->c->nrecords++;
+		r->deliver(r->deliver_ctx, rec);
+		record_clear(rec);
+	}
+	r->held.n = 0;
+}
+
+/* Drops what was held: records of a member that never ended. */
+static void drop_held(struct reader *r)
+{
+	for (size_t i = 0; i < r->held.n; i++)
+		record_clear(&r->held.v[i]);
+	r->kept -= r->held.n;
+	r->held.n = 0;
 }
 
 /* Splits inflated bytes into lines; a partial line waits in r->pending. */
@@ -305,7 +453,7 @@ static int inflate_all(struct reader *r, int fd, struct errbuf *e)
 				goto out;
 			if (zrc == Z_STREAM_END) {
 				ended = 1;
-				r->committed = r->c->records.n;
+				commit(r);
 				if (r->plen)
 					problem(r, "a gzip member ends inside a line");
 				size_t used = (size_t)got - z.avail_in;
@@ -348,31 +496,40 @@ out:
 	return rc;
 }
 
+static int cmp_verdict_seen(const void *x, const void *y)
+{
+	const struct verdict_seen *a = x, *b = y;
+	if (a->case_index != b->case_index)
+		return (a->case_index > b->case_index) - (a->case_index < b->case_index);
+	return strcmp(a->verdict, b->verdict);
+}
+
 /* The signed predicate must say what the records say: the claim digest
  * and each case's verdict.  The signature covers the records through the
- * footer digest, so a disagreement means the signer lied or erred. */
-static void check_predicate(struct reader *r)
+ * footer digest, so a disagreement means the signer lied or erred.  The
+ * verdicts committed are sorted once and each predicate case looked up,
+ * so this is n log n however many cases there are. */
+static void check_predicate(struct reader *r, const struct rec_header *h)
 {
 	struct trace_contents *c = r->c;
 	const json_t *p = json_object_get(c->statement, "predicate");
-	const struct rec_header *h = &c->records.v[0].u.header;
 	const char *sha = json_string_value(json_object_get(p, "claim_sha256"));
-	if ((sha || h->manifest_sha256) &&
-	    (!sha || !h->manifest_sha256 || strcmp(sha, h->manifest_sha256) != 0)) {
+	const char *msha = h ? h->manifest_sha256 : NULL;
+	if ((sha || msha) && (!sha || !msha || strcmp(sha, msha) != 0)) {
 		problem(r, "the signed statement's claim_sha256 is not the header's manifest_sha256");
 		return;
 	}
+	qsort(r->verdicts, r->nverdicts, sizeof *r->verdicts, cmp_verdict_seen);
 	size_t i;
 	const json_t *pc;
 	json_array_foreach(json_object_get(p, "cases"), i, pc) {
 		const json_t *k = json_object_get(pc, "case");
 		const char *v = json_string_value(json_object_get(pc, "verdict"));
 		int found = 0;
-		for (size_t j = 0; j < c->records.n && !found; j++) {
-			const struct record *rec = &c->records.v[j];
-			found = rec->type == REC_VERDICT && json_is_integer(k) &&
-				rec->case_index == json_integer_value(k) && v &&
-				strcmp(rec->u.verdict.verdict, v) == 0;
+		if (json_is_integer(k) && v) {
+			struct verdict_seen key = { json_integer_value(k), (char *)v };
+			found = bsearch(&key, r->verdicts, r->nverdicts, sizeof *r->verdicts,
+					cmp_verdict_seen) != NULL;
 		}
 		if (!found) {
 			problem(r, "the signed statement's verdict for case %lld is not the "
@@ -417,13 +574,16 @@ static int later_member_is_trace(int fd)
 	return found;
 }
 
-int trace_read_fd(int fd, const char *name, struct trace_contents *out, struct errbuf *e)
+int trace_read_core(int fd, const char *name, trace_deliver_fn deliver, void *ctx,
+		    struct trace_contents *out, struct errbuf *e)
 {
 	memset(out, 0, sizeof *out);
-	struct reader r = { .name = name, .c = out };
+	struct reader r = { .name = name, .c = out, .deliver = deliver, .deliver_ctx = ctx,
+			    .open_case = REC_NONE };
 	r.sha = EVP_MD_CTX_new();
 	r.zsha = EVP_MD_CTX_new();
 	r.member_end = EVP_MD_CTX_new();
+	struct rec_header header;
 	int rc = -1;
 	if (!r.sha || EVP_DigestInit_ex(r.sha, EVP_sha256(), NULL) != 1 || !r.zsha ||
 	    EVP_DigestInit_ex(r.zsha, EVP_sha256(), NULL) != 1 || !r.member_end) {
@@ -431,32 +591,32 @@ int trace_read_fd(int fd, const char *name, struct trace_contents *out, struct e
 		goto out;
 	}
 	if (inflate_all(&r, fd, e) < 0) {
-		trace_contents_free(out);
 		if (!e || r.lines > 0 || !strstr(e->msg, "not a kaudit trace (") ||
 		    strstr(e->msg, "(not gzip)") || strstr(e->msg, "(empty file)") ||
 		    !later_member_is_trace(fd))
 			goto out;
+		/* Nothing was committed: no line decoded. */
 		memset(out, 0, sizeof *out);
 		problem(&r, "the header's gzip member is damaged (later members hold "
 			"kaudit records)");
-	} else if (out->records.n == 0 && !out->problem[0]) {
+	} else if (out->nrecords == 0 && r.held.n == 0 && !out->problem[0]) {
 		problem(&r, "no complete gzip member");
 	}
 	/* Keep only what complete members hold; a digest or signature verdict
 	 * from a member that did not end cleanly is void. */
 	if (!out->complete_gzip) {
-		while (out->records.n > r.committed)
-			record_clear(&out->records.v[--out->records.n]);
-		out->has_footer = out->has_signature = 0;
+		drop_held(&r);
+		out->has_footer = r.committed_footer;
+		out->has_signature = r.committed_signature;
 		out->digest_ok = out->signature_ok = out->file_bound = 0;
-		for (size_t i = 0; i < out->records.n; i++) {
-			enum record_type t = out->records.v[i].type;
-			out->has_footer |= t == REC_FOOTER;
-			out->has_signature |= t == REC_SIGNATURE;
-		}
 	}
-	if (out->signature_ok && out->statement)
-		check_predicate(&r);
+	if (out->signature_ok && out->statement) {
+		/* The header, from the key the reader kept: check_predicate needs
+		 * only its manifest digest. */
+		memset(&header, 0, sizeof header);
+		header.manifest_sha256 = r.header_sha;
+		check_predicate(&r, &header);
+	}
 	if (r.plen && out->complete_gzip)
 		problem(&r, "the last line has no newline");
 	if (out->complete_gzip && !out->has_footer)
@@ -465,11 +625,39 @@ int trace_read_fd(int fd, const char *name, struct trace_contents *out, struct e
 		problem(&r, "no signature: the trace is unsigned (cut after its footer?)");
 	rc = 0;
 out:
+	if (rc < 0) {
+		json_decref(out->statement);
+		out->statement = NULL;
+	}
+	drop_held(&r);
+	record_list_free(&r.held);
+	free(r.held_line);
+	free(r.ended.v);
+	for (size_t i = 0; i < r.nverdicts; i++)
+		free(r.verdicts[i].verdict);
+	free(r.verdicts);
+	free(r.header_sha);
 	EVP_MD_CTX_free(r.sha);
 	EVP_MD_CTX_free(r.zsha);
 	EVP_MD_CTX_free(r.member_end);
 	trace_key_free(r.key);
 	free(r.pending);
+	return rc;
+}
+
+static void keep_record(void *ctx, struct record *r)
+{
+	record_list_push(ctx, r);
+}
+
+int trace_read_fd(int fd, const char *name, struct trace_contents *out, struct errbuf *e)
+{
+	struct record_list all = { NULL, 0, 0 };
+	int rc = trace_read_core(fd, name, keep_record, &all, out, e);
+	if (rc < 0)
+		record_list_free(&all);
+	else
+		out->records = all;
 	return rc;
 }
 

@@ -2,12 +2,8 @@
  * trace_summary.c - what a trace shows, as one JSON document: the claim,
  * device, per case the verdict, measured vs claimed speedup, findings with
  * their evidence, and timing summaries.  Records are grouped by case once,
- * so the cost is one sort of the records, not a scan per case.  It is the
- * one result schema (man/kaudit-result.schema.json): `inspect --json`,
- * `check --json` and `verify --json` print it; inspect, check and verify's
- * table render it as text.  It runs over records and the facts about their
- * file (trace_facts), so verify summarises the records it has just
- * written exactly as inspect summarises them read back.  Pure: no printing.
+ * so the cost is one sort of the records, not a scan per case.  `inspect --json` prints it as is;
+ * `inspect` and `check` render it as text.  Pure: no printing.
  */
 #include "trace_private.h"
 
@@ -148,7 +144,49 @@ static json_t *finding_json(const struct record *r)
 	return f;
 }
 
-json_t *trace_summary_case(const struct record *c, const struct record *const *recs, size_t n)
+/* What a case's measured records show of it, kept until the trace ends:
+ * the case's head (from its case record), its error, its checks and its
+ * timing.  Its findings and verdict come later in the trace (kaudit-trace(5)
+ * ORDER) and are joined at the end. */
+struct case_part {
+	int64_t case_index;
+	json_t *head;            /* case kernel params claimed seed tolerance [error] */
+	json_t *checks;
+	json_int_t checked_samples;
+	json_t *timing;
+};
+
+/* A finding or verdict of a case, in trace order (SEQ). */
+struct conclusion {
+	int64_t case_index;
+	size_t seq;
+	int verdict;             /* 1: the verdict's keys, 0: a finding */
+	json_t *json;
+};
+
+struct trace_summary_acc {
+	struct record header;
+	int has_header, seen_any;
+	json_t *device, *builds, *sandbox;
+	char *verdict;           /* the claim's (the last verdict with no case) */
+	struct case_part *cases;
+	size_t ncases, cases_cap;
+	struct conclusion *concl;
+	size_t nconcl, concl_cap;
+};
+
+struct trace_summary_acc *trace_summary_acc_new(void)
+{
+	struct trace_summary_acc *a = xcalloc(1, sizeof *a);
+	a->builds = json_array();
+	a->sandbox = trace_summary_sandbox_new();
+	return a;
+}
+
+/* The head of case record C; RECS[0..N) are its case's measured records
+ * (N 0 for a case record that names no case). */
+static void add_case(struct trace_summary_acc *a, const struct record *c,
+		     const struct record *recs, size_t n)
 {
 	json_t *o = json_object();
 	json_object_set_new(o, "case", json_integer(c->case_index));
@@ -162,13 +200,12 @@ json_t *trace_summary_case(const struct record *c, const struct record *const *r
 	record_json_put_real(tol, "atol", c->u.kase.atol);
 	json_object_set_new(tol, "deterministic", json_boolean(c->u.kase.deterministic == 1));
 	json_object_set_new(o, "tolerance", tol);
-	json_t *findings = json_array();
 	/* Per kind of check, how many ran and how many passed: what "no
 	 * findings" rests on. */
 	json_t *checks = json_object();
 	json_int_t checked_samples = 0;
 	for (size_t i = 0; i < n; i++) {
-		const struct record *r = recs[i];
+		const struct record *r = &recs[i];
 		if (r->type == REC_CHECK) {
 			const char *kind = r->u.check.kind ? r->u.check.kind : "?";
 			json_t *k = json_object_get(checks, kind);
@@ -183,155 +220,170 @@ json_t *trace_summary_case(const struct record *c, const struct record *const *r
 					json_integer_value(json_object_get(k, "passed")) + 1));
 		} else if (r->type == REC_SAMPLE) {
 			checked_samples += r->u.sample.checked == 1;
-		} else if (r->type == REC_FINDING) {
-			json_array_append_new(findings, finding_json(r));
-		} else if (r->type == REC_VERDICT) {
-			const struct rec_verdict *v = &r->u.verdict;
-			record_json_put_str(o, "verdict", v->verdict);
-			record_json_put_real(o, "claimed", v->claimed);
-			record_json_put_real(o, "measured", v->measured);
-			if (isfinite(v->ci_low) && isfinite(v->ci_high))
-				json_object_set_new(o, "ci", json_pack("[f,f]", v->ci_low, v->ci_high));
-			record_json_put_real(o, "baseline_ns", v->baseline_ns);
-			record_json_put_real(o, "candidate_ns", v->candidate_ns);
-			record_json_put_str(o, "reason", v->reason);
 		} else if (r->type == REC_ERROR && !json_object_get(o, "error")) {
 			/* The first error is the cause; later ones follow from it. */
 			record_json_put_str(o, "error", r->u.error.message);
 			record_json_put_str(o, "error_where", r->u.error.where);
 		}
 	}
-	json_object_set_new(o, "findings", findings);
-	json_object_set_new(o, "checks", checks);
-	json_object_set_new(o, "checked_samples", json_integer(checked_samples));
+	const struct record **ptrs = xmalloc((n ? n : 1) * sizeof *ptrs);
+	for (size_t i = 0; i < n; i++)
+		ptrs[i] = &recs[i];
 	json_t *timing = json_object();
-	json_t *tb = timing_of(recs, n, IMPL_BASELINE);
-	json_t *tc = timing_of(recs, n, IMPL_CANDIDATE);
+	json_t *tb = timing_of(ptrs, n, IMPL_BASELINE);
+	json_t *tc = timing_of(ptrs, n, IMPL_CANDIDATE);
+	free(ptrs);
 	if (tb)
 		json_object_set_new(timing, "baseline", tb);
 	if (tc)
 		json_object_set_new(timing, "candidate", tc);
-	json_object_set_new(o, "timing", timing);
-	return o;
+	xgrow((void **)&a->cases, &a->cases_cap, a->ncases + 1, sizeof *a->cases);
+	a->cases[a->ncases++] = (struct case_part){ c->case_index, o, checks, checked_samples,
+						    timing };
 }
 
-/* Every record that names a case, grouped by case once (sorted by case,
- * then trace order), so the summary is one sort and one pass however many
- * cases there are. */
-struct by_case {
-	const struct record **v;
-	size_t n;
-};
-
-static int cmp_case_pos(const void *a, const void *b)
+/* Device, build and sandbox records, audit-wide or a case's: the setup. */
+static void setup_record(struct trace_summary_acc *a, const struct record *r)
 {
-	const struct record *x = *(const struct record *const *)a;
-	const struct record *y = *(const struct record *const *)b;
-	if (x->case_index != y->case_index)
-		return (x->case_index > y->case_index) - (x->case_index < y->case_index);
-	return (x > y) - (x < y); /* same array: position is trace order */
+	if (r->type == REC_DEVICE && !a->device)
+		a->device = trace_summary_device(&r->u.device);
+	else if (r->type == REC_BUILD)
+		json_array_append_new(a->builds, trace_summary_build(r));
+	else if (r->type == REC_SANDBOX)
+		trace_summary_sandbox_add(a->sandbox, r);
 }
 
-static void by_case_build(struct by_case *g, const struct record *recs, size_t n)
+void trace_summary_acc_record(struct trace_summary_acc *a, const struct record *r)
 {
-	g->v = xmalloc((n ? n : 1) * sizeof *g->v);
-	g->n = 0;
+	if (!a->seen_any && r->type == REC_HEADER) {
+		record_copy(&a->header, r);
+		a->has_header = 1;
+	}
+	a->seen_any = 1;
+	setup_record(a, r);
+	if (r->type == REC_CASE) {
+		add_case(a, r, NULL, 0); /* names no case: no record is its */
+	} else if (r->type == REC_VERDICT && r->case_index == REC_NONE) {
+		free(a->verdict);
+		a->verdict = r->u.verdict.verdict ? xstrdup(r->u.verdict.verdict) : NULL;
+	} else if ((r->type == REC_VERDICT || r->type == REC_FINDING) &&
+		   r->case_index != REC_NONE) {
+		json_t *j;
+		if (r->type == REC_FINDING) {
+			j = finding_json(r);
+		} else {
+			const struct rec_verdict *v = &r->u.verdict;
+			j = json_object();
+			record_json_put_str(j, "verdict", v->verdict);
+			record_json_put_real(j, "claimed", v->claimed);
+			record_json_put_real(j, "measured", v->measured);
+			if (isfinite(v->ci_low) && isfinite(v->ci_high))
+				json_object_set_new(j, "ci", json_pack("[f,f]", v->ci_low, v->ci_high));
+			record_json_put_real(j, "baseline_ns", v->baseline_ns);
+			record_json_put_real(j, "candidate_ns", v->candidate_ns);
+			record_json_put_str(j, "reason", v->reason);
+		}
+		xgrow((void **)&a->concl, &a->concl_cap, a->nconcl + 1, sizeof *a->concl);
+		a->concl[a->nconcl] = (struct conclusion){ r->case_index, a->nconcl,
+							   r->type == REC_VERDICT, j };
+		a->nconcl++;
+	}
+}
+
+void trace_summary_acc_case(struct trace_summary_acc *a, const struct record *recs, size_t n)
+{
+	a->seen_any = 1;
 	for (size_t i = 0; i < n; i++)
-		if (recs[i].case_index != REC_NONE)
-			g->v[g->n++] = &recs[i];
-	qsort(g->v, g->n, sizeof *g->v, cmp_case_pos);
+		setup_record(a, &recs[i]);
+	for (size_t i = 0; i < n; i++)
+		if (recs[i].type == REC_CASE)
+			add_case(a, &recs[i], recs, n);
 }
 
-/* The records of case K: *OUT and the count. */
-static size_t by_case_find(const struct by_case *g, int64_t k, const struct record *const **out)
+static int cmp_conclusion(const void *x, const void *y)
 {
-	size_t lo = 0, hi = g->n;
+	const struct conclusion *a = x, *b = y;
+	if (a->case_index != b->case_index)
+		return (a->case_index > b->case_index) - (a->case_index < b->case_index);
+	return (a->seq > b->seq) - (a->seq < b->seq);
+}
+
+/* Case part P with its conclusions (C[0..N) sorted by case) joined. */
+static json_t *case_json(const struct case_part *p, const struct conclusion *c, size_t n)
+{
+	size_t lo = 0, hi = n;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (g->v[mid]->case_index < k)
+		if (c[mid].case_index < p->case_index)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	size_t end = lo;
-	while (end < g->n && g->v[end]->case_index == k)
-		end++;
-	*out = g->v + lo;
-	return end - lo;
+	json_t *o = json_deep_copy(p->head);
+	json_t *findings = json_array();
+	for (; p->case_index != REC_NONE && lo < n && c[lo].case_index == p->case_index; lo++) {
+		if (c[lo].verdict)
+			json_object_update(o, c[lo].json);
+		else
+			json_array_append(findings, c[lo].json);
+	}
+	json_object_set_new(o, "findings", findings);
+	json_object_set(o, "checks", p->checks);
+	json_object_set_new(o, "checked_samples", json_integer(p->checked_samples));
+	json_object_set(o, "timing", p->timing);
+	return o;
 }
 
-/* What kind of damage F's first problem is; NULL when intact.  Reads the
+/* What kind of damage C's first problem is; NULL when intact.  Reads the
  * reader's problem text (trace_read.c), and test_trace.c pins each kind: a
  * cut file must not be called tampered, nor a flipped byte truncated.  A
  * gzip stream that did not end cleanly is truncated when the reader saw it
  * end early, and otherwise corrupt, whatever garbage it decoded to first. */
-static const char *damage_of(const struct trace_facts *f)
+static const char *damage_of(const struct trace_contents *c, int intact)
 {
 	static const char *const truncated[] = { "truncated", "no complete gzip member" };
 	static const char *const corrupt[] = { "corrupt gzip", "a gzip member ends inside a line",
 					       "the header's gzip member is damaged" };
 	static const char *const unsigned_[] = { "no signature",
 						 "the header names no signer key" };
-	const char *p = f->reader_problem;
-	if (f->intact)
+	if (intact)
 		return NULL;
 	for (size_t i = 0; i < sizeof truncated / sizeof truncated[0]; i++)
-		if (strncmp(p, truncated[i], strlen(truncated[i])) == 0)
+		if (strncmp(c->problem, truncated[i], strlen(truncated[i])) == 0)
 			return "truncated";
-	if (!f->complete_gzip)
+	if (!c->complete_gzip)
 		return "corrupt";
 	for (size_t i = 0; i < sizeof corrupt / sizeof corrupt[0]; i++)
-		if (strncmp(p, corrupt[i], strlen(corrupt[i])) == 0)
+		if (strncmp(c->problem, corrupt[i], strlen(corrupt[i])) == 0)
 			return "corrupt";
 	for (size_t i = 0; i < sizeof unsigned_ / sizeof unsigned_[0]; i++)
-		if (strncmp(p, unsigned_[i], strlen(unsigned_[i])) == 0)
+		if (strncmp(c->problem, unsigned_[i], strlen(unsigned_[i])) == 0)
 			return "unsigned";
-	if (!p[0] && !f->has_signature)
+	if (!c->problem[0] && !c->has_signature)
 		return "unsigned";
 	return "tampered";
 }
 
-void trace_facts_of(const struct trace_contents *c, struct trace_facts *out)
-{
-	struct errbuf e = { "", 0 };
-	memset(out, 0, sizeof *out);
-	out->intact = trace_integrity(c, NULL, &e) == 0;
-	if (!out->intact)
-		snprintf(out->problem, sizeof out->problem, "%s", e.msg);
-	out->complete_gzip = c->complete_gzip;
-	snprintf(out->reader_problem, sizeof out->reader_problem, "%s", c->problem);
-	out->has_signature = c->has_signature;
-	out->signature_ok = c->signature_ok;
-	out->file_bound = c->file_bound;
-	snprintf(out->keyid, sizeof out->keyid, "%s", c->keyid);
-	out->records = c->records.n;
-}
-
-json_t *trace_summary(const struct trace_contents *c)
-{
-	struct trace_facts f;
-	trace_facts_of(c, &f);
-	return trace_summary_records(c->records.v, c->records.n, &f);
-}
-
-json_t *trace_summary_records(const struct record *recs, size_t n, const struct trace_facts *f)
+json_t *trace_summary_acc_finish(struct trace_summary_acc *a, const struct trace_contents *c)
 {
 	json_t *s = json_object();
-	const char *damage = damage_of(f);
-	json_object_set_new(s, "intact", json_boolean(f->intact));
-	if (!f->intact)
-		json_object_set_new(s, "problem", json_string(f->problem));
+	struct errbuf e;
+	int intact = trace_integrity(c, NULL, &e) == 0;
+	const char *damage = damage_of(c, intact);
+	json_object_set_new(s, "intact", json_boolean(intact));
+	if (!intact)
+		json_object_set_new(s, "problem", json_string(e.msg));
 	json_object_set_new(s, "damage", damage ? json_string(damage) : json_null());
 	json_object_set_new(s, "truncated", json_boolean(damage && strcmp(damage, "truncated") == 0));
-	json_object_set_new(s, "signed", json_boolean(f->has_signature));
-	if (f->keyid[0])
-		json_object_set_new(s, "signer_keyid", json_string(f->keyid));
-	json_object_set_new(s, "records", json_integer((json_int_t)f->records));
-	const struct rec_header *h = n && recs[0].type == REC_HEADER ? &recs[0].u.header : NULL;
+	json_object_set_new(s, "signed", json_boolean(c->has_signature));
+	if (c->keyid[0])
+		json_object_set_new(s, "signer_keyid", json_string(c->keyid));
+	json_object_set_new(s, "records", json_integer((json_int_t)c->nrecords));
+	const struct rec_header *h = a->has_header ? &a->header.u.header : NULL;
 	json_object_set_new(s, "synthetic", json_boolean(h && h->synthetic == 1));
 	json_object_set_new(s, "stand_in", json_boolean(trace_stand_in(h)));
 	json_object_set_new(s, "plugin", h && h->plugin ? json_incref(h->plugin) : json_null());
-	json_object_set_new(s, "file_bound", json_boolean(f->file_bound));
+	json_object_set_new(s, "file_bound", json_boolean(c->file_bound));
 	json_t *claim = json_object();
 	if (h) {
 		char *title = trace_claim_title(h->manifest_text);
@@ -351,29 +403,108 @@ json_t *trace_summary_records(const struct record *recs, size_t n, const struct 
 	}
 	json_object_set_new(s, "claim", claim);
 	json_object_set_new(s, "sources", trace_summary_sources(h));
-	json_t *builds = json_array(), *sandbox = trace_summary_sandbox_new();
+	if (a->device)
+		json_object_set(s, "device", a->device);
+	record_json_put_str(s, "verdict", a->verdict);
+	qsort(a->concl, a->nconcl, sizeof *a->concl, cmp_conclusion);
 	json_t *cases = json_array();
-	struct by_case g;
-	by_case_build(&g, recs, n);
+	for (size_t i = 0; i < a->ncases; i++)
+		json_array_append_new(cases, case_json(&a->cases[i], a->concl, a->nconcl));
+	json_object_set(s, "builds", a->builds);
+	json_object_set(s, "sandbox", a->sandbox);
+	json_object_set_new(s, "cases", cases);
+	return s;
+}
+
+void trace_summary_acc_free(struct trace_summary_acc *a)
+{
+	if (!a)
+		return;
+	if (a->has_header)
+		record_clear(&a->header);
+	json_decref(a->device);
+	json_decref(a->builds);
+	json_decref(a->sandbox);
+	free(a->verdict);
+	for (size_t i = 0; i < a->ncases; i++) {
+		json_decref(a->cases[i].head);
+		json_decref(a->cases[i].checks);
+		json_decref(a->cases[i].timing);
+	}
+	free(a->cases);
+	for (size_t i = 0; i < a->nconcl; i++)
+		json_decref(a->concl[i].json);
+	free(a->concl);
+	free(a);
+}
+
+/* Every case record, grouped by case once (sorted by case, then trace
+ * order), so that the whole-trace summary feeds the accumulator the same
+ * groups the streaming reader gives it. */
+static int cmp_case_pos(const void *x, const void *y)
+{
+	const struct record *a = *(const struct record *const *)x;
+	const struct record *b = *(const struct record *const *)y;
+	if (a->case_index != b->case_index)
+		return (a->case_index > b->case_index) - (a->case_index < b->case_index);
+	return (a > b) - (a < b); /* same array: position is trace order */
+}
+
+void trace_facts_of(const struct trace_contents *c, struct trace_facts *out)
+{
+	struct errbuf e = { "", 0 };
+	memset(out, 0, sizeof *out);
+	out->intact = trace_integrity(c, NULL, &e) == 0;
+	if (!out->intact)
+		snprintf(out->problem, sizeof out->problem, "%s", e.msg);
+	out->complete_gzip = c->complete_gzip;
+	snprintf(out->reader_problem, sizeof out->reader_problem, "%s", c->problem);
+	out->has_signature = c->has_signature;
+	out->signature_ok = c->signature_ok;
+	out->file_bound = c->file_bound;
+	snprintf(out->keyid, sizeof out->keyid, "%s", c->keyid);
+	out->records = c->nrecords;
+}
+
+json_t *trace_summary(const struct trace_contents *c)
+{
+	const struct record *recs = c->records.v;
+	size_t n = c->records.n;
+	struct trace_summary_acc *a = trace_summary_acc_new();
+	const struct record **g = xmalloc((n ? n : 1) * sizeof *g);
+	size_t ng = 0;
+	for (size_t i = 0; i < n; i++)
+		if (trace_case_record(&recs[i]))
+			g[ng++] = &recs[i];
+	qsort(g, ng, sizeof *g, cmp_case_pos);
+	struct record_list group = { NULL, 0, 0 };
 	for (size_t i = 0; i < n; i++) {
 		const struct record *r = &recs[i];
-		if (r->type == REC_DEVICE && !json_object_get(s, "device")) {
-			json_object_set_new(s, "device", trace_summary_device(&r->u.device));
-		} else if (r->type == REC_BUILD) {
-			json_array_append_new(builds, trace_summary_build(r));
-		} else if (r->type == REC_SANDBOX) {
-			trace_summary_sandbox_add(sandbox, r);
-		} else if (r->type == REC_CASE) {
-			const struct record *const *cr;
-			size_t cn = by_case_find(&g, r->case_index, &cr);
-			json_array_append_new(cases, trace_summary_case(r, cr, cn));
-		} else if (r->type == REC_VERDICT && r->case_index == REC_NONE) {
-			record_json_put_str(s, "verdict", r->u.verdict.verdict);
+		if (!trace_case_record(r)) {
+			trace_summary_acc_record(a, r);
+			continue;
 		}
+		/* The group of R's case, at its first record. */
+		size_t lo = 0, hi = ng;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (cmp_case_pos(&g[mid], &r) < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo > 0 && g[lo - 1]->case_index == r->case_index)
+			continue; /* not the first: fed already */
+		group.n = 0;
+		for (size_t j = lo; j < ng && g[j]->case_index == r->case_index; j++) {
+			xgrow((void **)&group.v, &group.cap, group.n + 1, sizeof *group.v);
+			group.v[group.n++] = *g[j]; /* a shallow copy: borrowed */
+		}
+		trace_summary_acc_case(a, group.v, group.n);
 	}
-	free(g.v);
-	json_object_set_new(s, "builds", builds);
-	json_object_set_new(s, "sandbox", sandbox);
-	json_object_set_new(s, "cases", cases);
+	free(group.v);
+	free(g);
+	json_t *s = trace_summary_acc_finish(a, c);
+	trace_summary_acc_free(a);
 	return s;
 }

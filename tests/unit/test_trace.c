@@ -698,48 +698,117 @@ static void damage_is_told_apart(void **state)
 	free(buf);
 }
 
-/* The summary groups records by case once: records of interleaved cases
- * land in their own case. */
-static void summary_groups_by_case(void **state)
+static void add_rec(struct trace_writer *w, struct record *r)
 {
-	struct fx *f = *state;
-	struct trace_writer *w;
 	struct errbuf e;
-	assert_int_equal(trace_writer_open(f->kat, &w, &e), 0);
+	assert_int_equal(trace_writer_add(w, r, &e), 0);
+	record_clear(r);
+}
+
+static void add_header(struct fx *f, struct trace_writer *w)
+{
 	struct record r;
 	record_init(&r, REC_HEADER);
 	r.u.header.version = 1;
 	r.u.header.tool = xstrdup(KAUDIT_VERSION);
 	r.u.header.time = xstrdup("2026-11-26T08:00:00Z");
 	r.u.header.pubkey = xstrdup(trace_key_public_pem(f->a));
-	assert_int_equal(trace_writer_add(w, &r, &e), 0);
-	record_clear(&r);
+	add_rec(w, &r);
+}
+
+static void add_sample(struct trace_writer *w, int64_t k, int64_t round, double ns)
+{
+	struct record r;
+	record_init(&r, REC_SAMPLE);
+	r.case_index = k;
+	r.impl = IMPL_CANDIDATE;
+	r.u.sample.round = round;
+	r.u.sample.traced = 1;
+	r.u.sample.event_ns = ns;
+	add_rec(w, &r);
+}
+
+static void finish_unsigned_predicate(struct fx *f, struct trace_writer *w)
+{
+	struct errbuf e;
+	json_t *p = json_object();
+	assert_int_equal(trace_writer_finish(w, f->a, p, &e), 0);
+	json_decref(p);
+}
+
+/* What trace_stream hands out, summarised the way inspect does. */
+struct stream_seen {
+	struct trace_summary_acc *acc;
+	size_t groups;
+};
+
+static void seen_record(void *ctx, const struct record *r)
+{
+	struct stream_seen *s = ctx;
+	trace_summary_acc_record(s->acc, r);
+}
+
+static void seen_case(void *ctx, const struct record *recs, size_t n)
+{
+	struct stream_seen *s = ctx;
+	s->groups++;
+	for (size_t i = 1; i < n; i++)
+		assert_int_equal(recs[i].case_index, recs[0].case_index);
+	trace_summary_acc_case(s->acc, recs, n);
+}
+
+/* trace_summary over trace_read and the streaming summary of PATH, as
+ * JSON text; *GROUPS: how many cases the stream handed out. */
+static void both_summaries(const char *path, char **whole, char **streamed, size_t *groups)
+{
+	struct trace_contents c;
+	struct errbuf e;
+	assert_int_equal(trace_read(path, &c, &e), 0);
+	json_t *s = trace_summary(&c);
+	*whole = json_dumps(s, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(s);
+	trace_contents_free(&c);
+	struct stream_seen seen = { trace_summary_acc_new(), 0 };
+	struct trace_visitor v = { &seen, seen_record, seen_case };
+	assert_int_equal(trace_stream(path, &v, &c, &e), 0);
+	assert_int_equal(c.records.n, 0); /* kept nothing */
+	s = trace_summary_acc_finish(seen.acc, &c);
+	*streamed = json_dumps(s, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(s);
+	trace_summary_acc_free(seen.acc);
+	trace_contents_free(&c);
+	*groups = seen.groups;
+}
+
+/* The summary groups records by case: cases in the trace order of their
+ * case records, each with its own samples and findings (which come after
+ * all cases); the streaming summary is the same document. */
+static void summary_groups_by_case(void **state)
+{
+	struct fx *f = *state;
+	struct trace_writer *w;
+	struct errbuf e;
+	assert_int_equal(trace_writer_open(f->kat, &w, &e), 0);
+	add_header(f, w);
+	struct record r;
 	for (int k = 2; k >= 0; k--) {
 		record_init(&r, REC_CASE);
 		r.case_index = k;
 		r.u.kase.kernel = xstrdup(k == 1 ? "one" : "other");
-		assert_int_equal(trace_writer_add(w, &r, &e), 0);
-		record_clear(&r);
-	}
-	for (int i = 0; i < 9; i++) { /* samples of cases 0..2, interleaved */
-		record_init(&r, REC_SAMPLE);
-		r.case_index = i % 3;
-		r.impl = IMPL_CANDIDATE;
-		r.u.sample.round = i / 3;
-		r.u.sample.traced = 1;
-		r.u.sample.event_ns = 1000.0 * (i % 3 + 1) + i;
-		assert_int_equal(trace_writer_add(w, &r, &e), 0);
-		record_clear(&r);
+		add_rec(w, &r);
+		for (int rd = 0; rd < 3; rd++)
+			add_sample(w, k, rd, 1000.0 * (k + 1) + 3 * rd + k);
+		record_init(&r, REC_BUILD); /* audit-wide records may lie anywhere */
+		r.u.build.kernel = xstrdup("other");
+		r.u.build.ok = 1;
+		add_rec(w, &r);
 	}
 	record_init(&r, REC_FINDING);
 	r.case_index = 1;
 	r.u.finding.code = xstrdup("unstable-timing");
 	r.u.finding.severity = xstrdup("warning");
-	assert_int_equal(trace_writer_add(w, &r, &e), 0);
-	record_clear(&r);
-	json_t *p = json_object();
-	assert_int_equal(trace_writer_finish(w, f->a, p, &e), 0);
-	json_decref(p);
+	add_rec(w, &r);
+	finish_unsigned_predicate(f, w);
 	struct trace_contents c;
 	assert_int_equal(trace_read(f->kat, &c, &e), 0);
 	json_t *s = trace_summary(&c);
@@ -752,7 +821,7 @@ static void summary_groups_by_case(void **state)
 		assert_int_equal(k, 2 - (int64_t)i); /* trace order of the case records */
 		json_t *t = json_object_get(json_object_get(cj, "timing"), "candidate");
 		assert_int_equal(json_integer_value(json_object_get(t, "samples")), 3);
-		/* round r holds the one sample i = 3r + k: event 1000(k+1) + i */
+		/* round r holds the one sample of round r: event 1000(k+1) + 3r + k */
 		json_t *rounds = json_object_get(t, "round_medians_ns");
 		assert_int_equal(json_array_size(rounds), 3);
 		for (int64_t rd = 0; rd < 3; rd++)
@@ -760,8 +829,64 @@ static void summary_groups_by_case(void **state)
 				    1000.0 * (double)(k + 1) + (double)(3 * rd + k));
 		assert_int_equal(json_array_size(json_object_get(cj, "findings")), k == 1);
 	}
+	assert_int_equal(json_array_size(json_object_get(s, "builds")), 3);
 	json_decref(s);
 	trace_contents_free(&c);
+	char *whole, *streamed;
+	size_t groups;
+	both_summaries(f->kat, &whole, &streamed, &groups);
+	assert_string_equal(whole, streamed);
+	assert_int_equal(groups, 3);
+	free(whole);
+	free(streamed);
+}
+
+/* kaudit-trace(5) ORDER: a record of a case after another case's records
+ * began, or the audit-wide device after the cases began, is damage with
+ * its line; both readers say so alike. */
+static void case_order_is_integrity(void **state)
+{
+	struct fx *f = *state;
+	struct trace_writer *w;
+	struct errbuf e;
+	struct trace_contents c;
+	for (int variant = 0; variant < 3; variant++) {
+		assert_int_equal(trace_writer_open(f->kat, &w, &e), 0);
+		add_header(f, w);
+		add_sample(w, 0, 0, 100);                       /* line 2 */
+		add_sample(w, 1, 0, 100);                       /* line 3 */
+		if (variant == 0)
+			add_sample(w, 0, 1, 100);               /* line 4: case 0 again */
+		struct record r;
+		record_init(&r, variant == 1 ? REC_DEVICE : REC_FINDING);
+		if (variant != 1) {                             /* a conclusion may */
+			r.case_index = 0;
+			r.u.finding.code = xstrdup("unstable-timing");
+			r.u.finding.severity = xstrdup("warning");
+		} else {
+			r.u.device.name = xstrdup("NVIDIA H100");
+			r.u.device.uuid = xstrdup("GPU-1");
+		}
+		add_rec(w, &r);                                 /* line 4 or 5 */
+		finish_unsigned_predicate(f, w);
+		assert_int_equal(trace_read(f->kat, &c, &e), 0);
+		int rc = trace_integrity(&c, NULL, &e);
+		trace_contents_free(&c);
+		struct trace_visitor v = { NULL, NULL, NULL };
+		struct errbuf e2;
+		assert_int_equal(trace_stream(f->kat, &v, &c, &e2), 0);
+		assert_int_equal(trace_integrity(&c, NULL, &e2), rc);
+		trace_contents_free(&c);
+		if (variant == 2) {
+			assert_int_equal(rc, 0);
+			continue;
+		}
+		assert_int_equal(rc, -1);
+		assert_int_equal(e.code, EXIT_INTEGRITY);
+		assert_string_equal(e.msg, e2.msg);
+		assert_non_null(strstr(e.msg, variant == 0 ? "line 4: a record of case 0 after"
+						       : "line 4: the audit-wide device"));
+	}
 }
 
 /* Writes TEXT to PATH. */
@@ -913,6 +1038,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(predicate_from_records, setup, teardown),
 		cmocka_unit_test_setup_teardown(damage_is_told_apart, setup, teardown),
 		cmocka_unit_test_setup_teardown(summary_groups_by_case, setup, teardown),
+		cmocka_unit_test_setup_teardown(case_order_is_integrity, setup, teardown),
 		cmocka_unit_test_setup_teardown(trust_store, setup, teardown),
 		cmocka_unit_test_setup_teardown(key_from_der, setup, teardown),
 		cmocka_unit_test_setup_teardown(key_errors_say_what_is_wrong, setup, teardown),
