@@ -65,7 +65,7 @@ ifneq ($(and $(HAVE_NVCC),$(GPU_OBJ)),)
 GPU_LIB := $(BUILD)/libkaudit-gpu.so
 endif
 
-.PHONY: tools all check unit shtest manlint asan fuzz bench bundle install clean check-headers
+.PHONY: tools all check unit shtest manlint asan fuzz bench bundle install clean check-headers check-deps
 all: $(BUILD)/kaudit $(GPU_LIB)
 
 $(BUILD)/obj/%.o: %.c
@@ -120,7 +120,7 @@ $(BUILD)/plugins/%.so: tests/plugins/%.c $(TEST_SUPPORT_OBJ) $(BUILD)/libkaudit-
 	$(CC) $(ALL_CFLAGS) $(SAN_LDFLAGS) -Itests/unit -fPIC -shared -o $@ $< \
 		$(TEST_SUPPORT_OBJ) $(BUILD)/libkaudit-core.a $(PLUGIN_PRIVATE) $(LIBS)
 
-check: unit shtest manlint check-headers
+check: unit shtest manlint check-headers check-deps
 	@echo "make check: all tests passed"
 
 unit: $(TEST_BIN)
@@ -132,6 +132,10 @@ shtest: all $(TOOL_BIN) $(PLUGIN_SO)
 
 manlint:
 	mandoc -T lint -W warning $(MANPAGES)
+
+# Includes point down the pipeline, spelled "module/x.h" (DESIGN section 1).
+check-deps:
+	@sh tests/tools/check_deps.sh
 
 # Each header must compile on its own (git's hdr-check).
 check-headers:

@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "backend.h"
+#include "audit/backend.h"
 
 struct audit_opts {
 	uint64_t seed;         /* the case's seed: every input derives from it */

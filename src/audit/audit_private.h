@@ -7,7 +7,7 @@
 #ifndef KAUDIT_AUDIT_PRIVATE_H
 #define KAUDIT_AUDIT_PRIVATE_H
 
-#include "audit.h"
+#include "audit/audit.h"
 
 /* Index of each side in struct plan.side[]. */
 enum { SIDE_BASE = 0, SIDE_CAND = 1 };

@@ -19,9 +19,9 @@
 #include <stdint.h>
 
 #include "kaudit/launcher.h"
-#include "../claim/claim.h"
-#include "../trace/record.h"
-#include "../util/util.h"
+#include "claim/claim.h"
+#include "trace/record.h"
+#include "util/util.h"
 
 struct backend_buf;  /* a device allocation surrounded by guard zones */
 /* The GPU backend's guard zone on each side of every buffer: wide enough

@@ -5,7 +5,7 @@
  * from inside audit_run_case) and for the supervisor, which writes it from
  * its own copy of the manifest before a worker starts (a worker may not).
  */
-#include "audit.h"
+#include "audit/audit.h"
 
 #include <stdlib.h>
 

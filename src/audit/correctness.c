@@ -9,12 +9,12 @@
  * outputs keep the previous trial's answer instead of poison.  The other
  * trials repeat both calls on identical inputs with different poison.
  */
-#include "audit_private.h"
+#include "audit/audit_private.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "rng.h"
+#include "util/rng.h"
 
 #define SALT_ORDER 0x6f726465720000a1ULL
 #define SALT_BAIT 0x6261697400000b2ULL

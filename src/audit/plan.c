@@ -3,14 +3,14 @@
  * each side, launch structs, poison patterns, input generation, calls, and
  * the `case` record.  The correctness and timing phases build on these.
  */
-#include "audit_private.h"
+#include "audit/audit_private.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "rng.h"
+#include "util/rng.h"
 
 /* Salts keep the derived streams of unrelated decisions apart. */
 #define SALT_POISON 0x706f69736f6e0001ULL

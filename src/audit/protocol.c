@@ -3,7 +3,7 @@
  * Any failure becomes one `error` record naming where it happened, the
  * implementation and the call (when a call failed), then -1.
  */
-#include "audit_private.h"
+#include "audit/audit_private.h"
 
 #include <stdio.h>
 #include <stdlib.h>

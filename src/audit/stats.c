@@ -3,8 +3,8 @@
  * round has enough samples.  (Reported medians and bootstrap intervals are
  * computed from the trace by the detectors, not here.)
  */
-#include "audit_private.h"
-#include "../detect/stats.h"
+#include "audit/audit_private.h"
+#include "detect/stats.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -12,14 +12,14 @@
  * with the baseline's answer for that input set; every round checks at
  * least one.  Each round ends with a few untraced control samples.
  */
-#include "audit_private.h"
+#include "audit/audit_private.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "rng.h"
+#include "util/rng.h"
 
 /* Trial numbers of the timing input sets, far from correctness trials. */
 #define TIMING_SET_BASE 1000000u

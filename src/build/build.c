@@ -14,9 +14,9 @@
  * runs inside the caller (the supervisor must stay free of CUDA: DESIGN
  * section 8).
  */
-#include "build_private.h"
+#include "build/build_private.h"
 
-#include "../run/confine.h"
+#include "run/confine.h"
 
 #include <dirent.h>
 #include <dlfcn.h>

@@ -18,7 +18,7 @@
 
 #include <limits.h>
 
-#include "../claim/claim.h"
+#include "claim/claim.h"
 
 struct build_opts {
 	const char *arch;        /* nvcc -arch value; NULL: $KAUDIT_ARCH or "native"
@@ -77,7 +77,7 @@ int build_impl(const struct claim *c, const struct claim_impl *impl,
 /* dlopens SO in a forked child and checks that ENTRY resolves.  Used only
  * by the unit tests of the build: kaudit itself never loads a claimant's
  * object in a fork of a process that may hold the key, it uses a fresh
- * confined worker (run_check_entry, src/run/audit_run.h).  A missing
+ * confined worker (run_check_entry, src/supervisor/audit_run.h).  A missing
  * dependency is EXIT_ENVIRONMENT; a broken object or entry EXIT_BAD_INPUT. */
 int build_check_entry(const char *so, const char *entry, struct errbuf *e) KAUDIT_MUST_CHECK;
 

@@ -12,7 +12,7 @@
  * architecture, the runtime rpath and nvcc's version.  A hit is re-hashed
  * every time: an object that no longer matches its record is rebuilt.
  */
-#include "build_private.h"
+#include "build/build_private.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -12,7 +12,7 @@
  * compiles.  The dependency pass's output is never shown or kept: a file
  * it should not have opened could be quoted in a diagnostic.
  */
-#include "build_private.h"
+#include "build/build_private.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -8,12 +8,12 @@
  * exec failure is told apart from a failing nvcc.  A compile runs confined
  * (build.c gives the policy): it can read only what a compile may read.
  */
-#include "build_private.h"
+#include "build/build_private.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "../run/run.h"
+#include "run/run.h"
 
 void build_argv_push(struct build_argv *a, const char *s)
 {

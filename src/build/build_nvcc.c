@@ -2,7 +2,7 @@
  * build_nvcc.c - finding nvcc, asking its version, choosing the GPU
  * architecture and writing its command line.
  */
-#include "build_private.h"
+#include "build/build_private.h"
 
 #include <errno.h>
 #include <stdio.h>

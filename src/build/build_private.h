@@ -14,7 +14,7 @@
 
 #include <stddef.h>
 
-#include "build.h"
+#include "build/build.h"
 
 #define BUILD_TIMEOUT_S 300          /* one nvcc run */
 #define BUILD_VERSION_TIMEOUT_S 60   /* nvcc --version */

@@ -2,7 +2,7 @@
  * claim.c - what other modules do with a loaded claim: free it, list its
  * cases, size its buffers.
  */
-#include "claim_private.h"
+#include "claim/claim_private.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -13,7 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../util/util.h"
+#include "util/rng.h"
+#include "util/util.h"
 
 /* Hard limits: a manifest is a small hand-written file. */
 #define CLAIM_MAX_BYTES (1u << 20)     /* 1 MiB of YAML */
@@ -31,13 +32,14 @@ struct claim_expr;
 
 enum claim_role { CLAIM_IN, CLAIM_OUT, CLAIM_INOUT };
 
+/* The input generator's distributions (util/rng.h), as manifests name them. */
 enum claim_dist {
-	CLAIM_INIT_DEFAULT, /* normal(0,1) for floats, randint(-100,100) for integers */
-	CLAIM_INIT_NORMAL,  /* a = mean, b = std */
-	CLAIM_INIT_UNIFORM, /* a = low, b = high */
-	CLAIM_INIT_RANDINT, /* a = low, b = high (inclusive) */
-	CLAIM_INIT_ARANGE,  /* 0, 1, 2, ... */
-	CLAIM_INIT_CONSTANT /* a = value */
+	CLAIM_INIT_DEFAULT = RNG_DIST_DEFAULT,
+	CLAIM_INIT_NORMAL = RNG_DIST_NORMAL,
+	CLAIM_INIT_UNIFORM = RNG_DIST_UNIFORM,
+	CLAIM_INIT_RANDINT = RNG_DIST_RANDINT,
+	CLAIM_INIT_ARANGE = RNG_DIST_ARANGE,
+	CLAIM_INIT_CONSTANT = RNG_DIST_CONSTANT
 };
 
 struct claim_init {

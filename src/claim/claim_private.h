@@ -8,7 +8,7 @@
 
 #include <yaml.h>
 
-#include "claim.h"
+#include "claim/claim.h"
 
 /* Schema limits beyond claim.h's: a manifest describes a handful of
  * kernels; these only stop hostile files from costing time. */

@@ -15,7 +15,7 @@
  * One pass over the text, bounded name lengths and counts: linear in the
  * source's size.
  */
-#include "claim_private.h"
+#include "claim/claim_private.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -11,7 +11,7 @@
  * in practice.  Overflow, division or modulo by zero and unknown names are
  * errors that point at the operator or name responsible.
  */
-#include "claim_private.h"
+#include "claim/claim_private.h"
 
 #include <ctype.h>
 #include <math.h>

@@ -10,7 +10,7 @@
  * include directories.  Every byte that reaches nvcc is therefore one of
  * a small set, and -I directories must lie inside the claim's tree.
  */
-#include "claim_private.h"
+#include "claim/claim_private.h"
 
 #include <errno.h>
 #include <limits.h>

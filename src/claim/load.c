@@ -2,7 +2,7 @@
  * load.c - claim_load(): the manifest's top level (kaudit, claim, defaults,
  * kernels).  Kernel entries are load_kernel.c's, buffers load_buffer.c's.
  */
-#include "claim_private.h"
+#include "claim/claim_private.h"
 
 #include <limits.h>
 #include <stdlib.h>

@@ -4,7 +4,7 @@
  * at load time, so a manifest that lints cleanly cannot fail later on a
  * shape or a byte size that does not fit in 64 bits.
  */
-#include "claim_private.h"
+#include "claim/claim_private.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -4,8 +4,8 @@
  * lacks is taken from `defaults` (the entry's own key wins), so an error in
  * a defaulted value points into `defaults`.
  */
-#include "claim_private.h"
-#include "../detect/detect.h"
+#include "claim/claim_private.h"
+#include "trace/finding_codes.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -402,7 +402,7 @@ static int load_expect(struct claim_loader *L, struct claim_kernel *k, const yam
 		if (yd_string(L, f, "findings", &x->findings[i]) != 0)
 			return -1;
 		x->nfindings = i + 1;
-		if (!detect_code_known(x->findings[i]))
+		if (!finding_code_known(x->findings[i]))
 			return yd_err(L, f, "unknown finding code '%.80s' (see kaudit-findings(7))",
 				      x->findings[i]);
 	}

@@ -2,7 +2,7 @@
  * tables.c - the manifest's fixed vocabularies: dtypes, roles, verdicts,
  * and the default tolerance of each dtype.
  */
-#include "claim_private.h"
+#include "claim/claim_private.h"
 
 #include <string.h>
 

@@ -8,7 +8,7 @@
  * at CLAIM_MAX_DEPTH, and a repeated key fails where it repeats.  Scalars
  * are typed here under the YAML 1.2 core schema; libyaml leaves them text.
  */
-#include "claim_private.h"
+#include "claim/claim_private.h"
 
 #include <errno.h>
 #include <math.h>
@@ -348,7 +348,7 @@ static int check_duplicates(struct claim_loader *L, const yaml_node_t *map)
 		const yaml_node_t *k = yd_node(L, map->data.mapping.pairs.start[i].key);
 		refs[i] = (struct keyref){ scalar(k), k->data.scalar.length, i, k };
 	}
-	qsort(refs, n, sizeof *refs, keyref_cmp);
+	xsort(refs, n, sizeof *refs, keyref_cmp);
 	/* Report the repeat that comes first in the file. */
 	const struct keyref *dup = NULL, *first = NULL;
 	for (size_t i = 1; i < n; i++) {

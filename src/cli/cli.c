@@ -1,6 +1,6 @@
 /* cli.c - shared helpers of the subcommands: messages, help, colour. */
-#include "cli.h"
-#include "cli_json.h"
+#include "cli/cli.h"
+#include "cli/cli_json.h"
 
 #include <limits.h>
 #include <stdarg.h>

@@ -11,7 +11,7 @@
 
 #include <jansson.h>
 
-#include "../util/util.h"
+#include "util/util.h"
 
 /* Prints "kaudit: MESSAGE" on stderr and returns CODE. */
 int cli_fail(int code, const char *fmt, ...) KAUDIT_PRINTF(2, 3);

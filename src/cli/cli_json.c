@@ -5,13 +5,13 @@
  * document, so a failure after the result (inspect's exit 4 on a damaged
  * trace it still summarised) does not print a second document.
  */
-#include "cli_json.h"
+#include "cli/cli_json.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../util/util.h"
+#include "util/util.h"
 
 static struct {
 	int on;

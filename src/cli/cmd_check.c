@@ -23,10 +23,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "cli_json.h"
-#include "cmd_inspect.h"
-#include "cmds.h"
+#include "cli/cli.h"
+#include "cli/cli_json.h"
+#include "cli/cmd_inspect.h"
+#include "cli/cmds.h"
 #include "detect/detect.h"
 #include "trace/trace.h"
 
@@ -433,7 +433,7 @@ static json_t *predicate_canonical(const json_t *p)
 		json_t **v = xmalloc(n * sizeof *v);
 		for (size_t i = 0; i < n; i++)
 			v[i] = json_incref(json_array_get(cases, i));
-		qsort(v, n, sizeof *v, cmp_case_json);
+		xsort(v, n, sizeof *v, cmp_case_json);
 		json_array_clear(cases);
 		for (size_t i = 0; i < n; i++)
 			json_array_append_new(cases, v[i]);
@@ -539,14 +539,14 @@ static size_t expectations(const struct record_list *cases, const struct record 
 	size_t ncs = 0;
 	for (size_t i = 0; i < cases->n; i++)
 		cs[ncs++] = &cases->v[i]; /* trace order: pointer order is position */
-	qsort(cs, ncs, sizeof *cs, cmp_case_kernel);
+	xsort(cs, ncs, sizeof *cs, cmp_case_kernel);
 	/* groups[g] points at the first case of each kernel */
 	const struct record ***groups = xmalloc((ncs ? ncs : 1) * sizeof *groups);
 	size_t ng = 0;
 	for (size_t i = 0; i < ncs; i++)
 		if (i == 0 || !same_str(cs[i]->u.kase.kernel, cs[i - 1]->u.kase.kernel))
 			groups[ng++] = &cs[i];
-	qsort(groups, ng, sizeof *groups, cmp_first_pos); /* manifest order */
+	xsort(groups, ng, sizeof *groups, cmp_first_pos); /* manifest order */
 	size_t total = 0;
 	*failed = 0;
 	for (size_t g = 0; g < ng; g++) {
@@ -743,10 +743,10 @@ static int strict_check(const struct trace_contents *c, struct feed *f, struct a
 		a->df[a->ndf++] = &a->found.v[i];
 	for (size_t i = 0; i < a->verdicts.n; i++)
 		a->dv[a->ndv++] = &a->verdicts.v[i];
-	qsort(a->sf, a->nsf, sizeof *a->sf, cmp_finding_ptr);
-	qsort(a->df, a->ndf, sizeof *a->df, cmp_finding_ptr);
-	qsort(a->sv, a->nsv, sizeof *a->sv, cmp_verdict_ptr);
-	qsort(a->dv, a->ndv, sizeof *a->dv, cmp_verdict_ptr);
+	xsort(a->sf, a->nsf, sizeof *a->sf, cmp_finding_ptr);
+	xsort(a->df, a->ndf, sizeof *a->df, cmp_finding_ptr);
+	xsort(a->sv, a->nsv, sizeof *a->sv, cmp_verdict_ptr);
+	xsort(a->dv, a->ndv, sizeof *a->dv, cmp_verdict_ptr);
 	compare_findings(s, a->sf, a->nsf, a->df, a->ndf);
 	compare_verdicts(s, a->sv, a->nsv, a->dv, a->ndv, a->expected, &a->nexpected);
 	if (c->statement)

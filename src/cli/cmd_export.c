@@ -11,10 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
+#include "cli/cli.h"
 #include "util/outfile.h"
-#include "cmds.h"
-#include "export_perfetto.h"
+#include "cli/cmds.h"
+#include "cli/export_perfetto.h"
 #include "trace/trace.h"
 
 static const char usage[] =

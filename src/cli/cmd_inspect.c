@@ -12,10 +12,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "cli_json.h"
-#include "cmd_inspect.h"
-#include "cmds.h"
+#include "cli/cli.h"
+#include "cli/cli_json.h"
+#include "cli/cmd_inspect.h"
+#include "cli/cmds.h"
 #include "trace/trace.h"
 
 static const char usage[] = "kaudit inspect TRACE.kat... [--pubkey PUB.pem] "

@@ -2,8 +2,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli.h"
-#include "cmds.h"
+#include "cli/cli.h"
+#include "cli/cmds.h"
 #include "trace/trace.h"
 
 static const char usage[] = "kaudit keygen [-o KEY.pem]";

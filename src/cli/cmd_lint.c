@@ -16,9 +16,9 @@
 #include "audit/backend.h"
 #include "build/build.h"
 #include "claim/claim.h"
-#include "run/audit_run.h"
-#include "cli.h"
-#include "cmds.h"
+#include "supervisor/audit_run.h"
+#include "cli/cli.h"
+#include "cli/cmds.h"
 
 static const char usage[] = "kaudit lint CLAIM.yaml... [--build] [--arch ARCH] [--json]";
 

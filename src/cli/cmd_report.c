@@ -23,11 +23,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "cli/cli.h"
 #include "util/outfile.h"
-#include "cmd_inspect.h"
-#include "cmds.h"
-#include "kreport.h"
+#include "cli/cmd_inspect.h"
+#include "cli/cmds.h"
+#include "cli/kreport.h"
 #include "trace/trace.h"
 
 static const char usage[] =

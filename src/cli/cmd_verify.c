@@ -1,7 +1,7 @@
 /*
  * cmd_verify.c - kaudit verify: options, the signing key, and the report
  * (DESIGN section 2).  The audit itself - builds, confined workers, the
- * plan check, verdicts, the signed trace - is src/run/audit_run.c.
+ * plan check, verdicts, the signed trace - is src/supervisor/audit_run.c.
  *
  * This process holds the key, so it makes itself undumpable (no other
  * process of the user may read its memory or /proc files) and a child
@@ -20,12 +20,12 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
-#include "../run/audit_run.h"
-#include "cli.h"
-#include "cli_json.h"
-#include "cmd_inspect.h"
-#include "cmds.h"
-#include "verify.h"
+#include "supervisor/audit_run.h"
+#include "cli/cli.h"
+#include "cli/cli_json.h"
+#include "cli/cmd_inspect.h"
+#include "cli/cmds.h"
+#include "cli/verify.h"
 
 #define USAGE "kaudit verify CLAIM.yaml [-o OUT.kat] [--kernel ID] [--key KEY.pem] [--json]\n" \
 	      "                     [--quick] [--expect] [--margin PCT] [--timeout S]"

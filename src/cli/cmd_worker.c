@@ -15,8 +15,8 @@
 #include <string.h>
 
 #include "run/worker.h"
-#include "cli.h"
-#include "cmds.h"
+#include "cli/cli.h"
+#include "cli/cmds.h"
 
 #define WORKER_USAGE "kaudit __worker --probe | --environment | --case | --check-entry " \
 		     "(the plan on stdin)"

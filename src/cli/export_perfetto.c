@@ -40,7 +40,7 @@
 
 #include <zlib.h>
 
-#include "export_perfetto.h"
+#include "cli/export_perfetto.h"
 #include "util/outfile.h"
 
 /* ---- one hash table for every index ---- */
@@ -539,7 +539,7 @@ struct lane {
 static void assign_lanes(struct w *w)
 {
 	if (w->nitems)
-		qsort(w->items, w->nitems, sizeof *w->items, cmp_item);
+		xsort(w->items, w->nitems, sizeof *w->items, cmp_item);
 	struct lane *lanes = NULL;
 	size_t nlanes = 0, caplanes = 0, used = 0, base = NO_LINK;
 	for (size_t i = 0; i < w->nitems; i++) {

@@ -15,8 +15,8 @@
 
 #include <stddef.h>
 
-#include "../trace/record.h"
-#include "../util/util.h"
+#include "trace/record.h"
+#include "util/util.h"
 
 /* Writes the JSON of RECS[0..N) through WRITE (0 on success, -1 on a failed
  * write, which stops the output).  Returns 0, or -1 when a write failed. */

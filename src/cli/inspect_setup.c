@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "cmd_inspect.h"
+#include "cli/cli.h"
+#include "cli/cmd_inspect.h"
 
 static const char *sget(const json_t *o, const char *k)
 {

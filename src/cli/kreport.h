@@ -21,7 +21,7 @@
 
 #include <jansson.h>
 
-#include "cmd_inspect.h"
+#include "cli/cmd_inspect.h"
 #include "trace/record.h"
 
 /* Points kept per (case, implementation, round) for the plot: a uniform

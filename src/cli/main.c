@@ -7,8 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli.h"
-#include "cmds.h"
+#include "cli/cli.h"
+#include "cli/cmds.h"
 
 struct cmd {
 	const char *name;

@@ -8,13 +8,13 @@
  * --json` gives for it (man/kaudit-result.schema.json).  Nothing here reads
  * the records itself, so the table cannot say what the trace does not.
  */
-#include "verify.h"
+#include "cli/verify.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
+#include "cli/cli.h"
 
 #define COLS 80
 

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kreport.h"
+#include "cli/kreport.h"
 
 static const char css[] =
 	"body{font-family:'DejaVu Sans',sans-serif;margin:24px auto;max-width:1040px;"

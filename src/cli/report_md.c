@@ -9,7 +9,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "kreport.h"
+#include "cli/kreport.h"
 
 #define E(s) kreport_escape(f, (s), KREPORT_MD)
 

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kreport.h"
+#include "cli/kreport.h"
 
 static uint64_t mix64(uint64_t x)
 {

@@ -9,7 +9,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "kreport.h"
+#include "cli/kreport.h"
 
 #define SVG_W 960.0
 #define SVG_LEFT 150.0   /* row labels */

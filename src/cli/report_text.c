@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kreport.h"
+#include "cli/kreport.h"
 
 /* Length of the UTF-8 sequence at S and its code point, 0 when S does not
  * start a valid one (overlong, surrogate, beyond U+10FFFF, cut short). */

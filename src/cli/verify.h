@@ -1,6 +1,6 @@
 /*
  * verify.h - what cmd_verify.c shares with report.c, which renders a
- * finished audit (struct run_audit, src/run/audit_run.h).  Internal to
+ * finished audit (struct run_audit, src/supervisor/audit_run.h).  Internal to
  * src/cli/.
  */
 #ifndef KAUDIT_VERIFY_H
@@ -9,7 +9,7 @@
 #include <limits.h>
 #include <stdio.h>
 
-#include "../run/audit_run.h"
+#include "supervisor/audit_run.h"
 
 struct verify_opts {
 	const char *claim_path;

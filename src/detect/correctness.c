@@ -10,7 +10,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "detect_private.h"
+#include "detect/detect_private.h"
 
 static const struct {
 	const char *kind, *code, *what;

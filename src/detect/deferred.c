@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "detect_private.h"
+#include "detect/detect_private.h"
 
 /* Whether api NAME enqueues GPU work: kernel and graph launches, host
  * callbacks (cudaLaunchHostFunc), memcpy and memset in any variant. */

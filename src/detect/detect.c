@@ -3,7 +3,7 @@
  * Each detector lives in its own file (one finding family each) and is a
  * pure function of the indexed records.
  */
-#include "detect_private.h"
+#include "detect/detect_private.h"
 
 /* Order is the order findings appear in: correctness first (what a reader
  * looks at first), then what the GPU really did, then timing warnings,

@@ -12,19 +12,8 @@
 #ifndef KAUDIT_DETECT_H
 #define KAUDIT_DETECT_H
 
-#include "../trace/record.h"
-
-/* Severity of a finding code (kaudit-findings(7)). */
-enum detect_severity { SEV_INVALIDATING, SEV_WARNING };
-
-/* Known finding codes; NULL-terminated table lookups. */
-int detect_code_known(const char *code);
-enum detect_severity detect_code_severity(const char *code);
-/* "invalidating" or "warning", as findings spell it. */
-const char *detect_severity_name(enum detect_severity s);
-/* The I-th known code (0-based), NULL past the end: lets callers and the
- * man page test walk every code. */
-const char *detect_code_name(size_t i);
+#include "trace/finding_codes.h"
+#include "trace/record.h"
 
 /* Runs every detector over RECS and appends finding records (phase
  * analysis, case and impl set, evidence naming record ids) to OUT. */

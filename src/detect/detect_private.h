@@ -16,7 +16,7 @@
 
 #include <jansson.h>
 
-#include "detect.h"
+#include "detect/detect.h"
 
 /* A finding lists at most this many record ids; a reader who wants every
  * one re-runs the jq command of kaudit-findings(7).  Keeps a finding line

@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "detect_private.h"
+#include "detect/detect_private.h"
 
 /* A call doing less than a quarter of the reference's busy time is drift.
  * Honest calls of one kernel on same-shaped inputs vary by well under 2x

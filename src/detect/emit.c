@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "detect_private.h"
+#include "detect/detect_private.h"
 
 void detect_emit(struct record_list *out, int64_t case_index, enum record_impl impl,
 		 const char *code, int64_t call, int64_t trial, int64_t sample,
@@ -28,7 +28,7 @@ void detect_emit(struct record_list *out, int64_t case_index, enum record_impl i
 	f.impl = impl;
 	f.call = call;
 	f.u.finding.code = xstrdup(code);
-	f.u.finding.severity = xstrdup(detect_severity_name(detect_code_severity(code)));
+	f.u.finding.severity = xstrdup(finding_severity_name(finding_code_severity(code)));
 	f.u.finding.trial = trial;
 	f.u.finding.sample = sample;
 	f.u.finding.message = xstrdup(msg);

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "detect_private.h"
+#include "detect/detect_private.h"
 
 /* NVML clocks-event reasons (nvmlClocksEventReasons*) that mean the GPU
  * slowed down for power or heat: SwPowerCap 0x4, HwSlowdown 0x8,

@@ -6,7 +6,7 @@
  */
 #include <string.h>
 
-#include "detect_private.h"
+#include "detect/detect_private.h"
 
 /* CUDA event timestamps and CUPTI activity timestamps come from the same
  * GPU global timer, but event completion is stamped when the event is

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "detect_private.h"
+#include "detect/detect_private.h"
 
 static int analysed(const struct record *r)
 {
@@ -104,7 +104,7 @@ void detect_index_build_scope(struct detect_index *ix, const struct record *recs
 	ix->nglobal = g;
 	if (!ix->device)
 		ix->device = device;
-	qsort(ix->sorted, a, sizeof *ix->sorted, cmp_case_call);
+	xsort(ix->sorted, a, sizeof *ix->sorted, cmp_case_call);
 
 	size_t cap = 0;
 	for (size_t i = 0; i < a;) {
@@ -150,7 +150,7 @@ static int cmp_i64p(const void *pa, const void *pb)
 
 int64_t detect_mode_i64(int64_t *v, size_t n)
 {
-	qsort(v, n, sizeof *v, cmp_i64p);
+	xsort(v, n, sizeof *v, cmp_i64p);
 	int64_t best = REC_NONE;
 	size_t bestn = 0;
 	for (size_t i = 0; i < n;) {

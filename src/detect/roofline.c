@@ -18,8 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "detect_private.h"
-#include "stats.h"
+#include "detect/detect_private.h"
+#include "detect/stats.h"
 
 /* peak_bw is measured with a device-to-device copy, which reaches about
  * 80-90% of what the best streaming kernels sustain; the floor allows

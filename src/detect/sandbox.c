@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "detect_private.h"
+#include "detect/detect_private.h"
 
 /* The layers a sandbox record states, in the order sandbox.h applies them. */
 static const struct {

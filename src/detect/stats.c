@@ -1,15 +1,15 @@
 /*
  * stats.c - medians and percentile-bootstrap intervals (see stats.h).
  */
-#include "stats.h"
+#include "detect/stats.h"
 
 #include <math.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../audit/rng.h"
-#include "../util/util.h"
+#include "util/rng.h"
+#include "util/util.h"
 
 /* Copies the finite values of V into a new array, thinned evenly to at
  * most STATS_BOOTSTRAP_MAX_N (the values are in trace order, so an even
@@ -146,7 +146,7 @@ static void interval(double *stat, size_t b, struct detect_ci *out)
 		out->low = out->high = NAN;
 		return;
 	}
-	qsort(stat, m, sizeof *stat, cmp_double);
+	xsort(stat, m, sizeof *stat, cmp_double);
 	out->low = percentile(stat, m, 0.025);
 	out->high = percentile(stat, m, 0.975);
 }
@@ -162,7 +162,7 @@ void detect_median_ci(const double *v, size_t n, uint64_t seed, struct detect_ci
 		return;
 	}
 	out->value = detect_median(v, n);
-	qsort(c, m, sizeof *c, cmp_double);
+	xsort(c, m, sizeof *c, cmp_double);
 	uint32_t *scratch = xmalloc(m * sizeof *scratch);
 	double *stat = xmalloc(STATS_BOOTSTRAP_ROUNDS * sizeof *stat);
 	uint64_t ctr = 0;
@@ -186,8 +186,8 @@ void detect_ratio_ci(const double *num, size_t nnum, const double *den, size_t n
 		double md = detect_median(den, nden);
 		if (md > 0)
 			out->value = detect_median(num, nnum) / md;
-		qsort(ca, a, sizeof *ca, cmp_double);
-		qsort(cb, b, sizeof *cb, cmp_double);
+		xsort(ca, a, sizeof *ca, cmp_double);
+		xsort(cb, b, sizeof *cb, cmp_double);
 		uint32_t *sa = xmalloc(a * sizeof *sa), *sb = xmalloc(b * sizeof *sb);
 		double *stat = xmalloc(STATS_BOOTSTRAP_ROUNDS * sizeof *stat);
 		/* Two independent generator streams, one per side. */

@@ -4,7 +4,7 @@
  *
  * Deterministic because `check` must recompute, years later and on another
  * machine, exactly the numbers `verify` wrote: the bootstrap draws come from
- * the counter-based generator of src/audit/rng.h seeded by the caller (the
+ * the counter-based generator of src/util/rng.h seeded by the caller (the
  * case's seed), never from a clock or rand().
  */
 #ifndef KAUDIT_DETECT_STATS_H

@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "detect_private.h"
+#include "detect/detect_private.h"
 
 struct detect_stream {
 	double margin;
@@ -172,7 +172,7 @@ int detect_stream_finish(struct detect_stream *s, struct record_list *findings,
 		order[i] = (struct by_case){ s->verdicts.v[i].case_index, i };
 	}
 	/* detect_verdicts judges cases in ascending case order. */
-	qsort(order, n, sizeof *order, cmp_by_case);
+	xsort(order, n, sizeof *order, cmp_by_case);
 	size_t first = verdicts->n;
 	for (size_t i = 0; i < n; i++)
 		record_list_push(verdicts, &s->verdicts.v[order[i].at]);

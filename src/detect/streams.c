@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "detect_private.h"
+#include "detect/detect_private.h"
 
 static int is_role_event(const struct record *r)
 {
@@ -178,10 +178,10 @@ static void view_build(struct call_view *v, const struct detect_call *k, int64_t
 				v->work[v->nwork++] = r;
 		}
 	}
-	qsort(v->api, v->napi, sizeof *v->api, cmp_keyed);
-	qsort(v->waits, v->nwaits, sizeof *v->waits, cmp_keyed);
-	qsort(v->recs, v->nrecs, sizeof *v->recs, cmp_recording);
-	qsort(v->work, v->nwork, sizeof *v->work, cmp_work_stream);
+	xsort(v->api, v->napi, sizeof *v->api, cmp_keyed);
+	xsort(v->waits, v->nwaits, sizeof *v->waits, cmp_keyed);
+	xsort(v->recs, v->nrecs, sizeof *v->recs, cmp_recording);
+	xsort(v->work, v->nwork, sizeof *v->work, cmp_work_stream);
 }
 
 static void view_free(struct call_view *v)

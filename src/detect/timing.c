@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../audit/rng.h"
-#include "detect_private.h"
-#include "stats.h"
+#include "util/rng.h"
+#include "detect/detect_private.h"
+#include "detect/stats.h"
 
 /* Round medians further apart than 10% (max/min) are not noise: the
  * sampler stops at 0.5% relative noise, so honest rounds agree to a few
@@ -67,7 +67,7 @@ static void unstable(const struct detect_case *c, enum record_impl impl,
 	for (size_t i = 0; i < n; i++)
 		if (s[i]->u.sample.round != REC_NONE && isfinite(detect_sample_ns(s[i])))
 			rv[m++] = (struct rv){ s[i]->u.sample.round, detect_sample_ns(s[i]) };
-	qsort(rv, m, sizeof *rv, cmp_rv);
+	xsort(rv, m, sizeof *rv, cmp_rv);
 	json_t *rounds = json_array();
 	double lo = INFINITY, hi = -INFINITY;
 	double *vals = xmalloc((m ? m : 1) * sizeof *vals);

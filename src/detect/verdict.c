@@ -24,9 +24,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../audit/rng.h"
-#include "detect_private.h"
-#include "stats.h"
+#include "util/rng.h"
+#include "detect/detect_private.h"
+#include "detect/stats.h"
 
 /* A 95% interval wider than 10% of the measured speedup (the default
  * margin) cannot say on which side of the margin the claim falls. */
@@ -40,8 +40,8 @@ enum { V_REPRODUCED, V_INCONCLUSIVE, V_NOT_REPRODUCED, V_ERROR, V_INVALID };
 static int finding_invalidating(const struct record *f)
 {
 	const char *code = f->u.finding.code;
-	if (detect_code_known(code))
-		return detect_code_severity(code) == SEV_INVALIDATING;
+	if (finding_code_known(code))
+		return finding_code_severity(code) == SEV_INVALIDATING;
 	return f->u.finding.severity && strcmp(f->u.finding.severity, "invalidating") == 0;
 }
 
@@ -272,7 +272,7 @@ int detect_verdicts(const struct record *recs, size_t n, const struct record *fi
 		else
 			byc[nbyc++] = &findings[i];
 	}
-	qsort(byc, nbyc, sizeof *byc, cmp_finding_case);
+	xsort(byc, nbyc, sizeof *byc, cmp_finding_case);
 	size_t first = out->n;
 	for (size_t ci = 0; ci < ix.ncases; ci++) {
 		int64_t k = ix.cases[ci].case_index;

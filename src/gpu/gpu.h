@@ -24,7 +24,7 @@ extern "C" {
 
 /* Fills COUNT elements of DTYPE (enum kaudit_dtype) with values of DIST
  * (enum claim_dist, parameters A and B) from the counter-based generator of
- * src/audit/rng.h: element i is a function of (SEED, i) only.
+ * src/util/rng.h: element i is a function of (SEED, i) only.
  *   normal    a + b * rng_normal(seed, i)            (default floats: 0, 1)
  *   uniform   a + (b - a) * rng_uniform(seed, i, 0)
  *   randint   rng_randint(seed, i, a, b)             (default integers: -100, 100)

@@ -17,7 +17,7 @@
 #include <cuda_runtime_api.h>
 
 #include "audit/backend.h"
-#include "gpu.h"
+#include "gpu/gpu.h"
 
 /* Each buffer's guard zones (audit/backend.h). */
 #define GUARD_BYTES BACKEND_GUARD_BYTES

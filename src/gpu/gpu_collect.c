@@ -33,7 +33,7 @@
 #include <cupti.h>
 
 #include "audit/backend.h"
-#include "gpu.h"
+#include "gpu/gpu.h"
 
 #define BUF_SIZE (8u << 20)       /* one CUPTI activity buffer */
 #define MAX_PENDING (1u << 21)    /* records held between two drains */
@@ -1060,7 +1060,7 @@ static void backfill_streams(struct pending *pend, size_t n)
 			nw++;
 		}
 	}
-	qsort(w, nw, sizeof *w, cmp_keyed);
+	xsort(w, nw, sizeof *w, cmp_keyed);
 	for (size_t i = 0; i < n && nw; i++) {
 		struct record *r = &pend[i].rec;
 		int64_t corr = r->type == REC_API ? r->u.api.corr : REC_NONE;

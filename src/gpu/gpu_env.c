@@ -14,7 +14,7 @@
 #include <cupti.h>
 
 #include "audit/backend.h"
-#include "gpu.h"
+#include "gpu/gpu.h"
 
 /* Bandwidth probe: the largest copy is 1 GiB (or a quarter of free memory),
  * best of REPS after one warm-up. */

@@ -13,8 +13,8 @@
 #include <math.h>
 #include <stdint.h>
 
-#include "gpu.h"
-#include "audit/rng.h"
+#include "gpu/gpu.h"
+#include "util/rng.h"
 #include "kaudit/launcher.h"
 extern "C" {
 #include "claim/claim.h"

@@ -2,7 +2,7 @@
  * confine.c - what a process that loads claimant code may see: its sandbox
  * policy, its environment, and its private scratch directory (confine.h).
  */
-#include "confine.h"
+#include "run/confine.h"
 
 #include <errno.h>
 #include <ftw.h>

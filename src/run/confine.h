@@ -15,7 +15,7 @@
 #include <limits.h>
 #include <stddef.h>
 
-#include "sandbox.h"
+#include "run/sandbox.h"
 
 #define RUN_CONFINE_MAX 64
 

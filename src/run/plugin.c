@@ -4,7 +4,7 @@
  * a test double or any other stand-in (KAUDIT_GPU_LIB) cannot pass for a
  * measurement by kaudit's own plugin (kaudit(1), ENVIRONMENT).
  */
-#include "plugin.h"
+#include "run/plugin.h"
 
 #include <limits.h>
 #include <stdio.h>

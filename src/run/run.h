@@ -17,9 +17,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../trace/record.h"
-#include "../util/util.h"
-#include "sandbox.h"
+#include "trace/record.h"
+#include "util/util.h"
+#include "run/sandbox.h"
 
 /* How much of a worker's stderr (and of --probe's stdout) is kept: the end
  * is what explains a failure. */

@@ -16,7 +16,7 @@
  * What this cannot catch: claimant code that reads the plan out of its own
  * process and forges a complete, consistent stream (kaudit(1), SECURITY).
  */
-#include "run_check.h"
+#include "run/run_check.h"
 
 #include <stdio.h>
 #include <stdlib.h>

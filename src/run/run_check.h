@@ -5,7 +5,7 @@
 #ifndef KAUDIT_RUN_CHECK_H
 #define KAUDIT_RUN_CHECK_H
 
-#include "wire.h"
+#include "run/wire.h"
 
 struct run_check {
 	enum run_mode mode;

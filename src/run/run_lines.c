@@ -5,7 +5,7 @@
  * A worker is untrusted: a line without end or a flood of stderr must not
  * grow the supervisor's memory without bound (STYLE P5).
  */
-#include "run.h"
+#include "run/run.h"
 
 #include <stdlib.h>
 #include <string.h>

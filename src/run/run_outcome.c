@@ -5,7 +5,7 @@
  * failed, a message a reader can act on (the signal's name, the last line
  * the worker wrote on stderr), and the raw signal/status numbers.
  */
-#include "run.h"
+#include "run/run.h"
 
 #include <signal.h>
 #include <stdio.h>

@@ -8,8 +8,8 @@
  * or an expired deadline is noticed within RUN_SLICE_MS without racing a
  * signal handler.
  */
-#include "run.h"
-#include "wire.h"
+#include "run/run.h"
+#include "run/wire.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -15,7 +15,7 @@
  * x32 on x86_64; AArch32 on arm64): their syscall numbers differ, so rules
  * written for the native ABI would not apply to them.
  */
-#include "sandbox.h"
+#include "run/sandbox.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -37,7 +37,7 @@
 
 #include <stddef.h>
 
-#include "../trace/record.h"
+#include "trace/record.h"
 
 enum sandbox_layer {
 	SANDBOX_NO_NEW_PRIVS,

@@ -2,13 +2,13 @@
  * wire.c - the plan a worker reads on stdin, the worker's argv, and which
  * records each kind of worker may send (wire.h).
  */
-#include "wire.h"
+#include "run/wire.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../audit/rng.h"
+#include "util/rng.h"
 
 static const char *const mode_flags[RUN_NMODES] = {
 	[RUN_MODE_PROBE] = "--probe",
@@ -59,7 +59,7 @@ int run_worker_may_send(enum run_mode m, enum record_type t)
 
 /* --- the plan as JSON --- */
 
-/* Seeds are below 2^53 (src/audit/rng.h): a JSON integer holds them. */
+/* Seeds are below 2^53 (src/util/rng.h): a JSON integer holds them. */
 static json_t *u64_json(uint64_t v)
 {
 	return json_integer((json_int_t)v);

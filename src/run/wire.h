@@ -20,9 +20,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../audit/audit.h"
-#include "../trace/record.h"
-#include "../util/util.h"
+#include "audit/audit.h"
+#include "trace/record.h"
+#include "util/util.h"
 
 enum run_mode {
 	RUN_MODE_PROBE,        /* is there a usable device? one line of text */

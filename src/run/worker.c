@@ -9,9 +9,9 @@
  * The GPU plugin is dlopen'ed here, never linked: kaudit starts on machines
  * without CUDA, and only workers need it.
  */
-#include "worker.h"
-#include "plugin.h"
-#include "sandbox.h"
+#include "run/worker.h"
+#include "run/plugin.h"
+#include "run/sandbox.h"
 
 #include <dlfcn.h>
 #include <errno.h>

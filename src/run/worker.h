@@ -5,7 +5,7 @@
 #ifndef KAUDIT_WORKER_H
 #define KAUDIT_WORKER_H
 
-#include "wire.h"
+#include "run/wire.h"
 
 /* Reads and decodes the plan from FD (to EOF, at most RUN_PLAN_MAX). */
 int run_plan_read(int fd, struct run_plan *p, struct errbuf *e) KAUDIT_MUST_CHECK;

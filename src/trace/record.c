@@ -3,7 +3,7 @@
  * record type.  The tables are the single place that maps C fields to JSON
  * keys; encoder, decoder, init and clear all walk them.
  */
-#include "record.h"
+#include "trace/record.h"
 
 #include <math.h>
 #include <stdio.h>

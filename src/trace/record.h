@@ -22,7 +22,7 @@
 
 #include <jansson.h>
 
-#include "../util/util.h"
+#include "util/util.h"
 
 /*
  * Conventions between the worker (producer) and the detectors (consumers):

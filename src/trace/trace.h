@@ -14,8 +14,8 @@
 
 #include <jansson.h>
 
-#include "record.h"
-#include "../util/util.h"
+#include "trace/record.h"
+#include "util/util.h"
 
 /* A member is closed at least every this many records (DESIGN section 7). */
 #define TRACE_MEMBER_RECORDS 4096

@@ -4,7 +4,7 @@
  * The signed bytes are DSSE's PAE of the statement's exact JSON bytes, so
  * anyone can verify with base64, printf and openssl pkeyutl.
  */
-#include "trace_private.h"
+#include "trace/trace_private.h"
 
 #include <stdio.h>
 #include <stdlib.h>

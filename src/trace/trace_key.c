@@ -4,7 +4,7 @@
  * or others can read is refused, as ssh does, because a leaked key lets
  * anyone forge an audit.  Key material in memory is cleansed after use.
  */
-#include "trace_private.h"
+#include "trace/trace_private.h"
 
 #include <errno.h>
 #include <fcntl.h>

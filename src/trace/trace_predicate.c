@@ -6,7 +6,7 @@
  * signed one, so every key here must follow from the records (end_time, the
  * moment of signing, is the one exception).
  */
-#include "trace.h"
+#include "trace/trace.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -10,7 +10,7 @@
 
 #include <jansson.h>
 
-#include "trace.h"
+#include "trace/trace.h"
 
 #define DSSE_PAYLOAD_TYPE "application/vnd.in-toto+json"
 #define INTOTO_STATEMENT_TYPE "https://in-toto.io/Statement/v1"

@@ -13,7 +13,7 @@
  * rules of kaudit-trace(5) ORDER on what it commits, so both give the same
  * integrity verdict.
  */
-#include "trace_private.h"
+#include "trace/trace_private.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -519,7 +519,7 @@ static void check_predicate(struct reader *r, const struct rec_header *h)
 		problem(r, "the signed statement's claim_sha256 is not the header's manifest_sha256");
 		return;
 	}
-	qsort(r->verdicts, r->nverdicts, sizeof *r->verdicts, cmp_verdict_seen);
+	xsort(r->verdicts, r->nverdicts, sizeof *r->verdicts, cmp_verdict_seen);
 	size_t i;
 	const json_t *pc;
 	json_array_foreach(json_object_get(p, "cases"), i, pc) {

@@ -4,7 +4,7 @@
  * records (contiguous, kaudit-trace(5) ORDER) and hands the group out when
  * the case ends.  Memory: one case's records, whatever the trace holds.
  */
-#include "trace_private.h"
+#include "trace/trace_private.h"
 
 #include <errno.h>
 #include <fcntl.h>

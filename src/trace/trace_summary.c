@@ -5,7 +5,7 @@
  * so the cost is one sort of the records, not a scan per case.  `inspect --json` prints it as is;
  * `inspect` and `check` render it as text.  Pure: no printing.
  */
-#include "trace_private.h"
+#include "trace/trace_private.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -58,7 +58,7 @@ static double median(double *v, size_t n)
 {
 	if (n == 0)
 		return NAN;
-	qsort(v, n, sizeof *v, cmp_double);
+	xsort(v, n, sizeof *v, cmp_double);
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
@@ -112,7 +112,7 @@ static json_t *timing_of(const struct record *const *recs, size_t n, enum record
 	record_json_put_real(t, "min_event_ns", ev[0]);
 	record_json_put_real(t, "max_event_ns", ev[ne - 1]);
 	record_json_put_real(t, "median_span_ns", median(sp, ns));
-	qsort(rt, nr, sizeof *rt, cmp_round_time);
+	xsort(rt, nr, sizeof *rt, cmp_round_time);
 	json_t *rounds = json_array();
 	size_t at = 0;
 	for (int64_t round = 0; round <= max_round; round++) {
@@ -406,7 +406,8 @@ json_t *trace_summary_acc_finish(struct trace_summary_acc *a, const struct trace
 	if (a->device)
 		json_object_set(s, "device", a->device);
 	record_json_put_str(s, "verdict", a->verdict);
-	qsort(a->concl, a->nconcl, sizeof *a->concl, cmp_conclusion);
+	if (a->nconcl > 1) /* xsort(NULL, 0) is undefined */
+		xsort(a->concl, a->nconcl, sizeof *a->concl, cmp_conclusion);
 	json_t *cases = json_array();
 	for (size_t i = 0; i < a->ncases; i++)
 		json_array_append_new(cases, case_json(&a->cases[i], a->concl, a->nconcl));
@@ -476,7 +477,7 @@ json_t *trace_summary(const struct trace_contents *c)
 	for (size_t i = 0; i < n; i++)
 		if (trace_case_record(&recs[i]))
 			g[ng++] = &recs[i];
-	qsort(g, ng, sizeof *g, cmp_case_pos);
+	xsort(g, ng, sizeof *g, cmp_case_pos);
 	struct record_list group = { NULL, 0, 0 };
 	for (size_t i = 0; i < n; i++) {
 		const struct record *r = &recs[i];

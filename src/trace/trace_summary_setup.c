@@ -5,7 +5,7 @@
  * their sha256 and sizes, how each was compiled (nvcc, -arch, flags), the
  * device's clocks and ECC, and what the sandbox held.  Pure: no printing.
  */
-#include "trace_private.h"
+#include "trace/trace_private.h"
 
 #include <string.h>
 

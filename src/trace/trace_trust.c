@@ -12,7 +12,7 @@
  * (rotation); one key may not carry two names (who signed would be
  * ambiguous).  Anything else is an error naming FILE:LINE.
  */
-#include "trace_private.h"
+#include "trace/trace_private.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -6,7 +6,7 @@
  * file under the final name; a crash leaves the temporary file, whose
  * closed members `inspect` can still read.
  */
-#include "trace_private.h"
+#include "trace/trace_private.h"
 #include "util/outfile.h"
 
 #include <errno.h>

@@ -1,7 +1,7 @@
 /*
  * outfile.c - write beside the target, rename into place (outfile.h).
  */
-#include "outfile.h"
+#include "util/outfile.h"
 
 #include <errno.h>
 #include <fcntl.h>

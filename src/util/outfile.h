@@ -20,7 +20,7 @@
 
 #include <stddef.h>
 
-#include "util.h"
+#include "util/util.h"
 
 struct outfile {
 	char *target; /* where the file lands (a link's target resolved) */

@@ -1,5 +1,5 @@
 /* util.c - allocation, file and error helpers shared by every module. */
-#include "util.h"
+#include "util/util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -196,4 +196,10 @@ int path_within(const char *path, const char *dir)
 	if (strncmp(path, dir, n) != 0)
 		return 0;
 	return path[n] == '\0' || path[n] == '/' || (n == 1 && dir[0] == '/');
+}
+
+void xsort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+	if (n > 1)
+		qsort(base, n, size, cmp);
 }

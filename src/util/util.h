@@ -39,6 +39,9 @@ int errbuf_set(struct errbuf *e, int code, const char *fmt, ...) KAUDIT_PRINTF(3
 
 /* Allocation that cannot fail: aborts with a message on exhaustion. */
 void *xmalloc(size_t n);
+/* qsort that accepts BASE NULL when N < 2 (qsort(NULL, 0, ...) is
+ * undefined behaviour, and an empty list's array is often NULL). */
+void xsort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *));
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "audit/rng.h"
+#include "util/rng.h"
 
 struct backend_buf {
 	unsigned char *base;  /* guard, data, guard */

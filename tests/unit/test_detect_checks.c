@@ -140,20 +140,20 @@ static void code_table(void **state)
 		"trace-incomplete", "tracing-overhead", "sandbox-degraded"
 	};
 	for (size_t i = 0; i < 12; i++) {
-		assert_true(detect_code_known(invalidating[i]));
-		assert_int_equal(detect_code_severity(invalidating[i]), SEV_INVALIDATING);
+		assert_true(finding_code_known(invalidating[i]));
+		assert_int_equal(finding_code_severity(invalidating[i]), SEV_INVALIDATING);
 	}
 	for (size_t i = 0; i < 7; i++) {
-		assert_true(detect_code_known(warnings[i]));
-		assert_int_equal(detect_code_severity(warnings[i]), SEV_WARNING);
+		assert_true(finding_code_known(warnings[i]));
+		assert_int_equal(finding_code_severity(warnings[i]), SEV_WARNING);
 	}
 	size_t n = 0;
-	while (detect_code_name(n))
+	while (finding_code_name(n))
 		n++;
 	assert_int_equal(n, 19);
-	assert_false(detect_code_known("made-up"));
-	assert_false(detect_code_known(NULL));
-	assert_int_equal(detect_code_severity("made-up"), SEV_WARNING);
+	assert_false(finding_code_known("made-up"));
+	assert_false(finding_code_known(NULL));
+	assert_int_equal(finding_code_severity("made-up"), SEV_WARNING);
 }
 
 /* kaudit-findings(7) documents every code (tests run from the repo root). */
@@ -164,10 +164,10 @@ static void man_page_lists_every_code(void **state)
 	size_t len;
 	struct errbuf e;
 	assert_int_equal(read_file("man/kaudit-findings.7", 1 << 20, &text, &len, &e), 0);
-	for (size_t i = 0; detect_code_name(i); i++) {
+	for (size_t i = 0; finding_code_name(i); i++) {
 		char want[96];
-		snprintf(want, sizeof want, ".It Li %s No (%s)", detect_code_name(i),
-			 detect_severity_name(detect_code_severity(detect_code_name(i))));
+		snprintf(want, sizeof want, ".It Li %s No (%s)", finding_code_name(i),
+			 finding_severity_name(finding_code_severity(finding_code_name(i))));
 		if (!strstr(text, want))
 			fail_msg("man/kaudit-findings.7 lacks '%s'", want);
 	}

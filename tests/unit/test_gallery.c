@@ -83,9 +83,9 @@ static void every_invalidating_code_has_a_cheat(void **state)
 {
 	const struct gallery *g = *state;
 	size_t codes = 0;
-	for (size_t i = 0; detect_code_name(i); i++) {
-		const char *code = detect_code_name(i);
-		if (detect_code_severity(code) != SEV_INVALIDATING)
+	for (size_t i = 0; finding_code_name(i); i++) {
+		const char *code = finding_code_name(i);
+		if (finding_code_severity(code) != SEV_INVALIDATING)
 			continue;
 		codes++;
 		if (count_expecting(g, "invalid", code) == 0)

@@ -15,7 +15,7 @@
 #include <cmocka.h>
 
 #include "audit/audit.h"
-#include "audit/rng.h"
+#include "util/rng.h"
 #include "detect/detect.h"
 #include "host_backend.h"
 

@@ -18,8 +18,8 @@
 
 #include <cmocka.h>
 
-#include "../../src/run/worker.c"
-#include "audit/rng.h"
+#include "run/worker.c"
+#include "util/rng.h"
 #include "cli/cmds.h"
 #include "host_backend.h"
 

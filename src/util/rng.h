@@ -13,7 +13,16 @@
 
 #include <stdint.h>
 
-#include "../claim/claim.h"
+/* The distributions an input buffer can be filled with (claim.h names
+ * them for manifests as enum claim_dist, the same values). */
+enum rng_dist {
+	RNG_DIST_DEFAULT,  /* normal(0,1) for floats, randint(-100,100) for integers */
+	RNG_DIST_NORMAL,   /* a = mean, b = std */
+	RNG_DIST_UNIFORM,  /* a = low, b = high */
+	RNG_DIST_RANDINT,  /* a = low, b = high (inclusive) */
+	RNG_DIST_ARANGE,   /* 0, 1, 2, ... */
+	RNG_DIST_CONSTANT  /* a = value */
+};
 
 #ifdef __CUDACC__
 #define RNG_FN static inline __host__ __device__
@@ -58,28 +67,28 @@ RNG_FN int64_t rng_randint(uint64_t seed, uint64_t index, int64_t low, int64_t h
 	return span ? low + (int64_t)(h % span) : (int64_t)h;
 }
 
-/* Element I of a buffer initialised with DIST(A, B) (enum claim_dist;
- * CLAIM_INIT_DEFAULT picks normal(0,1) for floats and
+/* Element I of a buffer initialised with DIST(A, B) (enum rng_dist;
+ * RNG_DIST_DEFAULT picks normal(0,1) for floats and
  * randint(-100,100) for integers), before conversion to the dtype.  The
  * GPU plugin and the host test double both call this, so they agree. */
 RNG_FN double rng_init_value(uint64_t seed, uint64_t i, int dist, double a, double b,
 			     int is_float)
 {
-	if (dist == CLAIM_INIT_DEFAULT) {
-		dist = is_float ? CLAIM_INIT_NORMAL : CLAIM_INIT_RANDINT;
+	if (dist == RNG_DIST_DEFAULT) {
+		dist = is_float ? RNG_DIST_NORMAL : RNG_DIST_RANDINT;
 		a = is_float ? 0.0 : -100.0;
 		b = is_float ? 1.0 : 100.0;
 	}
 	switch (dist) {
-	case CLAIM_INIT_NORMAL:
+	case RNG_DIST_NORMAL:
 		return a + b * rng_normal(seed, i);
-	case CLAIM_INIT_UNIFORM:
+	case RNG_DIST_UNIFORM:
 		return a + (b - a) * rng_uniform(seed, i, 0);
-	case CLAIM_INIT_RANDINT:
+	case RNG_DIST_RANDINT:
 		return (double)rng_randint(seed, i, (int64_t)a, (int64_t)b);
-	case CLAIM_INIT_ARANGE:
+	case RNG_DIST_ARANGE:
 		return (double)i;
-	default: /* CLAIM_INIT_CONSTANT */
+	default: /* RNG_DIST_CONSTANT */
 		return a;
 	}
 }

@@ -4,8 +4,8 @@
  * verbatim, so a trace stands alone years later), error records, and the
  * writing itself (trace file + in-memory list for the detectors).
  */
-#include "audit_run_private.h"
-#include "plugin.h"
+#include "supervisor/audit_run_private.h"
+#include "run/plugin.h"
 
 #include <stdlib.h>
 #include <string.h>

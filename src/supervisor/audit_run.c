@@ -11,7 +11,7 @@
  * "interrupted" error record) and still writes and signs the trace of what
  * finished.
  */
-#include "audit_run_private.h"
+#include "supervisor/audit_run_private.h"
 #include "util/outfile.h"
 
 #include <errno.h>
@@ -22,13 +22,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../audit/audit.h"
-#include "../audit/rng.h"
-#include "../detect/detect.h"
-#include "confine.h"
-#include "run.h"
-#include "run_check.h"
-#include "wire.h"
+#include "audit/audit.h"
+#include "util/rng.h"
+#include "detect/detect.h"
+#include "run/confine.h"
+#include "run/run.h"
+#include "run/run_check.h"
+#include "run/wire.h"
 
 /* Probing a device takes seconds even on a big node; a minute means hung. */
 #define PROBE_TIMEOUT_S 60.0

@@ -1,14 +1,14 @@
 /*
- * codes.c - the finding codes of DESIGN section 6 and their severities.
+ * finding_codes.c - the finding codes of DESIGN section 6 and their severities.
  * Codes are stable: traces written years ago name them.
  */
 #include <string.h>
 
-#include "detect.h"
+#include "trace/finding_codes.h"
 
 static const struct {
 	const char *code;
-	enum detect_severity severity;
+	enum finding_severity severity;
 } codes[] = {
 	{ "wrong-output", SEV_INVALIDATING },
 	{ "unwritten-output", SEV_INVALIDATING },
@@ -42,12 +42,12 @@ static int code_find(const char *code)
 	return -1;
 }
 
-int detect_code_known(const char *code)
+int finding_code_known(const char *code)
 {
 	return code_find(code) >= 0;
 }
 
-enum detect_severity detect_code_severity(const char *code)
+enum finding_severity finding_code_severity(const char *code)
 {
 	int i = code_find(code);
 	/* An unknown code (a newer kaudit's) is only a warning here: this
@@ -55,12 +55,12 @@ enum detect_severity detect_code_severity(const char *code)
 	return i < 0 ? SEV_WARNING : codes[i].severity;
 }
 
-const char *detect_severity_name(enum detect_severity s)
+const char *finding_severity_name(enum finding_severity s)
 {
 	return s == SEV_INVALIDATING ? "invalidating" : "warning";
 }
 
-const char *detect_code_name(size_t i)
+const char *finding_code_name(size_t i)
 {
 	return i < sizeof codes / sizeof codes[0] ? codes[i].code : NULL;
 }

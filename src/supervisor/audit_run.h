@@ -19,10 +19,10 @@
 #include <limits.h>
 #include <signal.h>
 
-#include "../claim/claim.h"
-#include "../trace/record.h"
-#include "../trace/trace.h"
-#include "../util/util.h"
+#include "claim/claim.h"
+#include "trace/record.h"
+#include "trace/trace.h"
+#include "util/util.h"
 
 struct run_built; /* what building one kernel's two sides gave */
 

@@ -6,9 +6,9 @@
 #ifndef KAUDIT_AUDIT_RUN_PRIVATE_H
 #define KAUDIT_AUDIT_RUN_PRIVATE_H
 
-#include "../build/build.h"
-#include "audit_run.h"
-#include "sandbox.h"
+#include "build/build.h"
+#include "supervisor/audit_run.h"
+#include "run/sandbox.h"
 
 /* A source larger than this is recorded by digest only. */
 #define RUN_MAX_SOURCE (16u << 20)
