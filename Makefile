@@ -65,8 +65,27 @@ ifneq ($(and $(HAVE_NVCC),$(GPU_OBJ)),)
 GPU_LIB := $(BUILD)/libkaudit-gpu.so
 endif
 
-.PHONY: tools all check unit shtest manlint asan fuzz bench bundle install clean check-headers check-deps
+.PHONY: tools all check unit shtest manlint asan fuzz bench bundle install clean check-headers check-deps FORCE
 all: $(BUILD)/kaudit $(GPU_LIB)
+
+# What this build is, for --version and every trace header (header.build):
+# the commit, only when this directory is itself the top of a git checkout
+# (a tarball unpacked inside another repository must not take its commit),
+# and the CUDA toolkit nvcc reports; "unknown" and "none" otherwise.  They
+# reach src/util/build_info.c alone, through a stamp that changes only when
+# they do, so a new commit recompiles one file.
+KAUDIT_COMMIT := $(shell [ "$$(git rev-parse --show-toplevel 2>/dev/null)" = "$(CURDIR)" ] && \
+	git describe --always --dirty 2>/dev/null || echo unknown)
+KAUDIT_CUDA := $(or $(if $(HAVE_NVCC),$(shell $(NVCC) --version 2>/dev/null | \
+	sed -n 's/.*release [0-9.]*, V\([0-9][0-9.]*\).*/\1/p')),none)
+BUILD_INFO := $(KAUDIT_COMMIT) $(KAUDIT_CUDA) $(if $(GPU_LIB),1,0)
+BUILD_INFO_OBJ := $(BUILD)/obj/src/util/build_info.o
+$(BUILD_INFO_OBJ): ALL_CFLAGS += -DKAUDIT_COMMIT='"$(KAUDIT_COMMIT)"' \
+	-DKAUDIT_CUDA='"$(KAUDIT_CUDA)"' -DKAUDIT_PLUGIN_BUILT=$(if $(GPU_LIB),1,0)
+$(BUILD_INFO_OBJ): $(BUILD)/build-info.stamp
+$(BUILD)/build-info.stamp: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(BUILD_INFO)' | cmp -s - $@ || echo '$(BUILD_INFO)' > $@
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -82,10 +82,18 @@ int cli_is_help(const char *arg)
 	return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0;
 }
 
+/* NO_COLOR as no-color.org says: present and not empty.  A terminal that
+ * declares no capabilities (TERM unset, empty, "dumb": Emacs shells, some
+ * CI logs) shows escape codes as text. */
 int cli_use_color(int fd)
 {
 	const char *nc = getenv("NO_COLOR");
-	return isatty(fd) && !(nc && *nc);
+	const char *term = getenv("TERM");
+	if (nc && *nc)
+		return 0;
+	if (!term || !*term || strcmp(term, "dumb") == 0)
+		return 0;
+	return isatty(fd);
 }
 
 const char *cli_exe_dir(void)

@@ -913,43 +913,48 @@ static int check_path(const char *path, void *ctx)
 	return check_one(path, ctx);
 }
 
+enum { OPT_PUBKEY = 1, OPT_EXPECT, OPT_JSON };
+static const struct cli_opt opts[] = {
+	{ "pubkey", 0, CLI_VALUE, OPT_PUBKEY },
+	{ "expect", 0, CLI_FLAG, OPT_EXPECT },
+	{ "json", 0, CLI_FLAG, OPT_JSON },
+	{ NULL, 0, 0, 0 },
+};
+static const struct cli_command check_cmd = {
+	"check", usage,
+	"Verifies gzip integrity, every record, the record count and sha256 against\n"
+	"the footer, and the Ed25519 signature; names the signer from --pubkey or\n"
+	"the trust store (kaudit(1) FILES); then runs the detectors again and\n"
+	"compares every stored finding, verdict, speedup, interval and the signed\n"
+	"predicate with what the records give.  Exit 0 valid, 4 tampered, truncated,\n"
+	"unsigned, contradicted or (with --pubkey or a trust store) an untrusted\n"
+	"signer, 2 not a trace; with --expect, 1 when an expectation fails.\n",
+	opts, "TRACE.kat", 1, CLI_MANY,
+};
+
 int cmd_check(int argc, char **argv)
 {
 	const char *pubpath = NULL;
 	struct check_opts o = { 0, 0, NULL };
-	int npaths = 0;
 	cli_json_begin(argc, argv);
-	for (int i = 1; i < argc; i++) {
-		if (cli_is_help(argv[i])) {
-			printf("usage: %s\n\nVerifies gzip integrity, every record, the record count "
-			       "and sha256 against\nthe footer, and the Ed25519 signature; names the "
-			       "signer from --pubkey or\nthe trust store (kaudit(1) FILES); then runs "
-			       "the detectors again and\ncompares every stored finding, verdict, "
-			       "speedup, interval and the signed\npredicate with what the records "
-			       "give.  Exit 0 valid, 4 tampered, truncated,\nunsigned, contradicted "
-			       "or (with --pubkey or a trust store) an untrusted\nsigner, 2 not a "
-			       "trace; with --expect, 1 when an expectation fails.\n", usage);
-			return EXIT_OK;
+	struct cli_parse p;
+	int id;
+	cli_opts_init(&p, &check_cmd, argc, argv);
+	while ((id = cli_opts_next(&p)) > 0) {
+		switch (id) {
+		case OPT_PUBKEY: pubpath = p.value; break;
+		case OPT_EXPECT: o.expect = 1; break;
+		case OPT_JSON: o.json = 1; break;
 		}
-		if (strcmp(argv[i], "--pubkey") == 0 && i + 1 < argc && !pubpath)
-			pubpath = argv[++i];
-		else if (strcmp(argv[i], "--expect") == 0)
-			o.expect = 1;
-		else if (strcmp(argv[i], "--json") == 0)
-			o.json = 1;
-		else if (argv[i][0] == '-')
-			return cli_usage_error("check", usage, "unexpected argument '%s'", argv[i]);
-		else
-			npaths++;
 	}
-	if (!npaths)
-		return cli_usage_error("check", usage, "a trace file is required");
+	if (id == CLI_STOP)
+		return p.status;
 	struct inspect_trust t;
 	struct errbuf e = { "", 0 };
 	if (inspect_trust_load(&t, pubpath, &e) < 0)
 		return cli_fail_err(&e);
 	o.trust = &t;
-	int rc = inspect_each_trace(argc, argv, o.json, check_path, &o);
+	int rc = inspect_each_trace(p.noperands, p.operands, o.json, check_path, &o);
 	inspect_trust_release(&t);
 	return rc;
 }

@@ -1,6 +1,7 @@
 /*
  * cmd_export.c - kaudit export TRACE --perfetto OUT.json.gz
  *                                   | --attestation OUT.intoto.jsonl
+ * (OUT "-": standard output)
  *
  * Option parsing and dispatch.  Perfetto: export_perfetto.c.  Attestation:
  * the DSSE envelope alone, one line, only from an intact signed trace (it
@@ -10,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "util/outfile.h"
@@ -34,7 +36,7 @@ static int export_attestation(const struct trace_contents *c, const char *path, 
 	 * this command created, never OUT itself. */
 	struct outfile of;
 	const char *const inputs[] = { path, NULL };
-	if (outfile_open(&of, out, inputs, 0, &e) < 0) {
+	if (outfile_open(&of, out, inputs, OUTFILE_STDOUT, &e) < 0) {
 		free(line);
 		return cli_fail_err(&e);
 	}
@@ -51,28 +53,44 @@ static int export_attestation(const struct trace_contents *c, const char *path, 
 	return EXIT_OK;
 }
 
+enum { OPT_PERFETTO = 1, OPT_ATTESTATION };
+static const struct cli_opt opts[] = {
+	{ "perfetto", 0, CLI_VALUE, OPT_PERFETTO },
+	{ "attestation", 0, CLI_VALUE, OPT_ATTESTATION },
+	{ NULL, 0, 0, 0 },
+};
+static const struct cli_command export_cmd = {
+	"export", usage,
+	"--perfetto: Chrome trace JSON (gzip) for ui.perfetto.dev.\n"
+	"--attestation: the trace's DSSE envelope (in-toto) on one line.\n"
+	"OUT '-' is standard output (one of them at a time).\n",
+	opts, "TRACE.kat", 1, 1,
+};
+
 int cmd_export(int argc, char **argv)
 {
 	const char *path = NULL, *perfetto = NULL, *attest = NULL;
-	for (int i = 1; i < argc; i++) {
-		if (cli_is_help(argv[i])) {
-			printf("usage: %s\n\n--perfetto: Chrome trace JSON (gzip) for ui.perfetto.dev.\n"
-			       "--attestation: the trace's DSSE envelope (in-toto) on one line.\n",
-			       usage);
-			return EXIT_OK;
-		}
-		if (strcmp(argv[i], "--perfetto") == 0 && i + 1 < argc && !perfetto)
-			perfetto = argv[++i];
-		else if (strcmp(argv[i], "--attestation") == 0 && i + 1 < argc && !attest)
-			attest = argv[++i];
-		else if (argv[i][0] == '-' || path)
-			return cli_usage_error("export", usage, "unexpected argument '%s'", argv[i]);
+	struct cli_parse p;
+	int id;
+	cli_opts_init(&p, &export_cmd, argc, argv);
+	while ((id = cli_opts_next(&p)) > 0) {
+		if (id == OPT_PERFETTO)
+			perfetto = p.value;
 		else
-			path = argv[i];
+			attest = p.value;
 	}
-	if (!path || (!perfetto && !attest))
-		return cli_usage_error("export", usage, "a trace and --perfetto or --attestation "
-				       "are required");
+	if (id == CLI_STOP)
+		return p.status;
+	path = p.operands[0];
+	if (!perfetto && !attest)
+		return cli_opts_error(&export_cmd, "--perfetto or --attestation is required");
+	if (perfetto && attest && strcmp(perfetto, "-") == 0 && strcmp(attest, "-") == 0)
+		return cli_opts_error(&export_cmd, "only one of --perfetto and --attestation "
+				      "can write to standard output");
+	/* gzip on a terminal is noise, and a shell would take it as typed. */
+	if (perfetto && strcmp(perfetto, "-") == 0 && isatty(STDOUT_FILENO))
+		return cli_fail(EXIT_BAD_INPUT, "--perfetto -: standard output is a terminal; "
+				"redirect it (the output is gzip)");
 	struct trace_contents c;
 	struct errbuf e = { "", 0 };
 	if (trace_read(path, &c, &e) < 0)

@@ -467,22 +467,15 @@ static int inspect_one(const char *path, const struct inspect_trust *t, int as_j
 	return EXIT_OK;
 }
 
-int inspect_each_trace(int argc, char **argv, int json,
+int inspect_each_trace(int npaths, char **paths, int json,
 		       int (*one)(const char *path, void *ctx), void *ctx)
 {
-	int rc = EXIT_OK, first = 1;
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--pubkey") == 0 || strcmp(argv[i], "--source") == 0) {
-			i++;
-			continue;
-		}
-		if (argv[i][0] == '-')
-			continue;
-		if (!first && !json)
+	int rc = EXIT_OK;
+	for (int i = 0; i < npaths; i++) {
+		if (i > 0 && !json)
 			putchar('\n');
-		first = 0;
-		cli_json_item(argv[i]);
-		int r = one(argv[i], ctx);
+		cli_json_item(paths[i]);
+		int r = one(paths[i], ctx);
 		if (r > rc)
 			rc = r;
 	}
@@ -603,45 +596,51 @@ static int inspect_path(const char *path, void *ctx)
 	return inspect_one(path, a->t, a->json);
 }
 
+enum { OPT_PUBKEY = 1, OPT_JSON, OPT_MANIFEST, OPT_SOURCE };
+static const struct cli_opt opts[] = {
+	{ "pubkey", 0, CLI_VALUE, OPT_PUBKEY },
+	{ "json", 0, CLI_FLAG, OPT_JSON },
+	{ "manifest", 0, CLI_FLAG, OPT_MANIFEST },
+	{ "source", 0, CLI_VALUE, OPT_SOURCE },
+	{ NULL, 0, 0, 0 },
+};
+static const struct cli_command inspect_cmd = {
+	"inspect", usage,
+	"Summarises each trace: claim, device, who signed it, verdict per case,\n"
+	"measured vs claimed speedup, findings with evidence, timings.  Reads\n"
+	"truncated traces up to the last complete gzip member.  With --pubkey (or\n"
+	"a trust store) a signer it does not name exits 4.  --manifest and --source PATH print the manifest or\n"
+	"a source as the trace holds it.  See kaudit-trace(5).\n",
+	opts, "TRACE.kat", 1, CLI_MANY,
+};
+
 int cmd_inspect(int argc, char **argv)
 {
 	const char *pubpath = NULL, *source = NULL;
-	int as_json = 0, npaths = 0, manifest = 0;
+	int as_json = 0, manifest = 0;
 	cli_json_begin(argc, argv);
-	for (int i = 1; i < argc; i++) {
-		if (cli_is_help(argv[i])) {
-			printf("usage: %s\n\nSummarises each trace: claim, device, who signed it, "
-			       "verdict per case,\nmeasured vs claimed speedup, findings with "
-			       "evidence, timings.  Reads\ntruncated traces up to the last complete "
-			       "gzip member.  With --pubkey (or\na trust store) a signer it does not "
-			       "name exits 4.  --manifest and --source PATH print the manifest or\n"
-			       "a source as the trace holds it.  See kaudit-trace(5).\n", usage);
-			return EXIT_OK;
+	struct cli_parse p;
+	int id;
+	cli_opts_init(&p, &inspect_cmd, argc, argv);
+	while ((id = cli_opts_next(&p)) > 0) {
+		switch (id) {
+		case OPT_PUBKEY: pubpath = p.value; break;
+		case OPT_JSON: as_json = 1; break;
+		case OPT_MANIFEST: manifest = 1; break;
+		case OPT_SOURCE: source = p.value; break;
 		}
-		if (strcmp(argv[i], "--json") == 0)
-			as_json = 1;
-		else if (strcmp(argv[i], "--manifest") == 0)
-			manifest = 1;
-		else if (strcmp(argv[i], "--source") == 0 && i + 1 < argc && !source)
-			source = argv[++i];
-		else if (strcmp(argv[i], "--pubkey") == 0 && i + 1 < argc && !pubpath)
-			pubpath = argv[++i];
-		else if (argv[i][0] == '-')
-			return cli_usage_error("inspect", usage, "unexpected argument '%s'", argv[i]);
-		else
-			npaths++;
 	}
-	if (!npaths)
-		return cli_usage_error("inspect", usage, "a trace file is required");
+	if (id == CLI_STOP)
+		return p.status;
 	if ((manifest || source) && (as_json || (manifest && source)))
-		return cli_usage_error("inspect", usage, "--manifest and --source print text: one "
-				       "of them, without --json");
+		return cli_opts_error(&inspect_cmd, "--manifest and --source print text: one of "
+				      "them, without --json");
 	struct inspect_trust t;
 	struct errbuf e = { "", 0 };
 	if (inspect_trust_load(&t, pubpath, &e) < 0)
 		return cli_fail_err(&e);
 	struct inspect_args a = { &t, as_json, manifest, source };
-	int rc = inspect_each_trace(argc, argv, as_json, inspect_path, &a);
+	int rc = inspect_each_trace(p.noperands, p.operands, as_json, inspect_path, &a);
 	inspect_trust_release(&t);
 	return rc;
 }

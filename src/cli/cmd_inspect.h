@@ -21,10 +21,9 @@ int inspect_trust_load(struct inspect_trust *t, const char *pubpath, struct errb
 	KAUDIT_MUST_CHECK;
 void inspect_trust_release(struct inspect_trust *t);
 
-/* Runs ONE on each trace named in ARGV[1..] (option arguments and the
- * value of --pubkey skipped), a blank line between them unless JSON; the
- * largest exit code. */
-int inspect_each_trace(int argc, char **argv, int json,
+/* Runs ONE on each of PATHS[0..NPATHS) (the operands cli_opts gathered),
+ * a blank line between them unless JSON; the largest exit code. */
+int inspect_each_trace(int npaths, char **paths, int json,
 		       int (*one)(const char *path, void *ctx), void *ctx);
 
 /* Who signed a trace, as check and inspect say it. */

@@ -1,28 +1,34 @@
 /* cmd_keygen.c - kaudit keygen [-o KEY.pem]: an Ed25519 signing key pair. */
 #include <stdio.h>
-#include <string.h>
 
 #include "cli/cli.h"
 #include "cli/cmds.h"
 #include "trace/trace.h"
 
-static const char usage[] = "kaudit keygen [-o KEY.pem]";
+enum { OPT_OUT = 1 };
+static const struct cli_opt opts[] = {
+	{ "output", 'o', CLI_VALUE, OPT_OUT },
+	{ NULL, 0, 0, 0 },
+};
+static const struct cli_command keygen_cmd = {
+	"keygen", "kaudit keygen [-o KEY.pem]",
+	"Writes an Ed25519 private key (PKCS#8 PEM, mode 0600) to KEY.pem\n"
+	"and its public half (SPKI PEM) to KEY.pem.pub; refuses to overwrite.\n"
+	"Default: $XDG_CONFIG_HOME/kaudit/key.pem.\n",
+	opts, NULL, 0, 0,
+};
 
 int cmd_keygen(int argc, char **argv)
 {
 	const char *out = NULL;
-	for (int i = 1; i < argc; i++) {
-		if (cli_is_help(argv[i])) {
-			printf("usage: %s\n\nWrites an Ed25519 private key (PKCS#8 PEM, mode 0600) to "
-			       "KEY.pem\nand its public half (SPKI PEM) to KEY.pem.pub; refuses to "
-			       "overwrite.\nDefault: $XDG_CONFIG_HOME/kaudit/key.pem.\n", usage);
-			return EXIT_OK;
-		}
-		if (strcmp(argv[i], "-o") == 0 && i + 1 < argc && !out)
-			out = argv[++i];
-		else
-			return cli_usage_error("keygen", usage, "unexpected argument '%s'", argv[i]);
-	}
+	struct cli_parse p;
+	int id;
+	cli_opts_init(&p, &keygen_cmd, argc, argv);
+	while ((id = cli_opts_next(&p)) > 0)
+		if (id == OPT_OUT)
+			out = p.value;
+	if (id == CLI_STOP)
+		return p.status;
 	char def[4096];
 	struct errbuf e = { "", 0 };
 	if (!out) {

@@ -6,7 +6,6 @@
  * each kernel's claimed speedup and implementations, and every case with its
  * buffer sizes.  Errors are one "kaudit: FILE:LINE:COL: message" line each.
  */
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,20 +21,26 @@
 
 static const char usage[] = "kaudit lint CLAIM.yaml... [--build] [--arch ARCH] [--json]";
 
-static void print_help(void)
-{
-	printf("usage: %s\n\n"
-	       "Validates each claim manifest (kaudit-claim(5)) and prints a summary.\n\n"
-	       "  --build       also compile every implementation with nvcc (cached)\n"
-	       "                and check that its entry point resolves\n"
-	       "  --arch ARCH   nvcc -arch for --build (default: $KAUDIT_ARCH, the\n"
-	       "                visible GPU, or a portable default)\n"
-	       "  --json        one JSON object per manifest on standard output\n"
-	       "                (kaudit(1) says what it holds)\n"
-	       "  -h, --help    this text\n\n"
-	       "exit: 0 valid, 2 invalid manifest or compile error, 3 nvcc missing\n",
-	       usage);
-}
+enum { OPT_BUILD = 1, OPT_ARCH, OPT_JSON };
+static const struct cli_opt opts[] = {
+	{ "build", 0, CLI_FLAG, OPT_BUILD },
+	{ "arch", 0, CLI_VALUE, OPT_ARCH },
+	{ "json", 0, CLI_FLAG, OPT_JSON },
+	{ NULL, 0, 0, 0 },
+};
+static const struct cli_command lint_cmd = {
+	"lint", usage,
+	"Validates each claim manifest (kaudit-claim(5)) and prints a summary.\n\n"
+	"  --build       also compile every implementation with nvcc (cached)\n"
+	"                and check that its entry point resolves\n"
+	"  --arch ARCH   nvcc -arch for --build (default: $KAUDIT_ARCH, the\n"
+	"                visible GPU, or a portable default)\n"
+	"  --json        one JSON object per manifest on standard output\n"
+	"                (kaudit(1) says what it holds)\n"
+	"  -h, --help    this text\n\n"
+	"exit: 0 valid, 2 invalid manifest or compile error, 3 nvcc missing\n",
+	opts, "CLAIM.yaml", 1, CLI_MANY,
+};
 
 /* 134217728 -> "128 MiB"; exact values stay exact ("1 KiB", "12 B"). */
 static const char *human_bytes(int64_t n, char *buf, size_t len)
@@ -424,49 +429,27 @@ static int lint_one(const char *path, int build, int json, const struct build_op
 
 int cmd_lint(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "build", no_argument, NULL, 'b' },
-		{ "arch", required_argument, NULL, 'a' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct build_opts o = { 0 };
-	int build = 0, json = 0, ch;
-	optind = 1;
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":ha:", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'b':
-			build = 1;
-			break;
-		case 'a':
-			o.arch = optarg;
-			break;
-		case 'j':
-			json = 1;
-			break;
-		case 'h':
-			print_help();
-			return EXIT_OK;
-		case ':':
-			return cli_usage_error("lint", usage, "option '%s' needs an argument",
-					       argv[optind - 1]);
-		default:
-			return cli_usage_error("lint", usage, "unknown option '%s'",
-					       argv[optind - 1]);
+	int build = 0, json = 0, id;
+	struct cli_parse p;
+	cli_opts_init(&p, &lint_cmd, argc, argv);
+	while ((id = cli_opts_next(&p)) > 0) {
+		switch (id) {
+		case OPT_BUILD: build = 1; break;
+		case OPT_ARCH: o.arch = p.value; break;
+		case OPT_JSON: json = 1; break;
 		}
 	}
-	if (optind >= argc)
-		return cli_usage_error("lint", usage, "no manifest given");
+	if (id == CLI_STOP)
+		return p.status;
 	/* What an entry check's descendants leave behind is reparented here
 	 * and killed when the check ends (run_sweep_children). */
 	if (build)
 		prctl(PR_SET_CHILD_SUBREAPER, 1);
 	/* Every file is checked; the exit code is the most serious failure. */
 	int worst = EXIT_OK;
-	for (int i = optind; i < argc; i++) {
-		int rc = lint_one(argv[i], build, json, &o);
+	for (int i = 0; i < p.noperands; i++) {
+		int rc = lint_one(p.operands[i], build, json, &o);
 		if (rc > worst)
 			worst = rc;
 	}

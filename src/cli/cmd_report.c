@@ -85,37 +85,44 @@ static void report_case(void *ctx, const struct record *recs, size_t n)
 	kreport_samples_add(&f->samples, recs, n);
 }
 
+enum { OPT_OUT = 1, OPT_MARKDOWN, OPT_PUBKEY };
+static const struct cli_opt opts[] = {
+	{ "output", 'o', CLI_VALUE, OPT_OUT },
+	{ "markdown", 0, CLI_FLAG, OPT_MARKDOWN },
+	{ "pubkey", 0, CLI_VALUE, OPT_PUBKEY },
+	{ NULL, 0, 0, 0 },
+};
+static const struct cli_command report_cmd = {
+	"report", usage,
+	"Writes a report to attach to a review: who signed the trace, whether it is\n"
+	"intact, per case the verdict, measured vs claimed speedup with its 95% CI,\n"
+	"the timing samples of every round and each finding with its evidence.\n"
+	"HTML: one self-contained file (inline CSS and SVG, no script, no network).\n"
+	"--markdown: markdown for a review form, on standard output without -o.\n"
+	"A trace that is not intact or whose signer --pubkey (or a trust store)\n"
+	"refuses still gets a report that says so, and exits 4.  See kaudit(1).\n",
+	opts, "TRACE.kat", 1, 1,
+};
+
 int cmd_report(int argc, char **argv)
 {
 	const char *path = NULL, *out = NULL, *pubpath = NULL;
 	int markdown = 0;
-	for (int i = 1; i < argc; i++) {
-		if (cli_is_help(argv[i])) {
-			printf("usage: %s\n\nWrites a report to attach to a review: who signed the "
-			       "trace, whether it is\nintact, per case the verdict, measured vs "
-			       "claimed speedup with its 95%% CI,\nthe timing samples of every round "
-			       "and each finding with its evidence.\nHTML: one self-contained file "
-			       "(inline CSS and SVG, no script, no network).\n--markdown: markdown "
-			       "for a review form, on standard output without -o.\nA trace that is "
-			       "not intact or whose signer --pubkey (or a trust store)\nrefuses still "
-			       "gets a report that says so, and exits 4.  See kaudit(1).\n", usage);
-			return EXIT_OK;
+	struct cli_parse p;
+	int id;
+	cli_opts_init(&p, &report_cmd, argc, argv);
+	while ((id = cli_opts_next(&p)) > 0) {
+		switch (id) {
+		case OPT_OUT: out = p.value; break;
+		case OPT_MARKDOWN: markdown = 1; break;
+		case OPT_PUBKEY: pubpath = p.value; break;
 		}
-		if (strcmp(argv[i], "--markdown") == 0)
-			markdown = 1;
-		else if (strcmp(argv[i], "-o") == 0 && i + 1 < argc && !out)
-			out = argv[++i];
-		else if (strcmp(argv[i], "--pubkey") == 0 && i + 1 < argc && !pubpath)
-			pubpath = argv[++i];
-		else if (argv[i][0] == '-' || path)
-			return cli_usage_error("report", usage, "unexpected argument '%s'", argv[i]);
-		else
-			path = argv[i];
 	}
-	if (!path)
-		return cli_usage_error("report", usage, "a trace file is required");
+	if (id == CLI_STOP)
+		return p.status;
+	path = p.operands[0];
 	if (!out && !markdown)
-		return cli_usage_error("report", usage, "-o OUT.html or --markdown is required");
+		return cli_opts_error(&report_cmd, "-o OUT.html or --markdown is required");
 	if (out) {
 		/* Refused before the trace is read, as every writer does. */
 		struct errbuf oe = { "", 0 };

@@ -12,26 +12,41 @@
  * supervisor's to classify.
  */
 #include <stdio.h>
-#include <string.h>
 
 #include "run/worker.h"
 #include "cli/cli.h"
 #include "cli/cmds.h"
 
-#define WORKER_USAGE "kaudit __worker --probe | --environment | --case | --check-entry " \
-		     "(the plan on stdin)"
+/* The modes are flags named by src/run/wire.c (run_mode_flag); the id of
+ * each row is its mode + 1. */
+static const struct cli_opt opts[] = {
+	{ "probe", 0, CLI_FLAG, RUN_MODE_PROBE + 1 },
+	{ "environment", 0, CLI_FLAG, RUN_MODE_ENVIRONMENT + 1 },
+	{ "case", 0, CLI_FLAG, RUN_MODE_CASE + 1 },
+	{ "check-entry", 0, CLI_FLAG, RUN_MODE_ENTRY_CHECK + 1 },
+	{ NULL, 0, 0, 0 },
+};
+static const struct cli_command worker_cmd = {
+	"__worker", "kaudit __worker --probe | --environment | --case | --check-entry "
+	"(the plan on stdin)",
+	"(internal: run by kaudit verify and lint, one process per case)\n",
+	opts, NULL, 0, 0,
+};
 
 int cmd_worker(int argc, char **argv)
 {
-	if (argc >= 2 && cli_is_help(argv[1])) {
-		printf("usage: %s\n(internal: run by kaudit verify and lint, one process per "
-		       "case)\n", WORKER_USAGE);
-		return EXIT_OK;
+	struct cli_parse p;
+	int id, m = -1;
+	cli_opts_init(&p, &worker_cmd, argc, argv);
+	while ((id = cli_opts_next(&p)) > 0) {
+		if (m >= 0 && m != id - 1)
+			return cli_opts_error(&worker_cmd, "one mode at a time");
+		m = id - 1;
 	}
-	int m = argc == 2 ? run_mode_parse(argv[1]) : -1;
+	if (id == CLI_STOP)
+		return p.status;
 	if (m < 0)
-		return cli_usage_error("__worker", WORKER_USAGE, argc == 2 ? "bad mode '%s'" :
-				       "one mode, and the plan on stdin%s", argc == 2 ? argv[1] : "");
+		return cli_opts_error(&worker_cmd, "missing mode");
 	struct errbuf e = { "", 0 };
 	if (run_worker_serve((enum run_mode)m, &e) < 0)
 		return cli_fail_err(&e);

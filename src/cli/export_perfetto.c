@@ -1477,8 +1477,10 @@ int export_perfetto(const struct record *recs, size_t n, const char *input, cons
 {
 	struct outfile f;
 	const char *const inputs[] = { input, NULL };
-	if (outfile_open(&f, out, inputs, 0, e) < 0)
+	if (outfile_open(&f, out, inputs, OUTFILE_STDOUT, e) < 0)
 		return -1;
+	if (f.to_stdout)
+		out = "standard output";
 	int fd = fcntl(f.fd, F_DUPFD_CLOEXEC, 0); /* gzclose closes its own */
 	/* One gzip member, level 1: on 1M records level 6 is 25% smaller and
 	 * takes twice as long (make bench). */

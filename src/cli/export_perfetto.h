@@ -27,7 +27,8 @@ int perfetto_write(const struct record *recs, size_t n,
 /* The same into OUT as one gzip member, written beside OUT and renamed into
  * place when complete (outfile.h): a failure leaves OUT as it was.  Refuses
  * an OUT that exists and is not a regular file, and one that is the file
- * INPUT (the trace being exported).  Errors name the file (EXIT_BAD_INPUT). */
+ * INPUT (the trace being exported).  OUT "-" is standard output.  Errors
+ * name the file (EXIT_BAD_INPUT). */
 int export_perfetto(const struct record *recs, size_t n, const char *input, const char *out,
 		    struct errbuf *e) KAUDIT_MUST_CHECK;
 

@@ -6,6 +6,7 @@
  */
 #include "supervisor/audit_run_private.h"
 #include "run/plugin.h"
+#include "util/build_info.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -121,6 +122,8 @@ int run_audit_header(const struct run_audit *a, uint64_t root_seed, const char *
 	h->pubkey = xstrdup(pubkey);
 	h->margin = a->margin;
 	h->plugin = run_plugin_identity();
+	h->build = json_pack("{s:s, s:s}", "commit", build_info_commit(), "cuda",
+			     build_info_cuda());
 	h->sources = json_array();
 	h->binaries = json_array();
 	json_t *seen = json_object();

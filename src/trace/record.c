@@ -50,6 +50,7 @@ static const struct field header_fields[] = {
 	{ "pubkey", F_STR, U(header.pubkey), 0 },
 	{ "margin", F_F64, U(header.margin), 0 },
 	{ "plugin", F_JSON, U(header.plugin), 0 },
+	{ "build", F_JSON, U(header.build), 0 },
 	END
 };
 

@@ -111,6 +111,8 @@ struct rec_header {
 	char *pubkey;           /* signer's SPKI PEM */
 	double margin;          /* verify --margin as a fraction (0.10), NaN if absent */
 	json_t *plugin;         /* {path, sha256, origin} of the GPU plugin, NULL if none */
+	json_t *build;          /* {commit, cuda} of the kaudit that wrote it, NULL in
+				   traces older than the field */
 };
 
 struct rec_device {

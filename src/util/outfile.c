@@ -127,6 +127,14 @@ int outfile_open(struct outfile *o, const char *path, const char *const *inputs,
 {
 	memset(o, 0, sizeof *o);
 	o->fd = -1;
+	if ((flags & OUTFILE_STDOUT) && strcmp(path, "-") == 0) {
+		o->fd = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 0);
+		if (o->fd < 0)
+			return errbuf_set(e, EXIT_BAD_INPUT, "standard output: %s", strerror(errno));
+		o->target = xstrdup("-");
+		o->to_stdout = 1;
+		return 0;
+	}
 	int exists;
 	mode_t mode;
 	if (flags & OUTFILE_UNIQUE) {
@@ -176,6 +184,16 @@ static void sync_dir(const char *path)
 int outfile_commit(struct outfile *o, struct errbuf *e)
 {
 	int rc = 0;
+	if (o->to_stdout) {
+		/* A pipe cannot be fsync'ed; close reports a failed write. */
+		if (close(o->fd) < 0)
+			rc = errbuf_set(e, EXIT_BAD_INPUT, "standard output: %s", strerror(errno));
+		o->fd = -1;
+		free(o->target);
+		o->target = NULL;
+		o->to_stdout = 0;
+		return rc;
+	}
 	if (fsync(o->fd) < 0)
 		rc = errbuf_set(e, EXIT_BAD_INPUT, "%s: fsync: %s", o->tmp, strerror(errno));
 	if (close(o->fd) < 0 && rc == 0)
@@ -209,5 +227,6 @@ void outfile_abort(struct outfile *o)
 	free(o->target);
 	o->fd = -1;
 	o->reserved = 0;
+	o->to_stdout = 0;
 	o->tmp = o->target = NULL;
 }

@@ -28,6 +28,7 @@ struct outfile {
 	int fd;       /* open on TMP for writing */
 	int reserved; /* TARGET was created empty by outfile_open (OUTFILE_UNIQUE):
 			 removed again by outfile_abort */
+	int to_stdout; /* OUTFILE_STDOUT and PATH "-": FD is a copy of standard output */
 };
 
 /* OUTFILE_UNIQUE: PATH is a default name: if it exists, the first of
@@ -35,6 +36,10 @@ struct outfile {
  * at once (created empty, O_EXCL) so that two commands started in the same
  * second never pick the same name; the name taken is O->target. */
 enum { OUTFILE_UNIQUE = 1 };
+/* OUTFILE_STDOUT: PATH "-" is standard output (kaudit export): nothing is
+ * created or renamed, commit only closes, and abort cannot take back what
+ * was written (the reader sees a short stream and the exit code). */
+enum { OUTFILE_STDOUT = 2 };
 
 /* Whether PATH may be written as an output, leaving nothing behind:
  * the checks of outfile_open, and that a file can be created beside it

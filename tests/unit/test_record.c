@@ -20,7 +20,8 @@ static const char *const lines[REC_NTYPES] = {
 		"\"tool\":\"0.1.0\",\"time\":\"2026-11-26T08:00:00Z\",\"host\":\"h\",\"synthetic\":true,"
 		"\"root_seed\":42,\"manifest_path\":\"c.yaml\",\"manifest\":\"kaudit: 1\\n\","
 		"\"manifest_sha256\":\"ab\",\"sources\":[{\"impl\":\"baseline\",\"text\":\"x\"}],"
-		"\"binaries\":[],\"pubkey\":\"-----BEGIN PUBLIC KEY-----\\n\",\"margin\":0.1}",
+		"\"binaries\":[],\"pubkey\":\"-----BEGIN PUBLIC KEY-----\\n\",\"margin\":0.1,"
+		"\"build\":{\"commit\":\"99b130f\",\"cuda\":\"13.0.88\"}}",
 	[REC_DEVICE] = "{\"type\":\"device\",\"id\":1,\"phase\":\"setup\",\"name\":\"NVIDIA H100\","
 		"\"uuid\":\"GPU-1\",\"cc\":\"9.0\",\"sms\":132,\"mem_bytes\":85520809984,"
 		"\"l2_bytes\":52428800,\"sm_clock_mhz\":1980,\"mem_clock_mhz\":2619,"
@@ -106,6 +107,28 @@ static void every_type_round_trips(void **state)
 		free(out);
 		record_clear(&copy);
 	}
+}
+
+/* header.build says which kaudit wrote a trace; a trace older than the
+ * field still decodes, with no build. */
+static void header_build_is_optional(void **state)
+{
+	(void)state;
+	struct record r;
+	struct errbuf e = { "", 0 };
+	const char *with = lines[REC_HEADER];
+	assert_int_equal(record_decode_line(with, strlen(with), &r, &e), 0);
+	assert_non_null(r.u.header.build);
+	assert_string_equal(json_string_value(json_object_get(r.u.header.build, "commit")),
+			    "99b130f");
+	assert_string_equal(json_string_value(json_object_get(r.u.header.build, "cuda")),
+			    "13.0.88");
+	record_clear(&r);
+	const char *old = "{\"type\":\"header\",\"id\":0,\"format\":\"kaudit-trace\","
+			  "\"version\":1,\"tool\":\"0.1.0\",\"time\":\"2026-11-26T08:00:00Z\"}";
+	assert_int_equal(record_decode_line(old, strlen(old), &r, &e), 0);
+	assert_null(r.u.header.build);
+	record_clear(&r);
 }
 
 /* The fast flat decoder and jansson's decode LINE to records that encode
@@ -269,6 +292,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(every_type_round_trips),
+		cmocka_unit_test(header_build_is_optional),
 		cmocka_unit_test(both_decoders_agree),
 		cmocka_unit_test(bad_records_are_refused),
 		cmocka_unit_test(flat_edge_values_match_jansson),
