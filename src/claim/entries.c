@@ -285,7 +285,7 @@ static int so_entry_check(const char *path, const char *source, const char *entr
 			best = name;
 		}
 	}
-	int rc = 0;
+	int rc;
 	if (found || syms.status != CLAIM_ELF_OK) /* or cannot tell: the build decides */
 		rc = 0;
 	else if (cxx)
