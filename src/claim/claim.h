@@ -65,6 +65,7 @@ struct claim_impl {
 	size_t nflags;
 	struct claim_pos *flag_pos; /* nflags positions, one per flag (NULL if none) */
 	struct claim_pos pos;
+	struct claim_pos entry_pos; /* of the entry's value */
 };
 
 /* One parameter set: names in the order the manifest gives them. */
@@ -135,6 +136,11 @@ int claim_load_buffer(const char *path, const char *text, size_t len,
 		      struct claim **out, struct errbuf *e) KAUDIT_MUST_CHECK;
 
 void claim_free(struct claim *c);
+
+/* Lint's check of each .so source (claim_load leaves them to the build):
+ * -1 and E as claim_load's when one is not a readable ELF64 shared object
+ * or does not export its entry (naming the nearest it does). */
+int claim_lint_entries(const struct claim *c, struct errbuf *e) KAUDIT_MUST_CHECK;
 
 /* All cases in manifest order; *N receives the count.  Caller frees. */
 struct claim_case *claim_cases(const struct claim *c, size_t *n);

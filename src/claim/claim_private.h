@@ -49,8 +49,8 @@ void claim_expr_free(struct claim_expr *x);
 /* For a CUDA source at PATH (a real path; SOURCE as the manifest writes
  * it): -1 with MSG naming the nearest exported launcher when ENTRY cannot
  * be defined there (its name appears nowhere, no local #include or ##
- * could supply it, and the source declares launchers); 0 otherwise, and always for shared objects and sources
- * the scan cannot read (the build's entry check decides those). */
+ * could supply it, and the source declares launchers); 0 otherwise, and always for shared objects (claim_lint_entries) and
+ * sources the scan cannot read (the build's entry check decides those). */
 int claim_entry_check(const char *path, const char *source, const char *entry,
 		      struct errbuf *msg) KAUDIT_MUST_CHECK;
 

@@ -14,8 +14,16 @@
  *
  * One pass over the text, bounded name lengths and counts: linear in the
  * source's size.
+ *
+ * A prebuilt shared object's exports are read from its .dynsym
+ * (elf_symbols.c): there the answer is exact, and a file that is not an
+ * ELF64 shared object for x86-64 or aarch64 is refused.  That check is
+ * lint's only (claim_lint_entries): to verify, a .so whose entry is
+ * missing is a build failure, an error verdict for its kernel's cases
+ * while the other kernels are still audited.
  */
 #include "claim/claim_private.h"
+#include "claim/elf_symbols.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -198,8 +206,9 @@ static void scan(struct scan *S)
 	}
 }
 
-/* Levenshtein distance, two rows (names are at most NAME_MAX_LEN long). */
-static size_t edit_distance(const char *a, const char *b)
+/* Levenshtein distance, two rows (names are at most NAME_MAX_LEN long);
+ * any value over LIMIT once every cell of a row is past it. */
+static size_t edit_distance_within(const char *a, const char *b, size_t limit)
 {
 	size_t la = strlen(a), lb = strlen(b);
 	if (la > NAME_MAX_LEN || lb > NAME_MAX_LEN)
@@ -214,9 +223,84 @@ static size_t edit_distance(const char *a, const char *b)
 			size_t del = prev[j] + 1, ins = row[j - 1] + 1;
 			row[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
 		}
+		size_t least = row[0];
+		for (size_t j = 1; j <= lb; j++)
+			least = row[j] < least ? row[j] : least;
+		if (least > limit)
+			return least;
 		memcpy(prev, row, (lb + 1) * sizeof *row);
 	}
 	return prev[lb];
+}
+
+static size_t edit_distance(const char *a, const char *b)
+{
+	return edit_distance_within(a, b, (size_t)-1);
+}
+
+/* Close enough to suggest: a slip (a letter or two, a third of the name),
+ * not merely the least distant of unrelated names. */
+static size_t close_limit(const char *entry)
+{
+	size_t third = strlen(entry) / 3;
+	return third > 2 ? third : 2;
+}
+
+/* NAME is ENTRY compiled as C++: _Z<length><entry><parameter types>. */
+static int mangled_as(const char *name, const char *entry)
+{
+	if (strncmp(name, "_Z", 2) != 0 || name[2] < '1' || name[2] > '9')
+		return 0;
+	char *end;
+	unsigned long n = strtoul(name + 2, &end, 10);
+	return n == strlen(entry) && strncmp(end, entry, n) == 0;
+}
+
+/* A prebuilt shared object: its .dynsym says what dlsym() can find.  The
+ * suggestion looks at names of about the entry's length only, among the
+ * first SUGGEST_MAX exports: bounded time whatever the file holds. */
+#define SUGGEST_MAX 65536
+static int so_entry_check(const char *path, const char *source, const char *entry,
+			  struct errbuf *msg)
+{
+	struct claim_elf_symbols syms;
+	struct errbuf why;
+	if (claim_elf_read(path, &syms, &why) < 0)
+		return errbuf_set(msg, EXIT_BAD_INPUT, "source '%.200s' is not a shared object "
+				  "kaudit can load: %s", source, why.msg);
+	const char *best = NULL, *cxx = NULL;
+	size_t limit = close_limit(entry), best_d = limit + 1, elen = strlen(entry);
+	int found = 0;
+	for (size_t i = 0; i < syms.count && !found; i++) {
+		const char *name = syms.names[i];
+		found = strcmp(name, entry) == 0;
+		if (!cxx && mangled_as(name, entry))
+			cxx = name;
+		size_t nlen = strnlen(name, NAME_MAX_LEN + 1);
+		if (i >= SUGGEST_MAX || (nlen > elen ? nlen - elen : elen - nlen) > limit)
+			continue;
+		size_t d = edit_distance_within(entry, name, limit);
+		if (d < best_d) {
+			best_d = d;
+			best = name;
+		}
+	}
+	int rc;
+	if (found || syms.status != CLAIM_ELF_OK) /* or cannot tell: the build decides */
+		rc = 0;
+	else if (cxx)
+		rc = errbuf_set(msg, EXIT_BAD_INPUT, "entry '%s' is not exported by '%.200s' with "
+				"C linkage: it is there as the C++ function '%.100s' (declare it "
+				"extern \"C\")", entry, source, cxx);
+	else if (best)
+		rc = errbuf_set(msg, EXIT_BAD_INPUT, "entry '%s' is not exported by '%.200s'; "
+				"did you mean '%s'?", entry, source, best);
+	else
+		rc = errbuf_set(msg, EXIT_BAD_INPUT, "entry '%s' is not exported by '%.200s' (it "
+				"exports %zu function%s, none of a similar name)", entry, source,
+				syms.count, syms.count == 1 ? "" : "s");
+	claim_elf_release(&syms);
+	return rc;
 }
 
 int claim_entry_check(const char *path, const char *source, const char *entry,
@@ -224,7 +308,7 @@ int claim_entry_check(const char *path, const char *source, const char *entry,
 {
 	size_t len = strlen(path);
 	if (len < 3 || strcmp(path + len - 3, ".cu") != 0)
-		return 0; /* a shared object: the build's entry check resolves it */
+		return 0; /* a shared object: claim_lint_entries() or the build decides */
 	char *text;
 	size_t n;
 	struct errbuf ignored;
@@ -264,4 +348,27 @@ int claim_entry_check(const char *path, const char *source, const char *entry,
 		free(S.exports[i]);
 	free(text);
 	return rc;
+}
+
+static int is_so(const char *source)
+{
+	size_t n = strlen(source); /* the manifest's name: a link may drop the .so */
+	return n >= 3 && strcmp(source + n - 3, ".so") == 0;
+}
+
+int claim_lint_entries(const struct claim *c, struct errbuf *e)
+{
+	for (size_t i = 0; i < c->nkernels; i++) {
+		const struct claim_impl *impls[] = { &c->kernels[i].baseline,
+						     &c->kernels[i].candidate };
+		for (size_t j = 0; j < 2; j++) {
+			const struct claim_impl *im = impls[j];
+			struct errbuf msg;
+			if (is_so(im->source) &&
+			    so_entry_check(im->path, im->source, im->entry, &msg) != 0)
+				return errbuf_set(e, msg.code, "%s:%d:%d: %s", c->path,
+						  im->entry_pos.line, im->entry_pos.col, msg.msg);
+		}
+	}
+	return 0;
 }

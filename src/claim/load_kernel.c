@@ -163,6 +163,7 @@ static int load_impl(struct claim_loader *L, const struct claim *c, const yaml_n
 		return -1;
 	if (yd_string(L, v[1], "entry", &im->entry) != 0)
 		return -1;
+	im->entry_pos = yd_pos(v[1]);
 	if (!is_identifier(im->entry))
 		return yd_err(L, v[1], "entry '%.80s' is not a C identifier (expected the name "
 				       "of an extern \"C\" launcher)", im->entry);

@@ -405,9 +405,10 @@ static int lint_one(const char *path, int build, int json, const struct build_op
 	struct claim *c = NULL;
 	struct errbuf e = { "", EXIT_BAD_INPUT };
 	int rc;
-	if (claim_load(path, &c, &e) != 0) {
+	if (claim_load(path, &c, &e) != 0 || claim_lint_entries(c, &e) != 0) {
 		report_error(&rep, path, e.msg);
 		rc = e.code ? e.code : EXIT_BAD_INPUT;
+		claim_free(c);
 	} else {
 		if (!json)
 			print_summary(c);

@@ -8,7 +8,8 @@
 # (exit 0) with exactly the warning in its .expected file.  --json gives
 # one object per manifest.  Sources that leave the claim (links
 # to a secret or to /proc, devices, FIFOs, absolute paths) are refused at
-# their FILE:LINE:COL with nothing of the file shown; with nvcc, an
+# their FILE:LINE:COL with nothing of the file shown.  A .so source's
+# entry is checked against its .dynsym (built here with cc).  With nvcc, an
 # #include of a secret is refused before compiling and leaks nowhere, and
 # every shipped claim passes `lint --build`.
 set -u
@@ -107,6 +108,64 @@ for cand in "fast.cu|from_header|" "many.cu|fast_v2|" "many.cu|fast_v3|" \
 		grep -qF "$want" "$tmp/err" || bad "entry $entry in $src: got '$(cat "$tmp/err")'"
 	fi
 done
+
+# A prebuilt .so source: its .dynsym says what it exports, so a misspelt
+# entry gets the nearest exported function (or none, when none is close),
+# a C++-mangled one says so, and a file that is no ELF64 shared object is
+# refused by name.  cc builds the objects; without it this part is skipped.
+if command -v cc >/dev/null 2>&1; then
+	mkdir -p "$tmp/so/k"
+	cp tests/lint/kernels/ref.cu "$tmp/so/k/ref.cu"
+	printf 'int fast_scale(const void *l) { (void)l; return 0; }\nint ref_scale(const void *l) { (void)l; return 0; }\n__attribute__((visibility("hidden"))) int fast_hidden(void) { return 1; }\nint fast_data = 3;\n' \
+		>"$tmp/so/s.c"
+	cc -shared -fPIC -o "$tmp/so/k/s.so" "$tmp/so/s.c" || bad "cc -shared failed"
+	printf 'int matmul(const void *l) { (void)l; return 0; }\n' >"$tmp/so/m.c"
+	cc -shared -fPIC -x c++ -o "$tmp/so/k/m.so" "$tmp/so/m.c" 2>/dev/null ||
+		cp "$tmp/so/k/s.so" "$tmp/so/k/m.so" # no C++: the mangled case is skipped below
+	printf 'not an object\n' >"$tmp/so/k/text.so"
+	head -c 200 "$tmp/so/k/s.so" >"$tmp/so/k/short.so"
+	# An ELF32 i386 shared object's header, crafted (cc -m32 may be missing).
+	printf '\177ELF\001\001\001\000\000\000\000\000\000\000\000\000\003\000\003\000\001\000\000\000' \
+		>"$tmp/so/k/elf32.so"
+	head -c 28 /dev/zero >>"$tmp/so/k/elf32.so"
+	cc -c -fPIC -o "$tmp/so/k/obj.so" "$tmp/so/s.c" || bad "cc -c failed"
+	for cand in "s.so|fast_scale|" "s.so|ref_scale|" \
+		"s.so|fast_scal|entry 'fast_scal' is not exported by 'k/s.so'; did you mean 'fast_scale'?" \
+		"s.so|Fast_Scale|entry 'Fast_Scale' is not exported by 'k/s.so'; did you mean 'fast_scale'?" \
+		"s.so|fast_hidden|entry 'fast_hidden' is not exported by 'k/s.so' (it exports 2 functions, none of a similar name)" \
+		"s.so|softmax|entry 'softmax' is not exported by 'k/s.so' (it exports 2 functions, none of a similar name)" \
+		"s.so|fast_data|entry 'fast_data' is not exported by 'k/s.so' (it exports 2 functions, none of a similar name)" \
+		"m.so|matmul|entry 'matmul' is not exported by 'k/m.so' with C linkage: it is there as the C++ function '_Z6matmulPKv' (declare it extern \"C\")" \
+		"text.so|fast|source 'k/text.so' is not a shared object kaudit can load: not an ELF file (it does not start with \\x7fELF)" \
+		"short.so|fast|source 'k/short.so' is not a shared object kaudit can load: truncated: its section headers" \
+		"elf32.so|fast|source 'k/elf32.so' is not a shared object kaudit can load: a 32-bit ELF file (ELFCLASS32); kaudit loads 64-bit x86-64 and aarch64 shared objects only" \
+		"obj.so|fast|source 'k/obj.so' is not a shared object kaudit can load: a relocatable object (.o), not a shared object"; do
+		src=${cand%%|*} rest=${cand#*|}
+		entry=${rest%%|*} want=${rest#*|}
+		if [ "$src" = m.so ] && cmp -s "$tmp/so/k/m.so" "$tmp/so/k/s.so"; then
+			continue
+		fi
+		printf 'kaudit: 1\nclaim: {title: t}\nkernels:\n  - id: k\n    claimed_speedup: 2\n    baseline: {source: k/ref.cu, entry: ref}\n    candidate: {entry: %s, source: k/%s}\n    buffers: [{name: y, role: out, dtype: f32, shape: [4]}]\n' \
+			"$entry" "$src" >"$tmp/so/c.yaml"
+		timeout 2 "$KAUDIT" lint "$tmp/so/c.yaml" >"$tmp/out" 2>"$tmp/err"
+		rc=$?
+		if [ -z "$want" ]; then
+			[ "$rc" -eq 0 ] || bad "entry $entry in $src: refused: $(cat "$tmp/err")"
+			continue
+		fi
+		[ "$rc" -eq 2 ] || bad "entry $entry in $src: exit $rc (expected 2)"
+		[ -s "$tmp/out" ] && bad "entry $entry in $src: printed on stdout"
+		# At the entry's value, line 7 column 24, the one line of the error.
+		grep -qF "kaudit: $tmp/so/c.yaml:7:24: $want" "$tmp/err" ||
+			bad "entry $entry in $src: got '$(cat "$tmp/err")'"
+		[ "$(wc -l <"$tmp/err")" -eq 1 ] || bad "entry $entry in $src: more than one line"
+	done
+	# --json carries the same error at the same position.
+	"$KAUDIT" lint --json "$tmp/so/c.yaml" >"$tmp/out" 2>"$tmp/err"
+	[ $? -eq 2 ] || bad ".so --json: expected exit 2"
+	grep -qF '"line":7,"column":24,"message":"source '"'k/obj.so'"' is not a shared object' "$tmp/out" ||
+		bad ".so --json: $(cat "$tmp/out")"
+fi
 
 # --json: one object per manifest on stdout, errors and warnings with
 # their positions, every case with its bytes; the exit code as without.
