@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 struct trace_spill {
@@ -24,10 +25,32 @@ struct trace_spill {
 
 #define SPILL_DUMP (JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY)
 
+/* An unlinked temporary file in $TMPDIR (glibc's tmpfile() ignores it,
+ * and /tmp may be small where TMPDIR is not), NULL when none can be made. */
+static FILE *unnamed_tmp(void)
+{
+	const char *dir = getenv("TMPDIR");
+	if (!dir || !*dir)
+		dir = "/tmp";
+	size_t n = strlen(dir) + sizeof "/kaudit-summary.XXXXXX";
+	char *path = xmalloc(n);
+	snprintf(path, n, "%s/kaudit-summary.XXXXXX", dir);
+	int fd = mkostemp(path, O_CLOEXEC);
+	if (fd >= 0)
+		unlink(path);
+	free(path);
+	if (fd < 0)
+		return NULL;
+	FILE *f = fdopen(fd, "w+");
+	if (!f)
+		close(fd);
+	return f;
+}
+
 struct trace_spill *trace_spill_new(void)
 {
 	struct trace_spill *s = xcalloc(1, sizeof *s);
-	s->f = tmpfile();
+	s->f = unnamed_tmp();
 	return s;
 }
 

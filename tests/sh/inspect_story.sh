@@ -151,4 +151,15 @@ grep -q "STAND-IN" "$tmp/out" && fail "check calls kaudit's own plugin a STAND-I
 	fail "re-sign none"
 "$KAUDIT" inspect --pubkey "$tmp/key.pem.pub" "$tmp/none.kat" > "$tmp/out" || fail "inspect none"
 has "$tmp/out" "*** STAND-IN: the trace does not name the GPU plugin that" "unnamed plugin"
+
+# Each case's summary waits on a file in $TMPDIR while the trace streams
+# past (kaudit(1) ENVIRONMENT); where none can be made, the same story.
+for cmd in "inspect" "inspect --json" "check --json" "report --markdown"; do
+	# shellcheck disable=SC2086
+	"$KAUDIT" $cmd --pubkey "$pub" "$kat" > "$tmp/spilled" 2>&1
+	# shellcheck disable=SC2086
+	TMPDIR="$tmp/no-such-dir" "$KAUDIT" $cmd --pubkey "$pub" "$kat" > "$tmp/kept" 2>&1
+	cmp -s "$tmp/spilled" "$tmp/kept" || fail "$cmd: not the same without a usable TMPDIR"
+	grep -q '"case": 0\|case 0\|^### \|^## ' "$tmp/kept" || fail "$cmd: no case shown"
+done
 echo "inspect_story: ok"
