@@ -519,7 +519,8 @@ static void check_predicate(struct reader *r, const struct rec_header *h)
 		problem(r, "the signed statement's claim_sha256 is not the header's manifest_sha256");
 		return;
 	}
-	qsort(r->verdicts, r->nverdicts, sizeof *r->verdicts, cmp_verdict_seen);
+	if (r->nverdicts > 1) /* none: no array at all, which qsort may not take */
+		qsort(r->verdicts, r->nverdicts, sizeof *r->verdicts, cmp_verdict_seen);
 	size_t i;
 	const json_t *pc;
 	json_array_foreach(json_object_get(p, "cases"), i, pc) {

@@ -337,6 +337,14 @@ static int cmp_conclusion(const void *x, const void *y)
 	return (a->seq > b->seq) - (a->seq < b->seq);
 }
 
+/* The conclusions by case, once the trace has ended. */
+static void sort_conclusions(struct trace_summary_acc *a)
+{
+	if (!a->sorted && a->nconcl > 1)
+		qsort(a->concl, a->nconcl, sizeof *a->concl, cmp_conclusion);
+	a->sorted = 1;
+}
+
 /* Case part P with its conclusions (C[0..N) sorted by case) joined.  A
  * value the spill file lost (an I/O error on the temporary file) leaves
  * its place empty rather than ending the summary. */
@@ -445,9 +453,7 @@ json_t *trace_summary_acc_finish_head(struct trace_summary_acc *a, const struct 
 	if (a->device)
 		json_object_set(s, "device", a->device);
 	record_json_put_str(s, "verdict", a->verdict);
-	if (!a->sorted)
-		qsort(a->concl, a->nconcl, sizeof *a->concl, cmp_conclusion);
-	a->sorted = 1;
+	sort_conclusions(a);
 	json_object_set(s, "builds", a->builds);
 	json_object_set(s, "sandbox", a->sandbox);
 	json_object_set_new(s, "cases", json_null());
@@ -461,10 +467,7 @@ size_t trace_summary_acc_ncases(const struct trace_summary_acc *a)
 
 json_t *trace_summary_acc_case_at(struct trace_summary_acc *a, size_t i)
 {
-	if (!a->sorted) {
-		qsort(a->concl, a->nconcl, sizeof *a->concl, cmp_conclusion);
-		a->sorted = 1;
-	}
+	sort_conclusions(a);
 	return case_json(a->spill, &a->cases[i], a->concl, a->nconcl);
 }
 
