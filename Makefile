@@ -185,7 +185,7 @@ BENCH_BIN := $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
 $(BUILD)/bench/%: tests/bench/%.c $(BUILD)/libkaudit-core.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -O2 -o $@ $< $(BUILD)/libkaudit-core.a $(LIBS)
-# bench_commands times kaudit check/inspect/report as a user runs them
+# bench_commands times kaudit check/inspect/report/export as a user runs them
 # (BENCH_BIG=1 adds a 10M-record trace).
 bench: $(BENCH_BIN) $(BUILD)/kaudit
 	@set -e; for b in $(BENCH_BIN); do KAUDIT=$(abspath $(BUILD)/kaudit) $$b; done

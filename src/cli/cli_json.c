@@ -50,6 +50,51 @@ void cli_json_print(const json_t *doc)
 	free(out);
 }
 
+/* Writes TEXT with every newline followed by INDENT more spaces: a value
+ * dumped alone, as it would be nested two levels deep. */
+static void put_indented(const char *text, int indent)
+{
+	for (const char *nl; (nl = strchr(text, '\n')); text = nl + 1) {
+		fwrite(text, 1, (size_t)(nl + 1 - text), stdout);
+		printf("%*s", indent, "");
+	}
+	fputs(text, stdout);
+}
+
+void cli_json_print_array(const json_t *doc, const char *key, size_t n,
+			  json_t *(*item)(void *ctx, size_t i), void *ctx)
+{
+	char *out = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	if (!out)
+		return;
+	/* A top-level key is the only text at the start of a line indented
+	 * by two (a string's newlines are escaped), and keys are unique. */
+	size_t kn = strlen(key) + 16;
+	char *mark = xmalloc(kn);
+	snprintf(mark, kn, "\n  \"%s\": null", key);
+	char *at = strstr(out, mark);
+	if (!at) {
+		puts(out);
+	} else {
+		fwrite(out, 1, (size_t)(at - out), stdout);
+		printf("\n  \"%s\": [", key);
+		for (size_t i = 0; i < n; i++) {
+			json_t *v = item(ctx, i);
+			char *t = v ? json_dumps(v, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
+						 JSON_ENCODE_ANY) : NULL;
+			printf("%s\n    ", i ? "," : "");
+			put_indented(t ? t : "null", 4);
+			free(t);
+			json_decref(v);
+		}
+		printf("%s", n ? "\n  ]" : "]");
+		puts(at + strlen(mark));
+	}
+	json_state.printed = 1;
+	free(mark);
+	free(out);
+}
+
 json_t *cli_json_string(const char *s)
 {
 	json_t *j = json_string(s ? s : "");

@@ -25,6 +25,12 @@ int cli_json_mode(void);
 void cli_json_item(const char *file);
 /* Prints DOC (borrowed) on standard output as one document. */
 void cli_json_print(const json_t *doc);
+/* The same, with DOC's top-level KEY (null in DOC) printed as the array of
+ * ITEM(CTX, 0..N) (each a new reference, dropped once printed): the text
+ * cli_json_print gives for the whole document, one item in memory at a
+ * time (inspect and check on a trace of many cases). */
+void cli_json_print_array(const json_t *doc, const char *key, size_t n,
+			  json_t *(*item)(void *ctx, size_t i), void *ctx);
 /* In JSON mode, unless a document was printed for the current item:
  * prints the error object for exit CODE and MESSAGE.  Returns CODE. */
 int cli_json_error(int code, const char *message);

@@ -422,21 +422,24 @@ static int cmp_case_json(const void *x, const void *y)
 }
 
 /* A copy of P without end_time and with cases in case order (the
- * predicate lists them in trace order; the order proves nothing). */
+ * predicate lists them in trace order; the order proves nothing).  Only
+ * the top level and the cases array are new: the values are P's, which
+ * json_diff only reads (a deep copy cost more than the comparison). */
 static json_t *predicate_canonical(const json_t *p)
 {
-	json_t *c = json_deep_copy(p);
+	json_t *c = json_copy((json_t *)p);
 	json_object_del(c, "end_time");
 	json_t *cases = json_object_get(c, "cases");
 	size_t n = json_array_size(cases);
 	if (n > 1) {
 		json_t **v = xmalloc(n * sizeof *v);
 		for (size_t i = 0; i < n; i++)
-			v[i] = json_incref(json_array_get(cases, i));
+			v[i] = json_array_get(cases, i);
 		xsort(v, n, sizeof *v, cmp_case_json);
-		json_array_clear(cases);
+		json_t *sorted = json_array();
 		for (size_t i = 0; i < n; i++)
-			json_array_append_new(cases, v[i]);
+			json_array_append(sorted, v[i]);
+		json_object_set_new(c, "cases", sorted); /* in the place "cases" had */
 		free(v);
 	}
 	return c;
@@ -650,6 +653,19 @@ static void feed_keep(struct record_list *l, const struct record *r)
 	record_list_push(l, &c);
 }
 
+/* What `expect` needs of case record R: its case, kernel and expect (not
+ * its params and buffers, kept for every case of the trace). */
+static void feed_keep_case(struct record_list *l, const struct record *r)
+{
+	struct record c;
+	record_init(&c, REC_CASE);
+	c.id = r->id;
+	c.case_index = r->case_index;
+	c.u.kase.kernel = r->u.kase.kernel ? xstrdup(r->u.kase.kernel) : NULL;
+	c.u.kase.expect = r->u.kase.expect ? json_deep_copy(r->u.kase.expect) : NULL;
+	record_list_push(l, &c);
+}
+
 static void feed_common(struct feed *f, const struct record *r)
 {
 	if (r->type == REC_DEVICE && !f->has_device) {
@@ -657,7 +673,7 @@ static void feed_common(struct feed *f, const struct record *r)
 		f->has_device = 1;
 	}
 	if (r->type == REC_CASE)
-		feed_keep(&f->cases, r);
+		feed_keep_case(&f->cases, r);
 }
 
 static void feed_record(void *ctx, const struct record *r)
@@ -766,12 +782,14 @@ static int check_one(const char *path, const struct check_opts *o)
 	struct feed f;
 	memset(&f, 0, sizeof f);
 	f.sum = trace_summary_acc_new();
+	if (!o->json)
+		trace_summary_acc_brief(f.sum); /* the text shows a line per case */
 	struct trace_visitor v = { &f, feed_record, feed_case };
 	if (trace_stream(path, &v, &c, &e) < 0) {
 		feed_release(&f);
 		return cli_fail_err(&e);
 	}
-	json_t *sum = trace_summary_acc_finish(f.sum, &c);
+	json_t *sum = trace_summary_acc_finish_head(f.sum, &c); /* cases: one at a time */
 	struct inspect_signer sg;
 	inspect_signer_judge(&c, o->trust, &sg);
 	int intact = trace_integrity(&c, NULL, &e) == 0;
@@ -849,9 +867,9 @@ static int check_one(const char *path, const struct check_opts *o)
 		json_object_set_new(chk, "disagreements_total", json_integer((json_int_t)s.n));
 		json_object_set_new(chk, "expectations", json_incref(exp));
 		json_object_set_new(sum, "check", chk);
-		cli_json_print(sum);
+		inspect_print_json(sum, f.sum);
 	} else {
-		inspect_print_summary(path, sum, 0, &st, &sg);
+		inspect_print_summary(path, sum, f.sum, 0, &st, &sg);
 		if (intact)
 			printf("integrity ok: %lld records and their sha256 match the footer,\n"
 			       "  sha256 %s\n"

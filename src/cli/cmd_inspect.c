@@ -334,7 +334,21 @@ void inspect_damage_text(const json_t *s, char *buf, size_t n)
 /* The text rendering of trace_summary(); check prints the same head.
  * STATUS is the status line (what the command concluded); SIGNER who
  * signed it. */
-void inspect_print_summary(const char *path, const json_t *summary, int full,
+/* One case's line (or, FULL, its section); C already printable. */
+static void print_one_case(const struct inspect_style *st, const json_t *c, int full)
+{
+	if (full) {
+		print_case(st, c);
+		return;
+	}
+	const char *v = sget(c, "verdict");
+	printf("case %-4lld %-24s %s%s%s\n", (long long)json_integer_value(json_object_get(c, "case")),
+	       sget(c, "kernel") ? sget(c, "kernel") : "?", verdict_color(st, v),
+	       v ? v : "(no verdict)", st->off);
+}
+
+void inspect_print_summary(const char *path, const json_t *summary,
+			   struct trace_summary_acc *cases, int full,
 			   const struct inspect_status *status, const struct inspect_signer *signer)
 {
 	/* Every string below comes from the trace: shown with its control
@@ -374,16 +388,14 @@ void inspect_print_summary(const char *path, const json_t *summary, int full,
 		inspect_print_setup(s, &st);
 	size_t i;
 	const json_t *c;
-	json_array_foreach(json_object_get(s, "cases"), i, c) {
-		if (full) {
-			print_case(&st, c);
-		} else {
-			const char *v = sget(c, "verdict");
-			printf("case %-4lld %-24s %s%s%s\n",
-			       (long long)json_integer_value(json_object_get(c, "case")),
-			       sget(c, "kernel") ? sget(c, "kernel") : "?", verdict_color(&st, v),
-			       v ? v : "(no verdict)", st.off);
-		}
+	json_array_foreach(json_object_get(s, "cases"), i, c)
+		print_one_case(&st, c, full);
+	for (i = 0; cases && i < trace_summary_acc_ncases(cases); i++) {
+		json_t *raw = trace_summary_acc_case_at(cases, i);
+		json_t *shown = cli_printable_json(raw);
+		print_one_case(&st, shown, full);
+		json_decref(shown);
+		json_decref(raw);
 	}
 	const char *v = sget(s, "verdict");
 	printf("%sclaim verdict%s  %s%s%s\n", full ? "\n" : "", "", verdict_color(&st, v),
@@ -430,6 +442,17 @@ static void summary_case(void *ctx, const struct record *recs, size_t n)
 	trace_summary_acc_case(ctx, recs, n);
 }
 
+static json_t *summary_case_at(void *ctx, size_t i)
+{
+	return trace_summary_acc_case_at(ctx, i);
+}
+
+void inspect_print_json(const json_t *summary, struct trace_summary_acc *cases)
+{
+	cli_json_print_array(summary, "cases", trace_summary_acc_ncases(cases), summary_case_at,
+			     cases);
+}
+
 /* Inspects one trace; returns its exit code. */
 static int inspect_one(const char *path, const struct inspect_trust *t, int as_json)
 {
@@ -443,8 +466,7 @@ static int inspect_one(const char *path, const struct inspect_trust *t, int as_j
 		trace_summary_acc_free(acc);
 		return cli_fail_err(&e);
 	}
-	json_t *s = trace_summary_acc_finish(acc, &c);
-	trace_summary_acc_free(acc);
+	json_t *s = trace_summary_acc_finish_head(acc, &c);
 	struct inspect_signer sg;
 	inspect_signer_judge(&c, t, &sg);
 	int intact = trace_integrity(&c, NULL, &e) == 0;
@@ -455,11 +477,12 @@ static int inspect_one(const char *path, const struct inspect_trust *t, int as_j
 	if (as_json) {
 		json_object_set_new(s, "file", cli_json_string(path));
 		json_object_set_new(s, "signer", inspect_signer_json(&sg));
-		cli_json_print(s);
+		inspect_print_json(s, acc);
 	} else {
-		inspect_print_summary(path, s, 1, &st, &sg);
+		inspect_print_summary(path, s, acc, 1, &st, &sg);
 	}
 	json_decref(s);
+	trace_summary_acc_free(acc);
 	/* Everything readable was shown; the exit code still says the trace
 	 * cannot be trusted as a whole (kaudit-trace(5)). */
 	if (rc != EXIT_OK)

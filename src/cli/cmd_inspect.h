@@ -77,8 +77,15 @@ int inspect_judge(const json_t *summary, int intact, const char *problem,
  * trace that is not intact (summary's damage and problem); "" if intact. */
 void inspect_damage_text(const json_t *summary, char *buf, size_t n);
 
-void inspect_print_summary(const char *path, const json_t *summary, int full,
+/* The text of SUMMARY (trace_summary's document); its cases from CASES
+ * one at a time when not NULL (SUMMARY from trace_summary_acc_finish_head),
+ * else from SUMMARY's "cases". */
+void inspect_print_summary(const char *path, const json_t *summary,
+			   struct trace_summary_acc *cases, int full,
 			   const struct inspect_status *status,
 			   const struct inspect_signer *signer);
+/* SUMMARY (from trace_summary_acc_finish_head) as --json prints it, its
+ * cases from CASES one at a time. */
+void inspect_print_json(const json_t *summary, struct trace_summary_acc *cases);
 
 #endif

@@ -146,8 +146,7 @@ int cmd_report(int argc, char **argv)
 		inspect_trust_release(&t);
 		return cli_fail_err(&e);
 	}
-	json_t *summary = trace_summary_acc_finish(feed.sum, &c);
-	trace_summary_acc_free(feed.sum);
+	json_t *summary = trace_summary_acc_finish_head(feed.sum, &c); /* cases: one at a time */
 	struct inspect_signer sg;
 	inspect_signer_judge(&c, &t, &sg);
 	int intact = trace_integrity(&c, NULL, &e) == 0;
@@ -158,7 +157,7 @@ int cmd_report(int argc, char **argv)
 	trace_contents_free(&c);
 	inspect_trust_release(&t);
 
-	struct kreport_input in = { path, summary, &samples, &sg, &st };
+	struct kreport_input in = { path, summary, &samples, &sg, &st, feed.sum };
 	int rc = EXIT_OK;
 	if (out)
 		rc = write_to_file(out, path, markdown, &in);
@@ -166,6 +165,7 @@ int cmd_report(int argc, char **argv)
 		md_write(stdout, &in);
 	kreport_samples_release(&samples);
 	json_decref(summary);
+	trace_summary_acc_free(feed.sum);
 	if (rc != EXIT_OK)
 		return rc;
 	/* The report says it first; the exit code says it to scripts. */

@@ -23,6 +23,7 @@
 
 #include "cli/cmd_inspect.h"
 #include "trace/record.h"
+#include "trace/trace.h"
 
 /* Points kept per (case, implementation, round) for the plot: a uniform
  * reservoir sample, so memory per case is bounded however many samples a
@@ -36,8 +37,9 @@ struct kreport_round {
 	uint64_t count;              /* traced samples of this round */
 	uint64_t finite;             /* of them with a finite event time */
 	double min, max;             /* of their finite event times, NaN if none */
-	size_t kept;                 /* points in pts */
-	double pts[KREPORT_KEEP];    /* event_ns; non-finite ones are not kept */
+	size_t kept;                 /* points in pts, at most KREPORT_KEEP */
+	double *pts;                 /* event_ns; non-finite ones are not kept */
+	size_t cap;                  /* pts' allocation */
 };
 
 /* The traced samples of one implementation in one case, by round. */
@@ -107,7 +109,13 @@ struct kreport_input {
 	const struct kreport_samples *samples;
 	const struct inspect_signer *signer;
 	const struct inspect_status *status;
+	/* The cases one at a time (SUMMARY from trace_summary_acc_finish_head),
+	 * or NULL: SUMMARY's "cases". */
+	struct trace_summary_acc *cases;
 };
+/* How many cases IN has, and case I (a new reference, NULL past the end). */
+size_t kreport_ncases(const struct kreport_input *in);
+json_t *kreport_case_at(const struct kreport_input *in, size_t i);
 
 /* Writes case C's strip plot: one row per round and implementation on a
  * time axis shared by the case, each sample a dot, the round's median a

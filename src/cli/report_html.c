@@ -145,13 +145,12 @@ static void case_title(FILE *f, const json_t *c)
 	E(kreport_get_str(c, "kernel"));
 }
 
-static void overview(FILE *f, const json_t *cases)
+static void overview(FILE *f, const struct kreport_input *in)
 {
 	fputs("<h2>Cases</h2>\n<table>\n<tr><th>case</th><th>params</th><th>verdict</th>"
 	      "<th>measured</th><th>95% CI</th><th>claimed</th><th>findings</th></tr>\n", f);
-	size_t i;
-	const json_t *c;
-	json_array_foreach(cases, i, c) {
+	json_t *c;
+	for (size_t i = 0; (c = kreport_case_at(in, i)); json_decref(c), i++) {
 		const char *v = kreport_get_str(c, "verdict");
 		fprintf(f, "<tr><td><a href=\"#case-%zu\">", i);
 		case_title(f, c);
@@ -288,12 +287,12 @@ void html_write(FILE *f, const struct kreport_input *in)
 	fputs("</p>\n", f);
 	banners(f, in);
 	header_table(f, in);
-	const json_t *cases = json_object_get(s, "cases");
-	overview(f, cases);
-	size_t i;
-	const json_t *c;
-	json_array_foreach(cases, i, c)
+	overview(f, in);
+	json_t *c;
+	for (size_t i = 0; (c = kreport_case_at(in, i)); i++) {
 		case_section(f, i, c, in->samples);
+		json_decref(c);
+	}
 	fprintf(f, "<footer>Written by kaudit %s report from the trace's records; "
 		"`kaudit check` re-derives every verdict and finding from them.</footer>\n"
 		"</body>\n</html>\n", KAUDIT_VERSION);

@@ -83,13 +83,12 @@ static void case_name(FILE *f, const json_t *c)
 	E(kreport_get_str(c, "kernel"));
 }
 
-static void overview(FILE *f, const json_t *cases)
+static void overview(FILE *f, const struct kreport_input *in)
 {
 	fputs("## Cases\n\n| case | params | verdict | measured | 95% CI | claimed | findings |\n"
 	      "|---|---|---|--:|--:|--:|--:|\n", f);
-	size_t i;
-	const json_t *c;
-	json_array_foreach(cases, i, c) {
+	json_t *c;
+	for (size_t i = 0; (c = kreport_case_at(in, i)); json_decref(c), i++) {
 		char m[32], lo[32], hi[32], cl[32];
 		fputs("| ", f);
 		case_name(f, c);
@@ -210,12 +209,12 @@ void md_write(FILE *f, const struct kreport_input *in)
 	fputs("\n\n", f);
 	banners(f, in);
 	header_table(f, in);
-	const json_t *cases = json_object_get(s, "cases");
-	overview(f, cases);
-	size_t i;
-	const json_t *c;
-	json_array_foreach(cases, i, c)
+	overview(f, in);
+	json_t *c;
+	for (size_t i = 0; (c = kreport_case_at(in, i)); i++) {
 		case_section(f, c, in->samples);
+		json_decref(c);
+	}
 	fprintf(f, "Written by kaudit %s report from the trace's records; kaudit check "
 		"re-derives every verdict and finding from them.\n", KAUDIT_VERSION);
 }

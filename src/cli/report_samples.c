@@ -72,6 +72,9 @@ static void round_add(struct kreport_round *r, double ns, uint64_t salt)
 	if (r->finite == 1 || ns > r->max)
 		r->max = ns;
 	if (r->kept < KREPORT_KEEP) {
+		/* Grown as points come: a case of a few samples (a trace of
+		 * many small cases) takes a few doubles, not KREPORT_KEEP. */
+		xgrow((void **)&r->pts, &r->cap, r->kept + 1, sizeof *r->pts);
 		r->pts[r->kept++] = ns;
 		return;
 	}
@@ -143,8 +146,11 @@ void kreport_samples_release(struct kreport_samples *s)
 			continue;
 		for (int w = 0; w < 2; w++) {
 			struct kreport_series *se = &s->slots[i].impl[w];
-			for (size_t r = 0; r < se->nrounds; r++)
+			for (size_t r = 0; r < se->nrounds; r++) {
+				if (se->rounds[r])
+					free(se->rounds[r]->pts);
 				free(se->rounds[r]);
+			}
 			free(se->rounds);
 		}
 	}

@@ -191,3 +191,18 @@ const char *kreport_verdict_class(const char *v)
 			return known[i];
 	return "unknown";
 }
+
+size_t kreport_ncases(const struct kreport_input *in)
+{
+	return in->cases ? trace_summary_acc_ncases(in->cases)
+			 : json_array_size(json_object_get(in->summary, "cases"));
+}
+
+json_t *kreport_case_at(const struct kreport_input *in, size_t i)
+{
+	if (i >= kreport_ncases(in))
+		return NULL;
+	if (in->cases)
+		return trace_summary_acc_case_at(in->cases, i);
+	return json_incref(json_array_get(json_object_get(in->summary, "cases"), i));
+}

@@ -136,19 +136,43 @@ static double resample_median(const double *v, size_t n, uint32_t *cnt, uint64_t
 	return v[n - 1];
 }
 
+/* 1 when every value of sorted V[0..N) is the same: each resample of V
+ * then has that median, whatever the draws, and the bootstrap can skip
+ * them (a case of one sample per side, the common small case). */
+static int constant(const double *v, size_t n)
+{
+	return n == 0 || v[0] == v[n - 1];
+}
+
 static void interval(double *stat, size_t b, struct detect_ci *out)
 {
-	size_t m = 0;
+	size_t m = 0, sorted = 1;
 	for (size_t i = 0; i < b; i++)
-		if (isfinite(stat[i]))
+		if (isfinite(stat[i])) {
+			sorted &= m == 0 || stat[m - 1] <= stat[i];
 			stat[m++] = stat[i];
+		}
 	if (m == 0) {
 		out->low = out->high = NAN;
 		return;
 	}
-	xsort(stat, m, sizeof *stat, cmp_double);
+	if (!sorted) /* a sorted run (a constant one above all) is its own sort */
+		xsort(stat, m, sizeof *stat, cmp_double);
 	out->low = percentile(stat, m, 0.025);
 	out->high = percentile(stat, m, 0.975);
+}
+
+/* interval() of STATS_BOOTSTRAP_ROUNDS copies of V, without making them:
+ * percentile() of any run of one finite value is what it gives for two. */
+static void point_interval(double v, struct detect_ci *out)
+{
+	if (!isfinite(v)) {
+		out->low = out->high = NAN;
+		return;
+	}
+	const double two[2] = { v, v };
+	out->low = percentile(two, 2, 0.025);
+	out->high = percentile(two, 2, 0.975);
 }
 
 void detect_median_ci(const double *v, size_t n, uint64_t seed, struct detect_ci *out)
@@ -163,6 +187,11 @@ void detect_median_ci(const double *v, size_t n, uint64_t seed, struct detect_ci
 	}
 	out->value = detect_median(v, n);
 	xsort(c, m, sizeof *c, cmp_double);
+	if (constant(c, m)) { /* every resample's median: what the draws give */
+		point_interval((c[0] + c[0]) / 2, out);
+		free(c);
+		return;
+	}
 	uint32_t *scratch = xmalloc(m * sizeof *scratch);
 	double *stat = xmalloc(STATS_BOOTSTRAP_ROUNDS * sizeof *stat);
 	uint64_t ctr = 0;
@@ -188,13 +217,24 @@ void detect_ratio_ci(const double *num, size_t nnum, const double *den, size_t n
 			out->value = detect_median(num, nnum) / md;
 		xsort(ca, a, sizeof *ca, cmp_double);
 		xsort(cb, b, sizeof *cb, cmp_double);
+		/* A constant side draws nothing: the other side's stream is its
+		 * own, so its draws are the same either way. */
+		int fa = constant(ca, a), fb = constant(cb, b);
+		if (fa && fb) {
+			double x = (ca[0] + ca[0]) / 2, y = (cb[0] + cb[0]) / 2;
+			point_interval(y > 0 ? x / y : NAN, out);
+			free(ca);
+			free(cb);
+			return;
+		}
 		uint32_t *sa = xmalloc(a * sizeof *sa), *sb = xmalloc(b * sizeof *sb);
 		double *stat = xmalloc(STATS_BOOTSTRAP_ROUNDS * sizeof *stat);
 		/* Two independent generator streams, one per side. */
 		uint64_t seed_b = rng_hash(seed, 0x5eedULL), ca_ctr = 0, cb_ctr = 0;
 		for (size_t r = 0; r < STATS_BOOTSTRAP_ROUNDS; r++) {
-			double x = resample_median(ca, a, sa, seed, &ca_ctr);
-			double y = resample_median(cb, b, sb, seed_b, &cb_ctr);
+			double x = fa ? (ca[0] + ca[0]) / 2 : resample_median(ca, a, sa, seed, &ca_ctr);
+			double y = fb ? (cb[0] + cb[0]) / 2
+				  : resample_median(cb, b, sb, seed_b, &cb_ctr);
 			stat[r] = y > 0 ? x / y : NAN;
 		}
 		interval(stat, STATS_BOOTSTRAP_ROUNDS, out);

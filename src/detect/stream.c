@@ -177,7 +177,8 @@ int detect_stream_finish(struct detect_stream *s, struct record_list *findings,
 	for (size_t i = 0; i < n; i++)
 		record_list_push(verdicts, &s->verdicts.v[order[i].at]);
 	struct record claim;
-	detect_claim_verdict(verdicts->v + first, verdicts->n - first, &claim);
+	detect_claim_verdict(verdicts->n > first ? verdicts->v + first : NULL, verdicts->n - first,
+			     &claim); /* no case: maybe no array yet, and NULL + 0 is undefined */
 	record_list_push(verdicts, &claim);
 	free(order);
 	s->verdicts.n = 0; /* moved out */

@@ -297,7 +297,8 @@ int detect_verdicts(const struct record *recs, size_t n, const struct record *fi
 		record_list_push(out, &v);
 	}
 	struct record claim;
-	detect_claim_verdict(out->v + first, out->n - first, &claim);
+	/* No case: OUT may have no array yet, and NULL + 0 is undefined. */
+	detect_claim_verdict(out->n > first ? out->v + first : NULL, out->n - first, &claim);
 	record_list_push(out, &claim);
 	free(byc);
 	free(wide);

@@ -657,7 +657,8 @@ int record_encode_line(const struct record *r, char **line, size_t *len)
  * escapes, integers, reals, booleans, [i,i,i]).  It returns 1 only when the
  * result is exactly what the general path gives (the fuzz target checks
  * that), and 0 ("not handled") for anything else, which then takes the
- * general path: escapes, nesting, duplicates, unknown keys, errors.
+ * general path: escapes, deep nesting, duplicates, unknown keys, errors
+ * (a nested object or array is cut out and parsed alone: flat_json).
  */
 struct flat {
 	const char *p, *end;
@@ -782,6 +783,43 @@ static int flat_lit(struct flat *f, const char *lit)
 	return 0;
 }
 
+/* A nested object or array (a case's params and buffers, a verdict's
+ * findings): its extent found by a scan that knows strings, then that
+ * text alone parsed by jansson with the general path's flags, which gives
+ * the same value as the whole line would.  Anything else, invalid text,
+ * or nesting deeper than a trace has any use for (jansson's depth limit
+ * counts the line's own braces too) takes the general path. */
+#define FLAT_MAX_DEPTH 32
+static int flat_json(struct flat *f, json_t **out)
+{
+	const char *b = f->p, *p = f->p;
+	if (p >= f->end || (*p != '{' && *p != '['))
+		return -1;
+	int depth = 0;
+	for (; p < f->end; p++) {
+		if (*p == '"') {
+			for (p++; p < f->end && *p != '"'; p++)
+				if (*p == '\\')
+					p++;
+			if (p >= f->end)
+				return -1;
+		} else if (*p == '{' || *p == '[') {
+			if (++depth > FLAT_MAX_DEPTH)
+				return -1;
+		} else if ((*p == '}' || *p == ']') && --depth == 0) {
+			break;
+		}
+	}
+	if (p >= f->end)
+		return -1;
+	json_t *j = json_loadb(b, (size_t)(p + 1 - b), JSON_REJECT_DUPLICATES, NULL);
+	if (!j)
+		return -1;
+	*out = j;
+	f->p = p + 1;
+	return 0;
+}
+
 static int flat_value(struct flat *f, const struct field *fd, struct record *r)
 {
 	const char *s;
@@ -809,7 +847,7 @@ static int flat_value(struct flat *f, const struct field *fd, struct record *r)
 				return -1;
 		return flat_lit(f, "]");
 	case F_JSON:
-		return -1; /* nested values take the general path */
+		return flat_json(f, FIELD(r, fd, json_t *));
 	case F_NS:
 		return -1; /* flat_decode reads it: it is checked after the line */
 	}

@@ -199,12 +199,23 @@ json_t *trace_summary(const struct trace_contents *c);
 /* The same, built as the records stream past (trace_stream): feed it
  * every record trace_stream's RECORD gets and every case CASE_END gets,
  * then finish with the reader's OUT (new reference).  Keeps the header
- * and, per case, its summary: never the records. */
+ * and, per case, its summary (on a temporary file): never the records. */
 struct trace_summary_acc;
 struct trace_summary_acc *trace_summary_acc_new(void);
 void trace_summary_acc_record(struct trace_summary_acc *a, const struct record *r);
 void trace_summary_acc_case(struct trace_summary_acc *a, const struct record *recs, size_t n);
 json_t *trace_summary_acc_finish(struct trace_summary_acc *a, const struct trace_contents *c);
+/* The same a case at a time, so that a trace of many cases never has
+ * them all in memory: the document with "cases": null in their place
+ * (new reference), then case I of the NCASES (0-based, the order of the
+ * "cases" array; new reference each).  The cases wait on a temporary
+ * file meanwhile (a few words of memory per case). */
+json_t *trace_summary_acc_finish_head(struct trace_summary_acc *a, const struct trace_contents *c);
+size_t trace_summary_acc_ncases(const struct trace_summary_acc *a);
+/* Call before feeding: each case keeps only its case, kernel and verdict
+ * (and empty findings, checks and timing), all that check's text shows. */
+void trace_summary_acc_brief(struct trace_summary_acc *a);
+json_t *trace_summary_acc_case_at(struct trace_summary_acc *a, size_t i);
 void trace_summary_acc_free(struct trace_summary_acc *a);
 /* 1 when H's records were not measured by kaudit's own GPU plugin: the
  * header names none, or one from $KAUDIT_GPU_LIB (never for a synthetic

@@ -519,6 +519,7 @@ static void check_predicate(struct reader *r, const struct rec_header *h)
 		problem(r, "the signed statement's claim_sha256 is not the header's manifest_sha256");
 		return;
 	}
+	/* none: no array at all (xsort takes that) */
 	xsort(r->verdicts, r->nverdicts, sizeof *r->verdicts, cmp_verdict_seen);
 	size_t i;
 	const json_t *pc;

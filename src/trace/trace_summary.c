@@ -146,22 +146,20 @@ static json_t *finding_json(const struct record *r)
 
 /* What a case's measured records show of it, kept until the trace ends:
  * the case's head (from its case record), its error, its checks and its
- * timing.  Its findings and verdict come later in the trace (kaudit-trace(5)
- * ORDER) and are joined at the end. */
+ * timing, as [head, checks, checked_samples, timing] on the spill file.
+ * Its findings and verdict come later in the trace (kaudit-trace(5)
+ * ORDER) and are joined when the cases are handed out. */
 struct case_part {
 	int64_t case_index;
-	json_t *head;            /* case kernel params claimed seed tolerance [error] */
-	json_t *checks;
-	json_int_t checked_samples;
-	json_t *timing;
+	struct trace_spill_item item;
 };
 
-/* A finding or verdict of a case, in trace order (SEQ). */
+/* A finding or verdict of a case, in trace order (SEQ), on the spill file. */
 struct conclusion {
 	int64_t case_index;
 	size_t seq;
 	int verdict;             /* 1: the verdict's keys, 0: a finding */
-	json_t *json;
+	struct trace_spill_item item;
 };
 
 struct trace_summary_acc {
@@ -169,18 +167,39 @@ struct trace_summary_acc {
 	int has_header, seen_any;
 	json_t *device, *builds, *sandbox;
 	char *verdict;           /* the claim's (the last verdict with no case) */
+	struct trace_spill *spill;
 	struct case_part *cases;
 	size_t ncases, cases_cap;
 	struct conclusion *concl;
 	size_t nconcl, concl_cap;
+	int sorted;              /* CONCL sorted by case (the trace has ended) */
+	int brief;               /* keep of a case only case, kernel and verdict */
 };
+
+void trace_summary_acc_brief(struct trace_summary_acc *a)
+{
+	a->brief = 1;
+}
 
 struct trace_summary_acc *trace_summary_acc_new(void)
 {
 	struct trace_summary_acc *a = xcalloc(1, sizeof *a);
 	a->builds = json_array();
 	a->sandbox = trace_summary_sandbox_new();
+	a->spill = trace_spill_new();
 	return a;
+}
+
+/* Keeps case K's part (HEAD, CHECKS and TIMING taken over). */
+static void keep_part(struct trace_summary_acc *a, int64_t k, json_t *head, json_t *checks,
+		      json_int_t checked_samples, json_t *timing)
+{
+	json_t *part = json_pack("[o,o,I,o]", head, checks, checked_samples, timing);
+	xgrow((void **)&a->cases, &a->cases_cap, a->ncases + 1, sizeof *a->cases);
+	struct case_part *p = &a->cases[a->ncases++];
+	p->case_index = k;
+	trace_spill_put(a->spill, part, &p->item);
+	json_decref(part);
 }
 
 /* The head of case record C; RECS[0..N) are its case's measured records
@@ -191,6 +210,10 @@ static void add_case(struct trace_summary_acc *a, const struct record *c,
 	json_t *o = json_object();
 	json_object_set_new(o, "case", json_integer(c->case_index));
 	record_json_put_str(o, "kernel", c->u.kase.kernel);
+	if (a->brief) {
+		keep_part(a, c->case_index, o, json_object(), 0, json_object());
+		return;
+	}
 	if (c->u.kase.params)
 		json_object_set(o, "params", c->u.kase.params);
 	record_json_put_real(o, "claimed", c->u.kase.claimed);
@@ -237,9 +260,7 @@ static void add_case(struct trace_summary_acc *a, const struct record *c,
 		json_object_set_new(timing, "baseline", tb);
 	if (tc)
 		json_object_set_new(timing, "candidate", tc);
-	xgrow((void **)&a->cases, &a->cases_cap, a->ncases + 1, sizeof *a->cases);
-	a->cases[a->ncases++] = (struct case_part){ c->case_index, o, checks, checked_samples,
-						    timing };
+	keep_part(a, c->case_index, o, checks, checked_samples, timing);
 }
 
 /* Device, build and sandbox records, audit-wide or a case's: the setup. */
@@ -269,7 +290,12 @@ void trace_summary_acc_record(struct trace_summary_acc *a, const struct record *
 	} else if ((r->type == REC_VERDICT || r->type == REC_FINDING) &&
 		   r->case_index != REC_NONE) {
 		json_t *j;
-		if (r->type == REC_FINDING) {
+		if (a->brief && r->type == REC_FINDING) {
+			return;
+		} else if (a->brief) {
+			j = json_object();
+			record_json_put_str(j, "verdict", r->u.verdict.verdict);
+		} else if (r->type == REC_FINDING) {
 			j = finding_json(r);
 		} else {
 			const struct rec_verdict *v = &r->u.verdict;
@@ -284,8 +310,11 @@ void trace_summary_acc_record(struct trace_summary_acc *a, const struct record *
 			record_json_put_str(j, "reason", v->reason);
 		}
 		xgrow((void **)&a->concl, &a->concl_cap, a->nconcl + 1, sizeof *a->concl);
-		a->concl[a->nconcl] = (struct conclusion){ r->case_index, a->nconcl,
-							   r->type == REC_VERDICT, j };
+		struct conclusion *k = &a->concl[a->nconcl];
+		*k = (struct conclusion){ r->case_index, a->nconcl, r->type == REC_VERDICT,
+					  { 0, 0, NULL } };
+		trace_spill_put(a->spill, j, &k->item);
+		json_decref(j);
 		a->nconcl++;
 	}
 }
@@ -308,8 +337,19 @@ static int cmp_conclusion(const void *x, const void *y)
 	return (a->seq > b->seq) - (a->seq < b->seq);
 }
 
-/* Case part P with its conclusions (C[0..N) sorted by case) joined. */
-static json_t *case_json(const struct case_part *p, const struct conclusion *c, size_t n)
+/* The conclusions by case, once the trace has ended. */
+static void sort_conclusions(struct trace_summary_acc *a)
+{
+	if (!a->sorted && a->nconcl > 1)
+		xsort(a->concl, a->nconcl, sizeof *a->concl, cmp_conclusion);
+	a->sorted = 1;
+}
+
+/* Case part P with its conclusions (C[0..N) sorted by case) joined.  A
+ * value the spill file lost (an I/O error on the temporary file) leaves
+ * its place empty rather than ending the summary. */
+static json_t *case_json(struct trace_spill *sp, const struct case_part *p,
+			 const struct conclusion *c, size_t n)
 {
 	size_t lo = 0, hi = n;
 	while (lo < hi) {
@@ -319,18 +359,25 @@ static json_t *case_json(const struct case_part *p, const struct conclusion *c, 
 		else
 			hi = mid;
 	}
-	json_t *o = json_deep_copy(p->head);
+	json_t *part = trace_spill_get(sp, &p->item);
+	json_t *o = json_array_get(part, 0);
+	o = json_is_object(o) ? json_incref(o) : json_pack("{s:I}", "case", (json_int_t)p->case_index);
 	json_t *findings = json_array();
 	for (; p->case_index != REC_NONE && lo < n && c[lo].case_index == p->case_index; lo++) {
-		if (c[lo].verdict)
-			json_object_update(o, c[lo].json);
-		else
-			json_array_append(findings, c[lo].json);
+		json_t *j = trace_spill_get(sp, &c[lo].item);
+		if (json_is_object(j) && c[lo].verdict)
+			json_object_update(o, j);
+		else if (json_is_object(j))
+			json_array_append(findings, j);
+		json_decref(j);
 	}
 	json_object_set_new(o, "findings", findings);
-	json_object_set(o, "checks", p->checks);
-	json_object_set_new(o, "checked_samples", json_integer(p->checked_samples));
-	json_object_set(o, "timing", p->timing);
+	json_t *checks = json_array_get(part, 1), *timing = json_array_get(part, 3);
+	json_object_set(o, "checks", checks ? checks : json_object());
+	json_object_set_new(o, "checked_samples",
+			    json_integer(json_integer_value(json_array_get(part, 2))));
+	json_object_set(o, "timing", timing ? timing : json_object());
+	json_decref(part);
 	return o;
 }
 
@@ -364,7 +411,7 @@ static const char *damage_of(const struct trace_contents *c, int intact)
 	return "tampered";
 }
 
-json_t *trace_summary_acc_finish(struct trace_summary_acc *a, const struct trace_contents *c)
+json_t *trace_summary_acc_finish_head(struct trace_summary_acc *a, const struct trace_contents *c)
 {
 	json_t *s = json_object();
 	struct errbuf e;
@@ -406,13 +453,30 @@ json_t *trace_summary_acc_finish(struct trace_summary_acc *a, const struct trace
 	if (a->device)
 		json_object_set(s, "device", a->device);
 	record_json_put_str(s, "verdict", a->verdict);
-	if (a->nconcl > 1) /* xsort(NULL, 0) is undefined */
-		xsort(a->concl, a->nconcl, sizeof *a->concl, cmp_conclusion);
-	json_t *cases = json_array();
-	for (size_t i = 0; i < a->ncases; i++)
-		json_array_append_new(cases, case_json(&a->cases[i], a->concl, a->nconcl));
+	sort_conclusions(a);
 	json_object_set(s, "builds", a->builds);
 	json_object_set(s, "sandbox", a->sandbox);
+	json_object_set_new(s, "cases", json_null());
+	return s;
+}
+
+size_t trace_summary_acc_ncases(const struct trace_summary_acc *a)
+{
+	return a->ncases;
+}
+
+json_t *trace_summary_acc_case_at(struct trace_summary_acc *a, size_t i)
+{
+	sort_conclusions(a);
+	return case_json(a->spill, &a->cases[i], a->concl, a->nconcl);
+}
+
+json_t *trace_summary_acc_finish(struct trace_summary_acc *a, const struct trace_contents *c)
+{
+	json_t *s = trace_summary_acc_finish_head(a, c);
+	json_t *cases = json_array();
+	for (size_t i = 0; i < a->ncases; i++)
+		json_array_append_new(cases, trace_summary_acc_case_at(a, i));
 	json_object_set_new(s, "cases", cases);
 	return s;
 }
@@ -427,15 +491,13 @@ void trace_summary_acc_free(struct trace_summary_acc *a)
 	json_decref(a->builds);
 	json_decref(a->sandbox);
 	free(a->verdict);
-	for (size_t i = 0; i < a->ncases; i++) {
-		json_decref(a->cases[i].head);
-		json_decref(a->cases[i].checks);
-		json_decref(a->cases[i].timing);
-	}
+	for (size_t i = 0; i < a->ncases; i++)
+		trace_spill_item_clear(&a->cases[i].item);
 	free(a->cases);
 	for (size_t i = 0; i < a->nconcl; i++)
-		json_decref(a->concl[i].json);
+		trace_spill_item_clear(&a->concl[i].item);
 	free(a->concl);
+	trace_spill_free(a->spill);
 	free(a);
 }
 

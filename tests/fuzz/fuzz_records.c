@@ -41,16 +41,37 @@ static void render(const struct trace_contents *c)
 	struct inspect_trust t = { 0 };
 	inspect_signer_judge(c, &t, &sg);
 	struct inspect_status st = { INSPECT_WARN, "fuzz" };
-	inspect_print_summary("fuzz.kat", s, 1, &st, &sg);
-	inspect_print_summary("fuzz.kat", s, 0, &st, &sg);
+	inspect_print_summary("fuzz.kat", s, NULL, 1, &st, &sg);
+	inspect_print_summary("fuzz.kat", s, NULL, 0, &st, &sg);
 	struct kreport_samples ks;
 	kreport_samples_build(&ks, c->records.v, c->records.n);
-	struct kreport_input in = { "fuzz.kat", s, &ks, &sg, &st };
+	struct kreport_input in = { "fuzz.kat", s, &ks, &sg, &st, NULL };
 	FILE *null = fopen("/dev/null", "w");
 	if (!null)
 		abort();
 	html_write(null, &in);
 	md_write(null, &in);
+
+	/* The same a case at a time, as inspect, check and report stream a
+	 * trace: the cases through the summary's temporary file (each
+	 * measured record its own group, as a damaged trace may give them). */
+	struct trace_summary_acc *acc = trace_summary_acc_new();
+	for (size_t i = 0; i < c->records.n; i++) {
+		if (trace_case_record(&c->records.v[i]))
+			trace_summary_acc_case(acc, &c->records.v[i], 1);
+		else
+			trace_summary_acc_record(acc, &c->records.v[i]);
+	}
+	json_t *head = trace_summary_acc_finish_head(acc, c);
+	inspect_print_summary("fuzz.kat", head, acc, 1, &st, &sg);
+	inspect_print_summary("fuzz.kat", head, acc, 0, &st, &sg);
+	inspect_print_json(head, acc);
+	struct kreport_input streamed = { "fuzz.kat", head, &ks, &sg, &st, acc };
+	html_write(null, &streamed);
+	md_write(null, &streamed);
+	json_decref(head);
+	trace_summary_acc_free(acc);
+
 	fclose(null);
 	kreport_samples_release(&ks);
 	json_decref(s);

@@ -208,6 +208,34 @@ static void bootstrap_is_deterministic(void **state)
 	assert_true(fabs(r1.value - detect_median(a, 40) / detect_median(b, 40)) < 1e-12);
 }
 
+/* A side whose samples are all one value skips its draws (each resample's
+ * median is that value); the intervals are still the ones the draws gave
+ * (pinned from the code that drew them), and the other side draws the
+ * same resamples from its own stream. */
+static void bootstrap_of_a_constant_side(void **state)
+{
+	(void)state;
+	double a[40], k[40];
+	for (int i = 0; i < 40; i++) {
+		a[i] = 1000 + fmod(i * 37.13, 23.7) * 3;
+		k[i] = 250;
+	}
+	struct detect_ci r;
+	detect_ratio_ci(a, 40, k, 40, 7, &r);
+	assert_true(r.value == 4.1374600000000008);
+	assert_true(r.low == 4.0900600000000011 && r.high == 4.1753800000000014);
+	detect_ratio_ci(k, 40, a, 40, 7, &r);
+	assert_true(r.low == 0.2392275819832923 && r.high == 0.24449519077959728);
+	detect_ratio_ci(k, 3, k, 1, 7, &r);
+	assert_true(r.value == 1 && r.low == 1 && r.high == 1);
+	detect_median_ci(k, 5, 9, &r);
+	assert_true(r.value == 250 && r.low == 250 && r.high == 250);
+	/* A -0 sample: the interval is +0, as interpolating between draws gave. */
+	double z[2] = { -0.0, -0.0 };
+	detect_ratio_ci(z, 2, k, 1, 7, &r);
+	assert_true(r.low == 0 && !signbit(r.low) && !signbit(r.high));
+}
+
 /* ---- verdicts ---- */
 
 static const struct record *claim_verdict(const struct record_list *v)
@@ -408,6 +436,7 @@ int main(void)
 		cmocka_unit_test(trace_incomplete),
 		cmocka_unit_test(median_matches_sorting),
 		cmocka_unit_test(bootstrap_is_deterministic),
+		cmocka_unit_test(bootstrap_of_a_constant_side),
 		cmocka_unit_test(verdict_reproduced_and_margin),
 		cmocka_unit_test(verdict_fields),
 		cmocka_unit_test(verdict_invalid_error_inconclusive),

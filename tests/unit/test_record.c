@@ -155,6 +155,12 @@ static void both_decoders_agree(void **state)
 	(void)state;
 	for (int t = 0; t < REC_NTYPES; t++)
 		assert_decoders_agree(lines[t]);
+	/* Nested values: the fast path cuts them out and parses them alone. */
+	assert_decoders_agree("{\"type\":\"case\",\"case\":3,\"kernel\":\"k\",\"params\":"
+			      "{\"N\":4096,\"s\":\"a}]\\\"[{\\u00e9\",\"l\":[1,[2.5,{}]]},"
+			      "\"buffers\":[],\"seed\":7}");
+	assert_decoders_agree("{\"type\":\"verdict\",\"case\":0,\"verdict\":\"invalid\","
+			      "\"findings\":[\"stale-output\",\"x\"]}");
 }
 
 static void expect_error(const char *line, const char *fragment)
@@ -178,6 +184,12 @@ static void bad_records_are_refused(void **state)
 	expect_error("{\"type\":\"kernel\",\"name\":\"k\",\"start\":99999999999999999999,\"end\":2}",
 		     "invalid JSON");
 	expect_error("{\"type\":\"bogus\"}", "unknown record type");
+	/* A nested value's own faults: the general path names them. */
+	expect_error("{\"type\":\"case\",\"kernel\":\"k\",\"params\":{\"N\":1,\"N\":2}}",
+		     "invalid JSON");
+	expect_error("{\"type\":\"case\",\"kernel\":\"k\",\"params\":{\"N\":1]}", "invalid JSON");
+	expect_error("{\"type\":\"case\",\"kernel\":\"k\",\"params\":{\"N\":\"\\u0000\"}}",
+		     "invalid JSON");
 	expect_error("{\"type\":\"header\",\"version\":1,\"tool\":\"t\",\"time\":\"x\"}", "format");
 	expect_error("{\"type\":\"api\",\"name\":\"x\",\"phase\":\"lunch\"}", "unknown phase");
 	expect_error("{\"type\":\"sandbox\",\"process\":\"worker\",\"no_new_privs\":true,"

@@ -778,6 +778,51 @@ static void both_summaries(const char *path, char **whole, char **streamed, size
 	trace_summary_acc_free(seen.acc);
 	trace_contents_free(&c);
 	*groups = seen.groups;
+
+	/* A case at a time (what inspect and check print from, the cases
+	 * parked on a temporary file meanwhile): the same document. */
+	struct stream_seen again = { trace_summary_acc_new(), 0 };
+	v.ctx = &again;
+	assert_int_equal(trace_stream(path, &v, &c, &e), 0);
+	s = trace_summary_acc_finish_head(again.acc, &c);
+	assert_true(json_is_null(json_object_get(s, "cases")));
+	json_t *cases = json_array();
+	for (size_t i = 0; i < trace_summary_acc_ncases(again.acc); i++)
+		json_array_append_new(cases, trace_summary_acc_case_at(again.acc, i));
+	json_object_set_new(s, "cases", cases);
+	char *one_by_one = json_dumps(s, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	assert_string_equal(one_by_one, *streamed);
+	free(one_by_one);
+	json_decref(s);
+	trace_summary_acc_free(again.acc);
+	trace_contents_free(&c);
+
+	/* Brief (check's text): each case its case, kernel and verdict only. */
+	struct stream_seen brief = { trace_summary_acc_new(), 0 };
+	trace_summary_acc_brief(brief.acc);
+	v.ctx = &brief;
+	assert_int_equal(trace_stream(path, &v, &c, &e), 0);
+	s = trace_summary_acc_finish(brief.acc, &c);
+	json_t *full = json_loads(*streamed, 0, NULL);
+	assert_int_equal(json_array_size(json_object_get(s, "cases")),
+			 json_array_size(json_object_get(full, "cases")));
+	size_t i;
+	json_t *bc;
+	json_array_foreach(json_object_get(s, "cases"), i, bc) {
+		json_t *fc = json_array_get(json_object_get(full, "cases"), i);
+		assert_true(json_equal(json_object_get(bc, "case"), json_object_get(fc, "case")));
+		assert_true(json_equal(json_object_get(bc, "kernel"), json_object_get(fc, "kernel")) ||
+			    !json_object_get(fc, "kernel"));
+		assert_true(json_equal(json_object_get(bc, "verdict"),
+				       json_object_get(fc, "verdict")) ||
+			    !json_object_get(fc, "verdict"));
+		assert_null(json_object_get(bc, "params"));
+		assert_int_equal(json_array_size(json_object_get(bc, "findings")), 0);
+	}
+	json_decref(full);
+	json_decref(s);
+	trace_summary_acc_free(brief.acc);
+	trace_contents_free(&c);
 }
 
 /* The summary groups records by case: cases in the trace order of their

@@ -1,0 +1,123 @@
+/*
+ * trace_spill.c - JSON values parked on an unnamed temporary file
+ * (tmpfile(): gone when closed, even on a crash) and read back one at a
+ * time (trace_private.h).  The summary of a trace of many small cases
+ * keeps each case this way, so that its memory stays a few words per
+ * case instead of a tree of jansson objects.
+ *
+ * The text is jansson's own compact dump (reals with 17 digits, order
+ * kept), which loads back to the same values; JSON_ALLOW_NUL because a
+ * trace's strings may hold NUL.
+ */
+#include "trace/trace_private.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+struct trace_spill {
+	FILE *f;             /* NULL: no file, everything in memory */
+	uint64_t end;        /* bytes written */
+	int dirty;           /* written since the last fflush */
+};
+
+#define SPILL_DUMP (JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY)
+
+/* An unlinked temporary file in $TMPDIR (glibc's tmpfile() ignores it,
+ * and /tmp may be small where TMPDIR is not), NULL when none can be made. */
+static FILE *unnamed_tmp(void)
+{
+	const char *dir = getenv("TMPDIR");
+	if (!dir || !*dir)
+		dir = "/tmp";
+	size_t n = strlen(dir) + sizeof "/kaudit-summary.XXXXXX";
+	char *path = xmalloc(n);
+	snprintf(path, n, "%s/kaudit-summary.XXXXXX", dir);
+	int fd = mkostemp(path, O_CLOEXEC);
+	if (fd >= 0)
+		unlink(path);
+	free(path);
+	if (fd < 0)
+		return NULL;
+	FILE *f = fdopen(fd, "w+");
+	if (!f)
+		close(fd);
+	return f;
+}
+
+struct trace_spill *trace_spill_new(void)
+{
+	struct trace_spill *s = xcalloc(1, sizeof *s);
+	s->f = unnamed_tmp();
+	return s;
+}
+
+void trace_spill_put(struct trace_spill *s, const json_t *j, struct trace_spill_item *it)
+{
+	memset(it, 0, sizeof *it);
+	char *text = json_dumps(j, SPILL_DUMP);
+	if (!text)
+		text = xstrdup("null");
+	size_t n = strlen(text);
+	if (s->f && fwrite(text, 1, n, s->f) == n) {
+		it->off = s->end;
+		it->len = n;
+		s->end += n;
+		s->dirty = 1;
+		free(text);
+		return;
+	}
+	/* A short write leaves bytes nobody points at; later items still
+	 * know their offsets, so the file stays usable. */
+	if (s->f) {
+		clearerr(s->f);
+		if (fseeko(s->f, (off_t)s->end, SEEK_SET) != 0) {
+			fclose(s->f);
+			s->f = NULL;
+		}
+	}
+	it->mem = text;
+	it->len = n;
+}
+
+json_t *trace_spill_get(struct trace_spill *s, const struct trace_spill_item *it)
+{
+	if (it->mem)
+		return json_loadb(it->mem, it->len, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+	if (!s->f)
+		return NULL;
+	if (s->dirty) {
+		if (fflush(s->f) != 0)
+			return NULL;
+		s->dirty = 0;
+	}
+	char *buf = xmalloc(it->len ? it->len : 1);
+	size_t got = 0;
+	while (got < it->len) {
+		ssize_t r = pread(fileno(s->f), buf + got, it->len - got, (off_t)(it->off + got));
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	json_t *j = got == it->len
+		    ? json_loadb(buf, it->len, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL) : NULL;
+	free(buf);
+	return j;
+}
+
+void trace_spill_item_clear(struct trace_spill_item *it)
+{
+	free(it->mem);
+	memset(it, 0, sizeof *it);
+}
+
+void trace_spill_free(struct trace_spill *s)
+{
+	if (!s)
+		return;
+	if (s->f)
+		fclose(s->f);
+	free(s);
+}
