@@ -12,11 +12,32 @@
 #include <string.h>
 #include <unistd.h>
 
+/* The records a case has most of: what the collector saw the GPU do. */
+static int is_activity(enum record_type t)
+{
+	return t == REC_API || t == REC_KERNEL || t == REC_MEMCPY || t == REC_MEMSET ||
+	       t == REC_EVENT || t == REC_SYNC || t == REC_ALLOC;
+}
+
 int run_audit_write(struct run_audit *a, struct record *r)
 {
 	if (a->write_failed) {
 		record_clear(r);
 		return -1;
+	}
+	/* Near the ceiling, activity is counted instead of written, so the
+	 * conclusions still fit and the trace stays one every reader takes;
+	 * the `dropped` note makes it a trace-incomplete warning. */
+	if (a->ceiling && is_activity(r->type) && trace_writer_records(a->w) >= a->ceiling) {
+		if (a->ceiling_dropped && a->ceiling_case != r->case_index &&
+		    run_audit_ceiling_note(a) < 0) {
+			record_clear(r);
+			return -1;
+		}
+		a->ceiling_case = r->case_index;
+		a->ceiling_dropped++;
+		record_clear(r);
+		return 0;
 	}
 	if (trace_writer_add(a->w, r, &a->werr) < 0) {
 		a->write_failed = 1;
@@ -25,6 +46,23 @@ int run_audit_write(struct run_audit *a, struct record *r)
 	}
 	record_list_push(&a->recs, r);
 	return 0;
+}
+
+int run_audit_ceiling_note(struct run_audit *a)
+{
+	if (a->ceiling_dropped == 0)
+		return 0;
+	struct record d;
+	record_init(&d, REC_DROPPED);
+	d.case_index = a->ceiling_case;
+	d.u.dropped.count = a->ceiling_dropped;
+	d.u.dropped.source = xstrdup("ceiling");
+	a->ceiling_dropped = 0;
+	size_t keep = a->ceiling;
+	a->ceiling = 0; /* the note itself is always written */
+	int rc = run_audit_write(a, &d);
+	a->ceiling = keep;
+	return rc;
 }
 
 int run_audit_sink_emit(void *audit, const struct record *r)

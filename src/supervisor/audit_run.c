@@ -628,6 +628,7 @@ int run_audit_execute(struct run_audit *a, struct trace_key *key, struct errbuf 
 		snprintf(a->trace_path, sizeof a->trace_path, "%s", a->out);
 	else
 		default_output(c->path, a->trace_path, sizeof a->trace_path);
+	a->ceiling = TRACE_MAX_RECORDS - RUN_CONCLUSIONS_RESERVE;
 	int opened = trace_writer_open_for(a->trace_path, inputs, a->out == NULL, &a->w, e);
 	free(inputs);
 	if (opened < 0)
@@ -659,6 +660,8 @@ int run_audit_execute(struct run_audit *a, struct trace_key *key, struct errbuf 
 			progress(done, a->nselected, &a->cases[i]);
 		done++;
 		rc = run_case(a, i, rng_derive_seed(root, i, 0));
+		if (rc == 0)
+			rc = run_audit_ceiling_note(a);
 		if (rc == 0 && trace_writer_flush(a->w, &a->werr) < 0) {
 			a->write_failed = 1;
 			rc = -1;

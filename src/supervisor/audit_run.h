@@ -52,6 +52,11 @@ struct run_audit {
 	int interrupted;
 	int write_failed;           /* the trace (or the supervisor) failed: abort */
 	struct errbuf werr;         /* why, the first time */
+	size_t ceiling;             /* records past which activity is counted, not
+				       written (run_audit_execute: TRACE_MAX_RECORDS
+				       less RUN_CONCLUSIONS_RESERVE) */
+	int64_t ceiling_dropped;    /* activity not written since the last note */
+	int64_t ceiling_case;       /* the case it belonged to */
 	struct run_built *built;
 };
 

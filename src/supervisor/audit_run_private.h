@@ -29,6 +29,13 @@ static inline const struct claim_impl *run_side_impl(const struct claim_kernel *
 /* Appends R (moved: the caller's copy is emptied) to the trace and to
  * A->recs.  After a write failure it only records that one happened. */
 int run_audit_write(struct run_audit *a, struct record *r) KAUDIT_MUST_CHECK;
+/* Lines kept free near the trace's ceiling for what follows the activity
+ * of the remaining cases: their samples, checks, errors, findings and
+ * verdicts. */
+#define RUN_CONCLUSIONS_RESERVE ((size_t)1 << 20)
+/* Writes one `dropped` record (source "ceiling") for the activity
+ * run_audit_write did not write since the last call; 0 when there was none. */
+int run_audit_ceiling_note(struct run_audit *a) KAUDIT_MUST_CHECK;
 /* record_sink callback over struct run_audit: copies, then writes. */
 int run_audit_sink_emit(void *audit, const struct record *r);
 /* The header record (format version 1; synthetic = 0). */

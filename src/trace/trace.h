@@ -19,7 +19,9 @@
 
 /* A member is closed at least every this many records (DESIGN section 7). */
 #define TRACE_MEMBER_RECORDS 4096
-/* The most records a reader keeps (memory ceiling, ~200 bytes each). */
+/* The most lines a trace holds, footer and signature included: the writer
+ * refuses a record past it and every reader takes this many, so kaudit
+ * never writes a trace that check refuses (kaudit-trace(5)). */
 #define TRACE_MAX_RECORDS (1u << 24)
 
 struct trace_key;     /* an Ed25519 key pair (private half may be absent) */
@@ -76,6 +78,8 @@ int trace_writer_open(const char *path, struct trace_writer **out, struct errbuf
  * exists and reserved at once, so concurrent audits never share a trace. */
 int trace_writer_open_for(const char *path, const char *const *inputs, int unique,
 			  struct trace_writer **out, struct errbuf *e) KAUDIT_MUST_CHECK;
+/* How many records W holds so far (the header included). */
+size_t trace_writer_records(const struct trace_writer *w);
 /* Where W's trace lands (the name taken when UNIQUE). */
 const char *trace_writer_path(const struct trace_writer *w);
 /* Sets R->id to the next line index and appends R. */

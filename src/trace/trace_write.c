@@ -153,6 +153,10 @@ int trace_writer_add(struct trace_writer *w, struct record *r, struct errbuf *e)
 	if (r->type == REC_FOOTER || r->type == REC_SIGNATURE)
 		return errbuf_set(e, EXIT_BAD_INPUT, "%s: footer and signature are written by "
 				  "trace_writer_finish", w->path);
+	/* Room is kept for the footer and the signature. */
+	if ((uint64_t)w->next_id + 3 > TRACE_MAX_RECORDS)
+		return errbuf_set(e, EXIT_BAD_INPUT, "%s: a trace holds at most %u records, "
+				  "footer and signature included", w->path, TRACE_MAX_RECORDS);
 	r->id = w->next_id;
 	char *line;
 	size_t n;
@@ -259,6 +263,11 @@ int trace_writer_finish(struct trace_writer *w, const struct trace_key *key,
 out:
 	trace_writer_abort(w);
 	return rc;
+}
+
+size_t trace_writer_records(const struct trace_writer *w)
+{
+	return (size_t)w->next_id;
 }
 
 const char *trace_writer_path(const struct trace_writer *w)
