@@ -199,23 +199,33 @@ bundle: $(BUILD)/libkaudit-core.a $(MAIN_OBJ) $(GPU_LIB)
 		$(BUILD)/libkaudit-core.a -Wl,--no-whole-archive \
 		-Wl,-Bstatic -lyaml -ljansson -lz -lcrypto -lseccomp -Wl,-Bdynamic -ldl -lpthread -lm \
 		-Wl,-rpath,'$$ORIGIN'
-	@# The plugin's private copy of the core needs jansson and libcrypto too:
-	@# linked statically into it, so the node needs neither.
+	@# The plugin's private copy of the core needs jansson and libcrypto too.
+	@# Debian's static archives are not position-independent, so they cannot
+	@# go into a shared object: the plugin links them dynamically and the
+	@# bundle carries the very .so files it was linked against, found
+	@# through $$ORIGIN before the system's.
 	$(NVCC) -shared -o $(BUNDLE)/libkaudit-gpu.so $(GPU_OBJ) $(BUILD)/libkaudit-core.a \
 		-L$(CUDA_HOME)/lib64 -lcudart -lcupti -Xlinker --exclude-libs,ALL \
 		-Xlinker -Bstatic -ljansson -lcrypto -lz -Xlinker -Bdynamic -ldl -lpthread -lm \
 		-Xlinker -rpath,'$$ORIGIN'
+	for l in libjansson libcrypto libz; do \
+		p=$$(ldd $(BUNDLE)/libkaudit-gpu.so | awk -v l="$$l" 'index($$1, l ".so") == 1 { print $$3 }'); \
+		[ -z "$$p" ] || cp -L "$$p" $(BUNDLE)/; done
 	cp -L $(CUDA_HOME)/lib64/libcudart.so.[0-9]* $(BUNDLE)/ 2>/dev/null || true
 	cp -L $$(ls $(CUDA_HOME)/lib64/libcupti.so.[0-9]* $(CUDA_HOME)/extras/CUPTI/lib64/libcupti.so.[0-9]* 2>/dev/null | head -n 1) $(BUNDLE)/
 	cp include/kaudit/launcher.h $(BUNDLE)/include/kaudit/
 	$(if $(MANPAGES),cp $(MANPAGES) $(BUNDLE)/man/)
-	@# Self-contained or nothing: no dynamic libyaml/jansson/libcrypto/libz,
-	@# and the plugin takes the CUDA runtime and CUPTI from beside it.
-	@if ldd $(BUNDLE)/kaudit $(BUNDLE)/libkaudit-gpu.so | grep -E 'lib(yaml|jansson|crypto|z)\.so'; then \
-		echo "bundle: kaudit or its plugin still links the libraries above dynamically" >&2; exit 1; fi
+	@# Self-contained or nothing: kaudit links no libyaml/jansson/libcrypto/
+	@# libz dynamically, and the plugin takes the CUDA runtime, CUPTI and any
+	@# of those it needs from beside it.
+	@if ldd $(BUNDLE)/kaudit | grep -E 'lib(yaml|jansson|crypto|z)\.so'; then \
+		echo "bundle: kaudit still links the libraries above dynamically" >&2; exit 1; fi
 	@for l in libcudart libcupti; do \
 		ldd $(BUNDLE)/libkaudit-gpu.so | grep "$$l\.so" | grep -q "$(abspath $(BUNDLE))/" || \
 		{ echo "bundle: the plugin does not resolve $$l from \$$ORIGIN" >&2; exit 1; }; done
+	@if ldd $(BUNDLE)/libkaudit-gpu.so | grep -E 'lib(yaml|jansson|crypto|z)\.so' | \
+		grep -v "$(abspath $(BUNDLE))/"; then \
+		echo "bundle: the plugin resolves the libraries above outside the bundle" >&2; exit 1; fi
 	@echo "bundle: $(BUNDLE)"; ls -l $(BUNDLE)
 
 install: all
