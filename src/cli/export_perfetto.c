@@ -30,9 +30,11 @@
  * sort.  Streamed (export_perfetto_stream), the indexing is one pass over
  * the file and the emitting a second, one case's records at a time; what
  * stays for the whole trace: the cases, tracks and lanes, each call's,
- * sample's and trial's start, every slice's (track, start, end) until the
- * lanes are given (the lanes of a GPU stream span cases), the few slices
- * not on their track's first lane, and the records findings name.
+ * sample's and trial's start, every GPU stream slice's (track, start, end,
+ * record) until the end (a stream's lanes span cases: one sort of them all
+ * keeps the output; a case's other tracks get their lanes when it ends),
+ * the few slices not on their track's first lane, and the records that
+ * findings name.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -366,6 +368,8 @@ struct w {
 	int streaming;
 	struct item *items;
 	size_t nitems, capitems;
+	struct item *scratch;          /* streaming: one case's slices (case_lanes) */
+	size_t capscratch;
 };
 
 static void flush(struct w *w)
@@ -548,14 +552,14 @@ struct lane {
 /* Sorts the slices once and gives each the first lane of its track where it
  * nests or is disjoint (as Perfetto's slice tracker sees it: a slice ending
  * where the next begins is closed), adding lanes where none fits. */
-static void assign_lanes(struct w *w)
+static void assign_lanes_of(struct w *w, struct item *items, size_t nitems)
 {
-	if (w->nitems)
-		xsort(w->items, w->nitems, sizeof *w->items, cmp_item);
+	if (nitems)
+		xsort(items, nitems, sizeof *items, cmp_item);
 	struct lane *lanes = NULL;
 	size_t nlanes = 0, caplanes = 0, used = 0, base = NO_LINK;
-	for (size_t i = 0; i < w->nitems; i++) {
-		const struct item *it = &w->items[i];
+	for (size_t i = 0; i < nitems; i++) {
+		const struct item *it = &items[i];
 		if (it->track != base) {
 			base = it->track;
 			used = 0;
@@ -598,6 +602,11 @@ static void assign_lanes(struct w *w)
 	for (size_t l = 0; l < nlanes; l++)
 		free(lanes[l].ends);
 	free(lanes);
+}
+
+static void assign_lanes(struct w *w)
+{
+	assign_lanes_of(w, w->items, w->nitems);
 	free(w->items);
 	w->items = NULL;
 	w->nitems = w->capitems = 0;
@@ -699,19 +708,45 @@ static void index_trials(struct w *w, const struct record *recs, size_t n)
 	}
 }
 
+/* The slices of case K's phases (K: its index in cases). */
+static void add_phases(struct w *w, size_t k)
+{
+	const struct kase *c = &w->cases[k];
+	const struct track *t = track_find(w, T_PHASES, c->index, 0);
+	for (int p = PHASE_SETUP; p <= PHASE_ANALYSIS && t; p++)
+		if (c->ps[p] != REC_NONE)
+			add_item(w, (size_t)(t - w->tracks), c->ps[p], c->pe[p], k, ITEM_PHASE + p);
+}
+
 /* Once every record is indexed: the phases' slices, and every slice's lane. */
 static void index_end(struct w *w)
 {
 	if (w->t0 == REC_NONE)
 		w->t0 = 0;
-	for (size_t k = 0; k < w->ncases; k++) {
-		const struct kase *c = &w->cases[k];
-		const struct track *t = track_find(w, T_PHASES, c->index, 0);
-		for (int p = PHASE_SETUP; p <= PHASE_ANALYSIS && t; p++)
-			if (c->ps[p] != REC_NONE)
-				add_item(w, (size_t)(t - w->tracks), c->ps[p], c->pe[p], k, ITEM_PHASE + p);
-	}
+	for (size_t k = 0; k < w->ncases && !w->streaming; k++)
+		add_phases(w, k);
 	assign_lanes(w);
+}
+
+/* Streamed, at the end of a case: the lanes of its own tracks (every
+ * track but a GPU stream's is one case's), so that only the streams'
+ * slices wait for the end of the trace. */
+static void case_lanes(struct w *w, int64_t kase, size_t from)
+{
+	const struct hent *x = hfind(&w->m, M_CASE, kase, 0);
+	if (x)
+		add_phases(w, (size_t)x->v);
+	/* items[0..FROM) are earlier cases' stream slices, already apart */
+	size_t keep = from, m = 0;
+	xgrow((void **)&w->scratch, &w->capscratch, w->nitems - from + 1, sizeof *w->scratch);
+	for (size_t i = from; i < w->nitems; i++) {
+		if (w->tracks[w->items[i].track].kind == T_STREAM)
+			w->items[keep++] = w->items[i];
+		else
+			w->scratch[m++] = w->items[i];
+	}
+	w->nitems = keep;
+	assign_lanes_of(w, w->scratch, m);
 }
 
 static void index_records(struct w *w)
@@ -1612,14 +1647,17 @@ static void p1_record(void *ctx, const struct record *r)
 static void p1_case(void *ctx, const struct record *recs, size_t n)
 {
 	struct sw *x = ctx;
+	size_t from = x->w.nitems;
 	x->nrecords += n;
 	for (size_t i = 0; i < n && x->usable; i++) {
 		check_usable(x, &recs[i]);
 		if (x->usable)
 			index_record(&x->w, &recs[i], (size_t)recs[i].id);
 	}
-	if (x->usable)
+	if (x->usable) {
 		index_trials(&x->w, recs, n);
+		case_lanes(&x->w, recs[0].case_index, from);
+	}
 }
 
 /* Keeps the numbers of the records in RECS[0..N) a finding names (rec_time,
@@ -1747,6 +1785,8 @@ static void w_free(struct w *w)
 	free(w->track_of);
 	free(w->api_of);
 	free(w->named);
+	free(w->scratch);
+	free(w->items);
 }
 
 /* The trace at PATH through WRITE in two streaming passes: 1 done (0 or -1
