@@ -93,11 +93,17 @@ int cmd_export(int argc, char **argv)
 				"redirect it (the output is gzip)");
 	struct trace_contents c;
 	struct errbuf e = { "", 0 };
-	if (trace_read(path, &c, &e) < 0)
-		return cli_fail_err(&e);
 	int rc = EXIT_OK;
-	if (perfetto && export_perfetto(c.records.v, c.records.n, path, perfetto, &e) < 0)
-		rc = cli_fail_err(&e);
+	if (perfetto && !attest) {
+		/* streamed: the attestation needs the signature record kept */
+		if (export_perfetto_stream(path, perfetto, &c, &e) < 0)
+			return cli_fail_err(&e);
+	} else {
+		if (trace_read(path, &c, &e) < 0)
+			return cli_fail_err(&e);
+		if (perfetto && export_perfetto(c.records.v, c.records.n, path, perfetto, &e) < 0)
+			rc = cli_fail_err(&e);
+	}
 	if (rc == EXIT_OK && attest)
 		rc = export_attestation(&c, path, attest);
 	if (rc == EXIT_OK && trace_integrity(&c, NULL, &e) < 0)

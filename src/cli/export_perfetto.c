@@ -23,10 +23,18 @@
  * Slices that would overlap partially on a track (Perfetto drops such a
  * slice) go to a lane of their own, "NAME [overlap 2]".
  *
- * Passes: index the records (cases, calls, tracks, the api records by
- * correlation id: one hash table keyed by (tag, a, b)), sort the slices once
- * to give them lanes, then emit in record order and the per-case phases.
- * Everything is linear in the records but that sort.
+ * Passes: index the records (cases, calls, tracks: one hash table keyed by
+ * (tag, a, b)), sort the slices once to give them lanes, then emit in
+ * record order (linking api records by correlation id within each case)
+ * and the per-case phases.  Everything is linear in the records but that
+ * sort.  Streamed (export_perfetto_stream), the indexing is one pass over
+ * the file and the emitting a second, one case's records at a time; what
+ * stays for the whole trace: the cases, tracks and lanes, each call's,
+ * sample's and trial's start, every GPU stream slice's (track, start, end,
+ * record) until the end (a stream's lanes span cases: one sort of them all
+ * keeps the output; a case's other tracks get their lanes when it ends),
+ * the few slices not on their track's first lane, and the records that
+ * findings name.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -41,6 +49,7 @@
 #include <zlib.h>
 
 #include "cli/export_perfetto.h"
+#include "trace/trace.h"
 #include "util/outfile.h"
 
 /* ---- one hash table for every index ---- */
@@ -52,7 +61,8 @@ enum tag {
 	M_SAMPLE,    /* (case, sample index) -> its window start (or span start) */
 	M_API,       /* (case, corr) -> index of the first api record */
 	M_ID,        /* (id, 0) -> record index, only when ids are not line indices */
-	M_SPAN_LANE, /* (sample record index, 0) -> the track (lane) of its GPU span */
+	M_LANE,      /* (record index, ITEM_*) -> its lane, only where not its base track */
+	M_WANT,      /* streaming: (id, 0) of a record some finding's evidence names */
 	M_PROC,      /* (kind, key) -> index in procs */
 	M_TRACK      /* + track kind: (case or device, key) -> index in tracks */
 };
@@ -351,9 +361,15 @@ struct w {
 	 * an api, sync or device record, or of a sample's window; for a device
 	 * record the api record it links to, for an api record itself when a
 	 * device record links to it. */
-	size_t *track_of, *api_of;
+	size_t *track_of, *api_of, cap_of; /* per record of recs[] */
+	struct hmap api;               /* M_API over recs[0..n) (link_batch) */
+	struct record *named;          /* streaming: the records findings name */
+	size_t nnamed, capnamed;
+	int streaming;
 	struct item *items;
 	size_t nitems, capitems;
+	struct item *scratch;          /* streaming: one case's slices (case_lanes) */
+	size_t capscratch;
 };
 
 static void flush(struct w *w)
@@ -536,14 +552,14 @@ struct lane {
 /* Sorts the slices once and gives each the first lane of its track where it
  * nests or is disjoint (as Perfetto's slice tracker sees it: a slice ending
  * where the next begins is closed), adding lanes where none fits. */
-static void assign_lanes(struct w *w)
+static void assign_lanes_of(struct w *w, struct item *items, size_t nitems)
 {
-	if (w->nitems)
-		xsort(w->items, w->nitems, sizeof *w->items, cmp_item);
+	if (nitems)
+		xsort(items, nitems, sizeof *items, cmp_item);
 	struct lane *lanes = NULL;
 	size_t nlanes = 0, caplanes = 0, used = 0, base = NO_LINK;
-	for (size_t i = 0; i < w->nitems; i++) {
-		const struct item *it = &w->items[i];
+	for (size_t i = 0; i < nitems; i++) {
+		const struct item *it = &items[i];
 		if (it->track != base) {
 			base = it->track;
 			used = 0;
@@ -576,43 +592,45 @@ static void assign_lanes(struct w *w)
 		struct lane *ln = &lanes[l];
 		xgrow((void **)&ln->ends, &ln->cap, ln->n + 1, sizeof *ln->ends);
 		ln->ends[ln->n++] = it->e;
-		if (it->which == ITEM_RECORD)
-			w->track_of[it->rec] = ln->track;
-		else if (it->which == ITEM_SPAN)
-			hput(&w->m, M_SPAN_LANE, (int64_t)it->rec, 0, (int64_t)ln->track, NULL);
-		else
+		if (it->which < ITEM_PHASE) {
+			/* Most slices are on their base track: only the others are kept. */
+			if (ln->track != it->track)
+				hput(&w->m, M_LANE, (int64_t)it->rec, it->which, (int64_t)ln->track, NULL);
+		} else
 			w->cases[it->rec].phase_track[it->which - ITEM_PHASE] = ln->track;
 	}
 	for (size_t l = 0; l < nlanes; l++)
 		free(lanes[l].ends);
 	free(lanes);
+}
+
+static void assign_lanes(struct w *w)
+{
+	assign_lanes_of(w, w->items, w->nitems);
 	free(w->items);
 	w->items = NULL;
 	w->nitems = w->capitems = 0;
 }
 
-static void index_records(struct w *w)
+/* What record R, index I in the trace, adds to the indexes. */
+static void index_record(struct w *w, const struct record *r, size_t i)
 {
-	const struct record *recs = w->recs;
-	w->t0 = REC_NONE;
-	w->track_of = xmalloc((w->n ? w->n : 1) * sizeof *w->track_of);
-	w->api_of = xmalloc((w->n ? w->n : 1) * sizeof *w->api_of);
-	for (size_t i = 0; i < w->n; i++)
-		w->track_of[i] = w->api_of[i] = NO_LINK;
-	for (size_t i = 0; i < w->n; i++) {
-		const struct record *r = &recs[i];
+	{
 		int64_t s, e, ss = 0, se = 0;
 		if (r->type == REC_DEVICE) {
 			xgrow((void **)&w->devnames, &w->capdevnames, w->ndevnames + 1,
 			      sizeof *w->devnames);
-			w->devnames[w->ndevnames++] = r->u.device.name;
-			continue;
+			/* streaming: the record is gone when the names are written */
+			w->devnames[w->ndevnames++] = w->streaming && r->u.device.name ?
+						      xstrdup(r->u.device.name) : r->u.device.name;
+			return;
 		}
 		if (r->type == REC_CASE && r->u.kase.kernel)
-			case_get(w, r->case_index)->kernel = r->u.kase.kernel;
+			case_get(w, r->case_index)->kernel = w->streaming ? xstrdup(r->u.kase.kernel) :
+							     r->u.kase.kernel;
 		if (r->type == REC_FINDING) {
 			track_get(w, T_FINDINGS, r->case_index, 0, i);
-			continue;
+			return;
 		}
 		int k = rec_time(r, &s, &e);
 		int ks = r->type == REC_SAMPLE ?
@@ -620,7 +638,7 @@ static void index_records(struct w *w)
 		if (k < 0 || ks < 0)
 			w->impossible++;
 		if (k <= 0)
-			continue;
+			return;
 		int64_t own = s; /* a sample's: its window start */
 		if (ks > 0 && ss < s)
 			s = ss;
@@ -642,18 +660,15 @@ static void index_records(struct w *w)
 		switch (r->type) {
 		case REC_API: {
 			struct track *t = track_get(w, T_THREAD, r->case_index, r->u.api.thread, i);
-			w->track_of[i] = (size_t)(t - w->tracks);
-			add_item(w, w->track_of[i], s, e, i, ITEM_RECORD);
+			add_item(w, (size_t)(t - w->tracks), s, e, i, ITEM_RECORD);
 			t->in_call += r->u.api.in_call == 1;
 			if (valid_impl(r->impl))
 				t->impls |= 1u << r->impl;
-			if (r->u.api.corr != REC_NONE)
-				hput(&w->m, M_API, r->case_index, r->u.api.corr, (int64_t)i, NULL);
 			break;
 		}
 		case REC_SYNC:
-			w->track_of[i] = (size_t)(track_get(w, T_SYNC, r->case_index, 0, i) - w->tracks);
-			add_item(w, w->track_of[i], s, e, i, ITEM_RECORD);
+			add_item(w, (size_t)(track_get(w, T_SYNC, r->case_index, 0, i) - w->tracks),
+				 s, e, i, ITEM_RECORD);
 			break;
 		case REC_SAMPLE:
 			if (r->u.sample.index != REC_NONE)
@@ -667,9 +682,8 @@ static void index_records(struct w *w)
 			break;
 		default: {
 			struct track *t = track_get(w, T_STREAM, device_of(r), stream_of(r), i);
-			w->track_of[i] = (size_t)(t - w->tracks);
 			if (r->type != REC_EVENT) /* instants nest anywhere */
-				add_item(w, w->track_of[i], s, e, i, ITEM_RECORD);
+				add_item(w, (size_t)(t - w->tracks), s, e, i, ITEM_RECORD);
 			if (r->type == REC_EVENT && r->u.event.role &&
 			    (strcmp(r->u.event.role, "start") == 0 ||
 			     strcmp(r->u.event.role, "stop") == 0))
@@ -678,36 +692,133 @@ static void index_records(struct w *w)
 		}
 		}
 	}
-	if (w->t0 == REC_NONE)
-		w->t0 = 0;
-	for (size_t k = 0; k < w->ncases; k++) {
-		const struct kase *c = &w->cases[k];
-		const struct track *t = track_find(w, T_PHASES, c->index, 0);
-		for (int p = PHASE_SETUP; p <= PHASE_ANALYSIS && t; p++)
-			if (c->ps[p] != REC_NONE)
-				add_item(w, (size_t)(t - w->tracks), c->ps[p], c->pe[p], k, ITEM_PHASE + p);
-	}
+}
 
-	/* Now that every call's start is known: trials (through their checks),
-	 * and which api records a device record points back at. */
-	for (size_t i = 0; i < w->n; i++) {
+/* A trial starts at the earliest start of a call checked in it: once the
+ * calls of RECS[0..N) are known (a case's, or all). */
+static void index_trials(struct w *w, const struct record *recs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
 		const struct record *r = &recs[i];
-		int64_t s, e;
 		if (r->type == REC_CHECK && r->u.check.trial != REC_NONE && r->call != REC_NONE) {
 			const struct hent *x = hfind(&w->m, M_CALL, r->case_index, r->call);
 			if (x)
 				hmin(&w->m, M_TRIAL, r->case_index, r->u.check.trial, x->v);
 		}
+	}
+}
+
+/* The slices of case K's phases (K: its index in cases). */
+static void add_phases(struct w *w, size_t k)
+{
+	const struct kase *c = &w->cases[k];
+	const struct track *t = track_find(w, T_PHASES, c->index, 0);
+	for (int p = PHASE_SETUP; p <= PHASE_ANALYSIS && t; p++)
+		if (c->ps[p] != REC_NONE)
+			add_item(w, (size_t)(t - w->tracks), c->ps[p], c->pe[p], k, ITEM_PHASE + p);
+}
+
+/* Once every record is indexed: the phases' slices, and every slice's lane. */
+static void index_end(struct w *w)
+{
+	if (w->t0 == REC_NONE)
+		w->t0 = 0;
+	for (size_t k = 0; k < w->ncases && !w->streaming; k++)
+		add_phases(w, k);
+	assign_lanes(w);
+}
+
+/* Streamed, at the end of a case: the lanes of its own tracks (every
+ * track but a GPU stream's is one case's), so that only the streams'
+ * slices wait for the end of the trace. */
+static void case_lanes(struct w *w, int64_t kase, size_t from)
+{
+	const struct hent *x = hfind(&w->m, M_CASE, kase, 0);
+	if (x)
+		add_phases(w, (size_t)x->v);
+	/* items[0..FROM) are earlier cases' stream slices, already apart */
+	size_t keep = from, m = 0;
+	xgrow((void **)&w->scratch, &w->capscratch, w->nitems - from + 1, sizeof *w->scratch);
+	for (size_t i = from; i < w->nitems; i++) {
+		if (w->tracks[w->items[i].track].kind == T_STREAM)
+			w->items[keep++] = w->items[i];
+		else
+			w->scratch[m++] = w->items[i];
+	}
+	w->nitems = keep;
+	assign_lanes_of(w, w->scratch, m);
+}
+
+static void index_records(struct w *w)
+{
+	w->t0 = REC_NONE;
+	for (size_t i = 0; i < w->n; i++)
+		index_record(w, &w->recs[i], i);
+	index_trials(w, w->recs, w->n);
+	index_end(w);
+}
+
+/* The index in the trace of recs[I]: streamed, recs[] is a case's records
+ * (with gaps where findings lie among them) and ids are the indices. */
+static size_t gidx(const struct w *w, size_t i)
+{
+	return w->streaming ? (size_t)w->recs[i].id : i;
+}
+
+/* The track (lane) record I of recs[] is drawn on (WHICH: its own time or
+ * a sample's GPU span); only for records index_record gave a track. */
+static size_t rec_track(const struct w *w, size_t i, int which)
+{
+	const struct hent *x = hfind(&w->m, M_LANE, (int64_t)gidx(w, i), which);
+	if (x)
+		return (size_t)x->v;
+	const struct record *r = &w->recs[i];
+	const struct track *t;
+	if (r->type == REC_API)
+		t = track_find(w, T_THREAD, r->case_index, r->u.api.thread);
+	else if (r->type == REC_SYNC)
+		t = track_find(w, T_SYNC, r->case_index, 0);
+	else if (r->type == REC_SAMPLE)
+		t = track_find(w, which == ITEM_SPAN ? T_SPAN : T_WINDOWS, r->case_index, r->impl);
+	else
+		t = track_find(w, T_STREAM, device_of(r), stream_of(r));
+	return (size_t)(t - w->tracks);
+}
+
+/* For recs[0..n) (a case's records, or all): the track of each drawn
+ * record, and which api records a device record points back at (indices
+ * in recs[]).  The api records of a case are all among its own. */
+static void link_batch(struct w *w)
+{
+	size_t n = w->n ? w->n : 1;
+	xgrow((void **)&w->track_of, &w->cap_of, n, sizeof *w->track_of);
+	w->api_of = xrealloc(w->api_of, w->cap_of * sizeof *w->api_of);
+	free(w->api.e);
+	memset(&w->api, 0, sizeof w->api);
+	for (size_t i = 0; i < w->n; i++) {
+		const struct record *r = &w->recs[i];
+		int64_t s, e;
+		w->track_of[i] = w->api_of[i] = NO_LINK;
+		if (rec_time(r, &s, &e) <= 0)
+			continue;
+		if (r->type == REC_API || r->type == REC_SYNC || is_device_work(r) ||
+		    (r->type == REC_SAMPLE && r->u.sample.window_start != REC_NONE))
+			w->track_of[i] = rec_track(w, i, ITEM_RECORD);
+		if (r->type == REC_API && r->u.api.corr != REC_NONE)
+			hput(&w->api, M_API, r->case_index, r->u.api.corr, (int64_t)i, NULL);
+	}
+	for (size_t i = 0; i < w->n; i++) {
+		const struct record *r = &w->recs[i];
+		int64_t s, e;
 		if (!is_device_work(r) || corr_of(r) == REC_NONE || rec_time(r, &s, &e) <= 0)
 			continue;
-		const struct hent *x = hfind(&w->m, M_API, r->case_index, corr_of(r));
-		if (!x || rec_time(&recs[x->v], &s, &e) <= 0)
+		const struct hent *x = hfind(&w->api, M_API, r->case_index, corr_of(r));
+		if (!x)
 			continue;
 		w->api_of[i] = (size_t)x->v;
 		if (r->type != REC_EVENT) /* an instant takes no flow (a slice does) */
 			w->api_of[x->v] = (size_t)x->v;
 	}
-	assign_lanes(w);
 }
 
 /* ---- display order, names ---- */
@@ -1102,6 +1213,10 @@ static void emit_metadata(struct w *w)
 
 static const struct record *record_by_id(struct w *w, int64_t id)
 {
+	if (w->streaming) { /* ids are indices here (stream_usable) */
+		const struct hent *x = hfind(&w->m, M_ID, id, 0);
+		return x ? &w->named[x->v] : NULL;
+	}
 	if (id >= 0 && (uint64_t)id < w->n && w->recs[id].id == id)
 		return &w->recs[id];
 	if (!w->ids_indexed) {
@@ -1260,8 +1375,8 @@ static void emit_sample(struct w *w, const struct record *r)
 		sample_name(&w->name, r, "GPU span", ns);
 		if (out > 1000) /* the escape detector's slack */
 			sb_f(&w->name, ", %.1f us outside the window", out / 1e3);
-		const struct hent *lane = hfind(&w->m, M_SPAN_LANE, r - w->recs, 0);
-		slice(w, &w->tracks[lane->v], w->name.p, "span", ss, se);
+		size_t lane = rec_track(w, (size_t)(r - w->recs), ITEM_SPAN);
+		slice(w, &w->tracks[lane], w->name.p, "span", ss, se);
 		args_common(w, r);
 		arg_i(w, "round", sm->round);
 		arg_i(w, "sample", sm->index);
@@ -1307,7 +1422,7 @@ static void emit_device(struct w *w, size_t i, int64_t s, int64_t e)
 		break;
 	}
 	if (api != NO_LINK && r->type != REC_EVENT)
-		flow(w, (int64_t)api, 0);
+		flow(w, (int64_t)gidx(w, api), 0);
 	args_common(w, r);
 	arg_i(w, "corr", corr_of(r));
 	arg_i(w, "stream", stream_of(r));
@@ -1348,7 +1463,7 @@ static void emit_api(struct w *w, size_t i, int64_t s, int64_t e)
 	const struct track *t = &w->tracks[w->track_of[i]];
 	slice(w, t, a->name, a->in_call == 0 ? "api,outside-call" : "api", s, e);
 	if (w->api_of[i] == i)
-		flow(w, (int64_t)i, 1);
+		flow(w, (int64_t)gidx(w, i), 1);
 	args_common(w, r);
 	arg_i(w, "thread", a->thread);
 	arg_b(w, "in_call", a->in_call);
@@ -1377,9 +1492,9 @@ static void emit_sync(struct w *w, size_t i, int64_t s, int64_t e)
 	ev_end(w);
 }
 
-static void emit_records(struct w *w)
+static void emit_range(struct w *w, size_t from, size_t to)
 {
-	for (size_t i = 0; i < w->n && !w->failed; i++) {
+	for (size_t i = from; i < to && !w->failed; i++) {
 		const struct record *r = &w->recs[i];
 		int64_t s, e;
 		if (r->type == REC_FINDING) {
@@ -1399,6 +1514,11 @@ static void emit_records(struct w *w)
 		else if (is_device_work(r))
 			emit_device(w, i, s, e);
 	}
+}
+
+static void emit_records(struct w *w)
+{
+	emit_range(w, 0, w->n);
 }
 
 /* ---- pass 3: each case's phases ---- */
@@ -1430,6 +1550,7 @@ int perfetto_write(const struct record *recs, size_t n,
 {
 	struct w w = { .recs = recs, .n = n, .write = write, .self = self, .first_event = 1 };
 	index_records(&w);
+	link_batch(&w);
 	sb_f(&w.out, "{\"otherData\":{\"kaudit\":\"%s\",\"t0_ns\":%lld,"
 	     "\"records\":%zu,\"impossible_times\":%lld},\"traceEvents\":[", KAUDIT_VERSION,
 	     (long long)w.t0, n, (long long)w.impossible);
@@ -1447,7 +1568,275 @@ int perfetto_write(const struct record *recs, size_t n,
 	free(w.devnames);
 	free(w.track_of);
 	free(w.api_of);
+	free(w.api.e);
 	return w.failed ? -1 : 0;
+}
+
+
+/* ---- streaming: two passes over the file (export_perfetto_stream) ---- */
+
+/* trace_stream hands a case's records over when the case ends, so a record
+ * of no case that lies among them or after them (findings, verdicts, the
+ * footer: those after the last case) arrives first.  In a trace without
+ * problems ids are line indices, that is perfetto_write's indices: pass 1
+ * indexes by id, and pass 2 holds back what arrives early (a finding: a
+ * copy; anything else draws nothing) and merges it in by id. */
+struct held {
+	int64_t id;
+	struct record r; /* a finding's copy; type REC_HEADER: nothing to draw */
+};
+
+struct sw {
+	struct w w;
+	size_t nrecords; /* how many records were delivered */
+	size_t next;     /* pass 2: the index of the next record to draw */
+	int usable;      /* pass 1: the passes can reproduce perfetto_write */
+	int64_t last_device;
+	struct held *held;
+	size_t nheld, capheld;
+	int changed;     /* pass 2 did not see what pass 1 saw */
+};
+
+/* Pass 1 refuses (then perfetto_write on the whole trace does it) what
+ * pass 2 could not draw as it: an id that is not an index, a record of no
+ * case that is drawn (its lanes and links would span cases) or that makes
+ * a case, devices out of order, a finding naming a record after it. */
+static void check_usable(struct sw *x, const struct record *r)
+{
+	int64_t s, e;
+	if (r->id < 0 || (uint64_t)r->id >= TRACE_MAX_RECORDS)
+		x->usable = 0;
+	if (!trace_case_record(r) && (rec_time(r, &s, &e) != 0 || r->type == REC_CASE))
+		x->usable = 0;
+	if (r->type == REC_DEVICE) {
+		if (r->id < x->last_device)
+			x->usable = 0;
+		x->last_device = r->id;
+	}
+}
+
+/* A finding's evidence ids are remembered: pass 2 keeps those records'
+ * numbers for placing it, and only those. */
+static void want_evidence(struct sw *x, const struct record *r)
+{
+	json_t *ids = r->u.finding.evidence ? json_object_get(r->u.finding.evidence, "records") :
+					      NULL;
+	size_t i;
+	json_t *v;
+	json_array_foreach(ids, i, v) {
+		if (!json_is_integer(v))
+			continue;
+		if (json_integer_value(v) >= r->id)
+			x->usable = 0;
+		hput(&x->w.m, M_WANT, json_integer_value(v), 0, 0, NULL);
+	}
+}
+
+static void p1_record(void *ctx, const struct record *r)
+{
+	struct sw *x = ctx;
+	check_usable(x, r);
+	x->nrecords++;
+	if (!x->usable)
+		return;
+	index_record(&x->w, r, (size_t)r->id);
+	if (r->type == REC_FINDING)
+		want_evidence(x, r);
+}
+
+static void p1_case(void *ctx, const struct record *recs, size_t n)
+{
+	struct sw *x = ctx;
+	size_t from = x->w.nitems;
+	x->nrecords += n;
+	for (size_t i = 0; i < n && x->usable; i++) {
+		check_usable(x, &recs[i]);
+		if (x->usable)
+			index_record(&x->w, &recs[i], (size_t)recs[i].id);
+	}
+	if (x->usable) {
+		index_trials(&x->w, recs, n);
+		case_lanes(&x->w, recs[0].case_index, from);
+	}
+}
+
+/* Keeps the numbers of the records in RECS[0..N) a finding names (rec_time,
+ * case, call, id: what place_finding reads of them). */
+static void keep_named(struct w *w, const struct record *recs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (!hfind(&w->m, M_WANT, recs[i].id, 0))
+			continue;
+		xgrow((void **)&w->named, &w->capnamed, w->nnamed + 1, sizeof *w->named);
+		struct record *c = &w->named[w->nnamed];
+		memset(c, 0, sizeof *c);
+		c->type = recs[i].type;
+		c->id = recs[i].id;
+		c->case_index = recs[i].case_index;
+		c->call = recs[i].call;
+		if (rec_time(&recs[i], &(int64_t){ 0 }, &(int64_t){ 0 }) != 0)
+			c->u = recs[i].u; /* a timed record: only its integers are read */
+		hput(&w->m, M_ID, c->id, 0, (int64_t)w->nnamed++, NULL);
+	}
+}
+
+/* Draws recs[FROM..TO), records that follow each other in the trace. */
+static void draw_range(struct sw *x, size_t from, size_t to)
+{
+	struct w *w = &x->w;
+	if (from == to)
+		return;
+	if (w->recs[from].id != (int64_t)x->next ||
+	    w->recs[to - 1].id != (int64_t)(x->next + (to - from) - 1))
+		x->changed = 1;
+	emit_range(w, from, to);
+	x->next += to - from;
+}
+
+static void hold(struct sw *x, const struct record *r)
+{
+	xgrow((void **)&x->held, &x->capheld, x->nheld + 1, sizeof *x->held);
+	struct held *h = &x->held[x->nheld++];
+	memset(h, 0, sizeof *h);
+	h->id = r->id;
+	h->r.type = REC_HEADER;
+	h->r.id = r->id;
+	if (r->type != REC_FINDING)
+		return;
+	h->r = *r;
+	struct rec_finding *f = &h->r.u.finding;
+	f->code = f->code ? xstrdup(f->code) : NULL;
+	f->severity = f->severity ? xstrdup(f->severity) : NULL;
+	f->message = f->message ? xstrdup(f->message) : NULL;
+	if (f->evidence)
+		json_incref(f->evidence);
+}
+
+static void held_free(struct held *h)
+{
+	if (h->r.type != REC_FINDING)
+		return;
+	free(h->r.u.finding.code);
+	free(h->r.u.finding.severity);
+	free(h->r.u.finding.message);
+	json_decref(h->r.u.finding.evidence);
+}
+
+/* Draws RECS[0..N) (a case's, linked as one) with the held records among
+ * and after them, in index order. */
+static void draw_merged(struct sw *x, const struct record *recs, size_t n)
+{
+	struct w *w = &x->w;
+	size_t i = 0, h = 0;
+	w->recs = recs;
+	w->n = n;
+	link_batch(w);
+	while (i < n || h < x->nheld) {
+		if (h < x->nheld && (i == n || x->held[h].id < recs[i].id)) {
+			if (x->held[h].id != (int64_t)x->next++)
+				x->changed = 1;
+			if (x->held[h].r.type == REC_FINDING && !w->failed)
+				emit_finding(w, &x->held[h].r);
+			held_free(&x->held[h++]);
+			continue;
+		}
+		size_t j = i;
+		while (j < n && (h == x->nheld || recs[j].id < x->held[h].id))
+			j++;
+		draw_range(x, i, j);
+		i = j;
+	}
+	x->nheld = 0;
+}
+
+static void p2_record(void *ctx, const struct record *r)
+{
+	struct sw *x = ctx;
+	keep_named(&x->w, r, 1);
+	if (r->id > (int64_t)x->next)
+		hold(x, r); /* it lies among or after the case being read */
+	else
+		draw_merged(x, r, 1);
+}
+
+static void p2_case(void *ctx, const struct record *recs, size_t n)
+{
+	struct sw *x = ctx;
+	keep_named(&x->w, recs, n);
+	draw_merged(x, recs, n);
+}
+
+static void w_free(struct w *w)
+{
+	free(w->out.p);
+	free(w->name.p);
+	free(w->m.e);
+	free(w->api.e);
+	if (w->streaming) {
+		for (size_t i = 0; i < w->ncases; i++)
+			free((char *)w->cases[i].kernel);
+		for (size_t i = 0; i < w->ndevnames; i++)
+			free((char *)w->devnames[i]);
+	}
+	free(w->cases);
+	free(w->procs);
+	free(w->tracks);
+	free(w->devnames);
+	free(w->track_of);
+	free(w->api_of);
+	free(w->named);
+	free(w->scratch);
+	free(w->items);
+}
+
+/* The trace at PATH through WRITE in two streaming passes: 1 done (0 or -1
+ * in *RC as perfetto_write gives), 0 when it cannot be done so (nothing
+ * written), -1 when the file cannot be read (E set). */
+static int stream_write(const char *path, int (*write)(void *, const void *, size_t),
+			void *self, int *rc, struct trace_contents *out, struct errbuf *e)
+{
+	struct sw x = { .w = { .write = write, .self = self, .first_event = 1, .streaming = 1,
+			       .t0 = REC_NONE }, .usable = 1, .last_device = -1 };
+	struct trace_visitor v1 = { &x, p1_record, p1_case };
+	struct trace_contents c;
+	if (trace_stream(path, &v1, out, e) < 0) {
+		w_free(&x.w);
+		return -1;
+	}
+	/* A problem may be a record moved or left out: ids are not indices. */
+	if (!x.usable || out->problem[0] || x.nrecords != out->nrecords) {
+		trace_contents_free(out);
+		w_free(&x.w);
+		return 0;
+	}
+	struct w *w = &x.w;
+	index_end(w);
+	sb_f(&w->out, "{\"otherData\":{\"kaudit\":\"%s\",\"t0_ns\":%lld,"
+	     "\"records\":%zu,\"impossible_times\":%lld},\"traceEvents\":[", KAUDIT_VERSION,
+	     (long long)w->t0, x.nrecords, (long long)w->impossible);
+	emit_metadata(w);
+	struct trace_visitor v2 = { &x, p2_record, p2_case };
+	int ok = trace_stream(path, &v2, &c, e) == 0;
+	if (ok) {
+		trace_contents_free(&c);
+		draw_merged(&x, NULL, 0);
+		if (x.changed || x.next != x.nrecords)
+			ok = 0, errbuf_set(e, EXIT_BAD_INPUT, "%s: changed while exported", path);
+	}
+	for (size_t i = 0; i < x.nheld; i++)
+		held_free(&x.held[i]);
+	free(x.held);
+	if (!ok) {
+		trace_contents_free(out);
+		w_free(w);
+		return -1;
+	}
+	emit_phases(w);
+	sb_puts(&w->out, "\n]}\n");
+	flush(w);
+	*rc = w->failed ? -1 : 0;
+	w_free(w);
+	return 1;
 }
 
 struct gz_out {
@@ -1472,8 +1861,11 @@ static int gz_sink(void *self, const void *buf, size_t len)
 	return 0;
 }
 
-int export_perfetto(const struct record *recs, size_t n, const char *input, const char *out,
-		    struct errbuf *e)
+/* Into OUT as export_perfetto() says: from RECS[0..N), or (C not NULL)
+ * from the trace at INPUT in two streaming passes, falling back to reading
+ * it whole into *C when the passes cannot reproduce that. */
+static int export_to(const struct record *recs, size_t n, const char *input, const char *out,
+		     struct trace_contents *c, struct errbuf *e)
 {
 	struct outfile f;
 	const char *const inputs[] = { input, NULL };
@@ -1492,7 +1884,24 @@ int export_perfetto(const struct record *recs, size_t n, const char *input, cons
 		outfile_abort(&f);
 		return errbuf_set(e, EXIT_BAD_INPUT, "%s: %s", out, strerror(err));
 	}
-	int ok = perfetto_write(recs, n, gz_sink, &g) == 0;
+	int ok = 1, rc = 0, done = c ? stream_write(input, gz_sink, &g, &rc, c, e) : 0;
+	if (done < 0) {
+		gzclose(g.gz);
+		outfile_abort(&f);
+		return -1;
+	}
+	if (!done && c) {
+		if (trace_read(input, c, e) < 0) {
+			gzclose(g.gz);
+			outfile_abort(&f);
+			return -1;
+		}
+		recs = c->records.v;
+		n = c->records.n;
+	}
+	if (!done)
+		rc = perfetto_write(recs, n, gz_sink, &g);
+	ok = rc == 0;
 	errno = 0;
 	if (gzclose(g.gz) != Z_OK) {
 		ok = 0;
@@ -1507,4 +1916,16 @@ int export_perfetto(const struct record *recs, size_t n, const char *input, cons
 		return errbuf_set(e, EXIT_BAD_INPUT, "%s: write failed", out);
 	}
 	return outfile_commit(&f, e);
+}
+
+int export_perfetto(const struct record *recs, size_t n, const char *input, const char *out,
+		    struct errbuf *e)
+{
+	return export_to(recs, n, input, out, NULL, e);
+}
+
+int export_perfetto_stream(const char *input, const char *out, struct trace_contents *c,
+			   struct errbuf *e)
+{
+	return export_to(NULL, 0, input, out, c, e);
 }

@@ -16,6 +16,7 @@
 #include <stddef.h>
 
 #include "trace/record.h"
+#include "trace/trace.h"
 #include "util/util.h"
 
 /* Writes the JSON of RECS[0..N) through WRITE (0 on success, -1 on a failed
@@ -31,5 +32,14 @@ int perfetto_write(const struct record *recs, size_t n,
  * name the file (EXIT_BAD_INPUT). */
 int export_perfetto(const struct record *recs, size_t n, const char *input, const char *out,
 		    struct errbuf *e) KAUDIT_MUST_CHECK;
+
+/* The same from the trace file INPUT, read in two streaming passes (memory
+ * follows the largest case; the output is perfetto_write's, byte for byte),
+ * or read whole where a pass could not reproduce it (records out of file
+ * order, a case in pieces, drawn audit-wide records).  *C gets what the
+ * reader learnt (trace_stream()); on -1 it holds nothing to free.  Errors
+ * reading INPUT are trace_read()'s. */
+int export_perfetto_stream(const char *input, const char *out, struct trace_contents *c,
+			   struct errbuf *e) KAUDIT_MUST_CHECK;
 
 #endif
