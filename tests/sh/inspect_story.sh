@@ -7,9 +7,9 @@
 # measured by kaudit's own GPU plugin is a STAND-IN in verify, inspect,
 # check and report; one that says it was is not.  Needs $KAUDIT and $BUILD.
 set -u
+. tests/tools/host_claim.sh # $tmp, $key, $pub, $claim, the host plugin: for the STAND-IN part
 fail() { echo "inspect_story: $*" >&2; exit 1; }
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/kaudit-story.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT
+host_pub=$pub
 kat=traces/example.kat
 pub=traces/example-test-key.pem.pub
 resign=$BUILD/tools/kat_resign
@@ -88,54 +88,24 @@ has "$tmp/out" '\x1b[2J\x1b]0;pwn\x07Fused' "escaped title"
 has "$tmp/out" 'k\x1b[31m.cu' "escaped path"
 
 # STAND-IN.  A real audit through the host double named by KAUDIT_GPU_LIB.
-plugin=$BUILD/plugins/host_plugin.so
-[ -f "$plugin" ] || fail "no $plugin"
-mkdir "$tmp/claim"
-cat > "$tmp/claim/s.c" <<'C'
-#include "kaudit/launcher.h"
-static void scale(const kaudit_launch *l)
-{
-	const float *x = l->buffers[0].data;
-	float *y = l->buffers[1].data;
-	for (int64_t i = 0; i < kaudit_numel(&l->buffers[1]); i++)
-		y[i] = 2.0f * x[i] + 1.0f;
-}
-KAUDIT_ENTRY(ref_scale) { scale(l); return 0; }
-KAUDIT_ENTRY(fast_scale) { scale(l); return 0; }
-C
-cc -shared -fPIC -Iinclude -o "$tmp/claim/s.so" "$tmp/claim/s.c" || fail "cc"
-cat > "$tmp/claim/c.yaml" <<'Y'
-kaudit: 1
-claim:
-  title: "Scale, 3x"
-kernels:
-  - id: scale
-    claimed_speedup: 3.0
-    baseline:  {source: s.so, entry: ref_scale}
-    candidate: {source: s.so, entry: fast_scale}
-    params: {N: 1000}
-    buffers:
-      - {name: x, role: in, dtype: f32, shape: [N]}
-      - {name: y, role: out, dtype: f32, shape: [N]}
-Y
-KAUDIT_GPU_LIB=$plugin "$KAUDIT" verify "$tmp/claim/c.yaml" --key "$tmp/key.pem" \
-	-o "$tmp/h.kat" > "$tmp/vout" 2> "$tmp/verr"
+plugin=$KAUDIT_GPU_LIB
+"$KAUDIT" verify "$claim" --kernel honest --key "$key" -o "$tmp/h.kat" > "$tmp/vout" 2> "$tmp/verr"
 [ -s "$tmp/h.kat" ] || fail "verify wrote no trace: $(cat "$tmp/verr")"
 has "$tmp/vout" "*** STAND-IN: measured by $(realpath "$plugin"), not by kaudit's own GPU plugin" "verify banner"
 zcat "$tmp/h.kat" | head -n 1 | jq -e --arg p "$(realpath "$plugin")" \
 	--arg s "$(sha256sum < "$plugin" | cut -d' ' -f1)" \
 	'.plugin == {path: $p, origin: "KAUDIT_GPU_LIB", sha256: $s}' > /dev/null ||
 	fail "header.plugin: $(zcat "$tmp/h.kat" | head -n 1 | jq -c .plugin)"
-"$KAUDIT" inspect --pubkey "$tmp/key.pem.pub" "$tmp/h.kat" > "$tmp/out" || fail "inspect h"
+"$KAUDIT" inspect --pubkey "$host_pub" "$tmp/h.kat" > "$tmp/out" || fail "inspect h"
 # The banner wraps at 80 columns wherever the plugin's path ends: read it as one line.
 tr '\n' ' ' < "$tmp/out" | sed 's/  */ /g' > "$tmp/out1"
 has "$tmp/out1" "*** STAND-IN: measured by $(realpath "$plugin") from" "inspect banner"
 has "$tmp/out1" "KAUDIT_GPU_LIB, not by kaudit's own GPU plugin" "inspect banner origin"
 has "$tmp/out" "plugin    STAND-IN from \$KAUDIT_GPU_LIB," "inspect plugin line"
-"$KAUDIT" check --pubkey "$tmp/key.pem.pub" "$tmp/h.kat" > "$tmp/out" 2>&1 || fail "check h"
+"$KAUDIT" check --pubkey "$host_pub" "$tmp/h.kat" > "$tmp/out" 2>&1 || fail "check h"
 tr '\n' ' ' < "$tmp/out" | tr -s ' ' > "$tmp/flat"
 has "$tmp/flat" "but STAND-IN: not measured by kaudit's own GPU plugin" "check status"
-"$KAUDIT" report "$tmp/h.kat" --markdown --pubkey "$tmp/key.pem.pub" > "$tmp/out" || fail "report h"
+"$KAUDIT" report "$tmp/h.kat" --markdown --pubkey "$host_pub" > "$tmp/out" || fail "report h"
 grep -q "STAND-IN" "$tmp/out" || fail "report: no STAND-IN"
 # The same trace saying kaudit's own plugin measured it: no banner (the
 # signer vouches for that, as for every other header field).

@@ -6,43 +6,9 @@
 # audits started in the same second) gives NAME-2.kat instead of
 # overwriting.  Runs with the host double.  Needs $KAUDIT and $BUILD.
 set -u
+. tests/tools/host_claim.sh # $tmp, $key, $pub, $claim (kernel honest reproduces), the host plugin
 fail() { echo "verify_outputs: $*" >&2; exit 1; }
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/kaudit-out.XXXXXX") || exit 1
-keydir=$(mktemp -d "${TMPDIR:-/tmp}/kaudit-outkey.XXXXXX") || exit 1
-trap 'rm -rf "$tmp" "$keydir"' EXIT
-KAUDIT_GPU_LIB=$BUILD/plugins/host_plugin.so
-export KAUDIT_GPU_LIB
-unset KAUDIT_WORKER KAUDIT_KEY
-key=$keydir/key.pem
-"$KAUDIT" keygen -o "$key" > /dev/null || fail keygen
-cat > "$tmp/s.c" <<'C'
-#include "kaudit/launcher.h"
-static void scale(const kaudit_launch *l)
-{
-	const float *x = l->buffers[0].data;
-	float *y = l->buffers[1].data;
-	for (int64_t i = 0; i < kaudit_numel(&l->buffers[1]); i++)
-		y[i] = 2.0f * x[i] + 1.0f;
-}
-KAUDIT_ENTRY(ref_scale) { scale(l); return 0; }
-KAUDIT_ENTRY(fast_scale) { scale(l); return 0; }
-C
-cc -shared -fPIC -Iinclude -o "$tmp/s.so" "$tmp/s.c" || fail cc
-cat > "$tmp/c.yaml" <<'Y'
-kaudit: 1
-claim:
-  title: "Scale, as fast as itself"
-kernels:
-  - id: scale
-    claimed_speedup: 1.0
-    baseline:  {source: s.so, entry: ref_scale}
-    candidate: {source: s.so, entry: fast_scale}
-    params: {N: 1000}
-    buffers:
-      - {name: x, role: in, dtype: f32, shape: [N]}
-      - {name: y, role: out, dtype: f32, shape: [N]}
-Y
-v() { "$KAUDIT" verify "$tmp/c.yaml" --key "$key" "$@" > "$tmp/out" 2> "$tmp/err"; }
+v() { "$KAUDIT" verify "$claim" --kernel honest --key "$key" "$@" > "$tmp/out" 2> "$tmp/err"; }
 refused() { # WHAT REASON -o TARGET: exit 2 at once, REASON said, no trace anywhere
 	what=$1 reason=$2
 	shift 2
@@ -65,22 +31,22 @@ refused "a link to a device" "not a regular file" -o "$tmp/null"
 [ -L "$tmp/null" ] && [ -c /dev/null ] || fail "the link or /dev/null changed"
 ln -s "$tmp/nowhere" "$tmp/dangling"
 refused "a dangling link" "symbolic link to nothing" -o "$tmp/dangling"
-cp "$tmp/c.yaml" "$tmp/c.orig"
-refused "the manifest" "is an input of this command" -o "$tmp/c.yaml"
-cmp -s "$tmp/c.yaml" "$tmp/c.orig" || fail "the manifest changed"
-cp "$tmp/s.so" "$tmp/s.orig"
-refused "a source" "is an input of this command" -o "$tmp/s.so"
-cmp -s "$tmp/s.so" "$tmp/s.orig" || fail "the source changed"
-cp "$key" "$keydir/key.orig"
+cp "$claim" "$tmp/c.orig"
+refused "the manifest" "is an input of this command" -o "$claim"
+cmp -s "$claim" "$tmp/c.orig" || fail "the manifest changed"
+cp "$tmp/impl.so" "$tmp/s.orig"
+refused "a source" "is an input of this command" -o "$tmp/impl.so"
+cmp -s "$tmp/impl.so" "$tmp/s.orig" || fail "the source changed"
+cp "$key" "$tmp/key.orig"
 refused "the key" "is an input of this command" -o "$key"
-cmp -s "$key" "$keydir/key.orig" || fail "the key changed"
+cmp -s "$key" "$tmp/key.orig" || fail "the key changed"
 refused "an unwritable directory" "cannot create files in" -o /proc/kaudit-no.kat
 
 # An existing trace is replaced only by a complete one: a write that fails
 # (file size limit) leaves it whole.
 v -o "$tmp/t.kat" || fail "verify -o t.kat: $(cat "$tmp/err")"
 cp "$tmp/t.kat" "$tmp/t.orig"
-(trap "" XFSZ; ulimit -f 2; "$KAUDIT" verify "$tmp/c.yaml" --key "$key" -o "$tmp/t.kat" > /dev/null 2>&1)
+(trap "" XFSZ; ulimit -f 2; "$KAUDIT" verify "$claim" --kernel honest --key "$key" -o "$tmp/t.kat" > /dev/null 2>&1)
 cmp -s "$tmp/t.kat" "$tmp/t.orig" || fail "a failed write changed the existing trace"
 ls "$tmp" | grep -q '\.tmp\.' && fail "the failed write left its temporary file"
 v -o "$tmp/t.kat" || fail "second verify -o t.kat"
@@ -92,20 +58,20 @@ cmp -s "$tmp/t.kat" "$tmp/t.orig" && fail "a complete trace did not replace the 
 cd "$tmp" || fail cd
 now=$(date -u +%s)
 for d in 0 1 2 3 4 5 6 7 8 9; do
-	: > "c-$(date -u -d "@$((now + d))" +%Y%m%dT%H%M%SZ).kat"
+	: > "claim-$(date -u -d "@$((now + d))" +%Y%m%dT%H%M%SZ).kat"
 done
-"$KAUDIT" verify c.yaml --key "$key" > "$tmp/out" 2> "$tmp/err" || fail "default name: $(cat "$tmp/err")"
+"$KAUDIT" verify claim.yaml --kernel honest --key "$key" > "$tmp/out" 2> "$tmp/err" || fail "default name: $(cat "$tmp/err")"
 got=$(sed -n 's/^trace: //p' "$tmp/out")
 case $got in
-c-*Z-2.kat) ;;
-*) fail "default name: took '$got', want c-STAMP-2.kat" ;;
+claim-*Z-2.kat) ;;
+*) fail "default name: took '$got', want claim-STAMP-2.kat" ;;
 esac
-[ -s "$got" ] && "$KAUDIT" check --pubkey "$key.pub" "$got" > /dev/null ||
+[ -s "$got" ] && "$KAUDIT" check --pubkey "$pub" "$got" > /dev/null ||
 	fail "the -2 trace does not check"
-for f in c-*Z.kat; do [ -s "$f" ] && fail "$f, taken before, was overwritten"; done
+for f in claim-*Z.kat; do [ -s "$f" ] && fail "$f, taken before, was overwritten"; done
 # A default name not taken is used as it is.
-rm -f c-*.kat
-"$KAUDIT" verify c.yaml --key "$key" > "$tmp/out" 2> "$tmp/err" || fail "default name 2"
-sed -n 's/^trace: //p' "$tmp/out" | grep -q '^c-[0-9]*T[0-9]*Z\.kat$' ||
+rm -f claim-*.kat
+"$KAUDIT" verify claim.yaml --kernel honest --key "$key" > "$tmp/out" 2> "$tmp/err" || fail "default name 2"
+sed -n 's/^trace: //p' "$tmp/out" | grep -q '^claim-[0-9]*T[0-9]*Z\.kat$' ||
 	fail "a free default name got a suffix: $(cat "$tmp/out")"
 echo "verify_outputs: ok"
