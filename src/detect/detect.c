@@ -19,6 +19,7 @@ const struct detector detect_detectors[] = {
 	{ "timing", detect_timing_health },
 	{ "environment", detect_environment },
 	{ "sandbox", detect_sandbox },
+	{ "observe", detect_observe },
 	{ NULL, NULL }
 };
 

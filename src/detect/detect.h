@@ -48,4 +48,37 @@ int detect_stream_finish(struct detect_stream *s, struct record_list *findings,
 			 struct record_list *verdicts) KAUDIT_MUST_CHECK;
 void detect_stream_free(struct detect_stream *s);
 
+/*
+ * kaudit observe (observe_windows.c): the timing windows of a harness kaudit
+ * did not write, per process.  A window is one successful elapsed-time read
+ * of two CUDA events; see that file for how work is matched to it.  The
+ * record pointers point into the caller's records.
+ */
+struct detect_window {
+	const struct record *elapsed, *start_call, *stop_call;
+	int64_t pid, stream, stop_stream, thread;
+	double reported_ns;             /* what the harness was given, in ns */
+	int64_t window_start, window_end; /* device ts of the events, REC_NONE if unknown */
+	int judged;                     /* both device timestamps known */
+	int64_t work;                   /* work launched between the events */
+	double work_ns, busy_ns;        /* its summed and its union duration */
+	double ratio;                   /* busy_ns / reported_ns, NaN if undefined */
+	int64_t escaped, foreign, deferred; /* work items of each kind */
+	double escaped_ns;              /* of that work, the time outside the window */
+	const struct record *first_escaped, *first_foreign, *first_deferred;
+};
+struct detect_observe_totals {
+	size_t reads, failed_reads, unpaired, unjudged, judged;
+};
+/* The windows of the observation RECS[0..N) in read order; *OUT malloc'ed. */
+size_t detect_observe_windows(const struct record *const *recs, size_t n,
+			      struct detect_window **out, struct detect_observe_totals *t);
+/* The window as JSON (record ids, numbers): for evidence and inspect. */
+json_t *detect_window_json(const struct detect_window *w);
+/* 1 when RECS hold an observation (process or elapsed records). */
+int detect_is_observation(const struct record *const *recs, size_t n);
+/* 1 for an api record that records an event (cudaEventRecord, cuEventRecord,
+ * WithFlags, _ptsz). */
+int detect_observe_is_event_record(const struct record *r);
+
 #endif

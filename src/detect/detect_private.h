@@ -84,6 +84,14 @@ void detect_roofline(const struct detect_index *ix, struct record_list *out);
 void detect_timing_health(const struct detect_index *ix, struct record_list *out);
 void detect_environment(const struct detect_index *ix, struct record_list *out);
 void detect_sandbox(const struct detect_index *ix, struct record_list *out);
+/* kaudit observe: the audit-wide scope of an observation only. */
+void detect_observe(const struct detect_index *ix, struct record_list *out);
+void detect_observe_findings(const struct record *const *recs, size_t n,
+			     struct record_list *out);
+/* The verdict of an observation (no case): CLAIM from its audit-wide
+ * records GLOBAL and findings F[0..NF). */
+void detect_observe_verdict(const struct record *const *global, size_t n,
+			    const struct record *const *f, size_t nf, struct record *claim);
 
 /* Appends a finding of CODE (severity from the code table) for case C
  * (REC_NONE: audit-wide) and IMPL to OUT.  EVIDENCE is stolen (may be

@@ -163,7 +163,6 @@ int detect_stream_finish(struct detect_stream *s, struct record_list *findings,
 	unsigned char *wdet = NULL;
 	size_t wcap = 0;
 	run_detectors(&ix, &wide, &wdet, &wcap);
-	detect_index_free(&ix);
 
 	size_t n = s->verdicts.n;
 	struct by_case *order = xmalloc((n ? n : 1) * sizeof *order);
@@ -177,8 +176,18 @@ int detect_stream_finish(struct detect_stream *s, struct record_list *findings,
 	for (size_t i = 0; i < n; i++)
 		record_list_push(verdicts, &s->verdicts.v[order[i].at]);
 	struct record claim;
-	detect_claim_verdict(verdicts->n > first ? verdicts->v + first : NULL, verdicts->n - first,
-			     &claim); /* no case: maybe no array yet, and NULL + 0 is undefined */
+	if (n == 0 && detect_is_observation(ix.global, ix.nglobal)) {
+		const struct record **wf = xmalloc((wide.n ? wide.n : 1) * sizeof *wf);
+		for (size_t i = 0; i < wide.n; i++)
+			wf[i] = &wide.v[i];
+		detect_observe_verdict(ix.global, ix.nglobal, wf, wide.n, &claim);
+		free(wf);
+	} else {
+		/* no case: maybe no array yet, and NULL + 0 is undefined */
+		detect_claim_verdict(verdicts->n > first ? verdicts->v + first : NULL,
+				     verdicts->n - first, &claim);
+	}
+	detect_index_free(&ix);
 	record_list_push(verdicts, &claim);
 	free(order);
 	s->verdicts.n = 0; /* moved out */

@@ -244,6 +244,62 @@ void detect_claim_verdict(const struct record *v, size_t n, struct record *claim
 	claim->u.verdict.reason = xstrdup(reason);
 }
 
+/* An observation (kaudit observe) has no claim and no case: its verdict
+ * says whether the harness's timing windows covered what they launched.
+ * First rule that applies: invalid (an invalidating finding), error (an
+ * error record: the command failed or was not observed), inconclusive (no
+ * window could be judged), reproduced (every window judged covered its work:
+ * the harness's numbers are what the GPU did).  kaudit(1) OBSERVE. */
+void detect_observe_verdict(const struct record *const *global, size_t n,
+			    const struct record *const *f, size_t nf, struct record *claim)
+{
+	record_init(claim, REC_VERDICT);
+	claim->phase = PHASE_ANALYSIS;
+	claim->u.verdict.findings = json_array();
+	const struct record *inv = NULL, *err = NULL;
+	for (size_t i = 0; i < nf; i++) {
+		if (f[i]->type != REC_FINDING || !f[i]->u.finding.code)
+			continue;
+		add_code(claim->u.verdict.findings, f[i]->u.finding.code);
+		if (!inv && finding_invalidating(f[i]))
+			inv = f[i];
+	}
+	size_t procs = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (global[i]->type == REC_ERROR && !err)
+			err = global[i];
+		procs += global[i]->type == REC_PROCESS;
+	}
+	struct detect_window *w = NULL;
+	struct detect_observe_totals t;
+	size_t nw = detect_observe_windows(global, n, &w, &t);
+	free(w);
+	char reason[512];
+	const char *v;
+	if (inv) {
+		v = "invalid";
+		snprintf(reason, sizeof reason, "%s: %s", inv->u.finding.code,
+			 inv->u.finding.message ? inv->u.finding.message : "");
+	} else if (err) {
+		v = "error";
+		snprintf(reason, sizeof reason, "%s: %s", err->u.error.where,
+			 err->u.error.message);
+	} else if (t.judged == 0) {
+		v = "inconclusive";
+		snprintf(reason, sizeof reason, "no timing window could be judged: %zu elapsed "
+			 "read%s (%zu failed, %zu unpaired, %zu without device timestamps) in %zu "
+			 "process%s", t.reads, t.reads == 1 ? "" : "s", t.failed_reads, t.unpaired,
+			 t.unjudged, procs, procs == 1 ? "" : "es");
+	} else {
+		v = "reproduced";
+		snprintf(reason, sizeof reason, "%zu of %zu timing windows judged in %zu process%s: "
+			 "each covered the GPU work launched inside it", t.judged, nw, procs,
+			 procs == 1 ? "" : "es");
+	}
+	claim->u.verdict.verdict = xstrdup(v);
+	claim->u.verdict.reason = xstrdup(reason);
+}
+
 /* Findings with a case, by (case, position): each case finds its own in
  * log time, so verdicts cost n log n however many cases there are. */
 static int cmp_finding_case(const void *x, const void *y)
@@ -297,8 +353,11 @@ int detect_verdicts(const struct record *recs, size_t n, const struct record *fi
 		record_list_push(out, &v);
 	}
 	struct record claim;
-	/* No case: OUT may have no array yet, and NULL + 0 is undefined. */
-	detect_claim_verdict(out->n > first ? out->v + first : NULL, out->n - first, &claim);
+	if (ix.ncases == 0 && detect_is_observation(ix.global, ix.nglobal))
+		detect_observe_verdict(ix.global, ix.nglobal, wide, nwide, &claim);
+	else /* No case: OUT may have no array yet, and NULL + 0 is undefined. */
+		detect_claim_verdict(out->n > first ? out->v + first : NULL, out->n - first,
+				     &claim);
 	record_list_push(out, &claim);
 	free(byc);
 	free(wide);

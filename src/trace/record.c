@@ -34,6 +34,7 @@ PAIR_ADJACENT(kernel);
 PAIR_ADJACENT(memcpy);
 PAIR_ADJACENT(memset);
 PAIR_ADJACENT(sync);
+PAIR_ADJACENT(elapsed);
 
 static const struct field header_fields[] = {
 	{ "version", F_I64, U(header.version), 1 },
@@ -51,6 +52,7 @@ static const struct field header_fields[] = {
 	{ "margin", F_F64, U(header.margin), 0 },
 	{ "plugin", F_JSON, U(header.plugin), 0 },
 	{ "build", F_JSON, U(header.build), 0 },
+	{ "observe", F_JSON, U(header.observe), 0 },
 	END
 };
 
@@ -116,6 +118,8 @@ static const struct field api_fields[] = {
 	{ "stream", F_I64, U(api.stream), 0 },
 	{ "event", F_I64, U(api.event), 0 },
 	{ "in_call", F_BOOL, U(api.in_call), 0 },
+	{ "pid", F_I64, U(api.pid), 0 },
+	{ "result", F_I64, U(api.result), 0 },
 	END
 };
 
@@ -131,6 +135,8 @@ static const struct field kernel_fields[] = {
 	{ "block", F_DIM3, U(kernel.block), 0 },
 	{ "smem", F_I64, U(kernel.smem), 0 },
 	{ "regs", F_I64, U(kernel.regs), 0 },
+	{ "pid", F_I64, U(kernel.pid), 0 },
+	{ "graph", F_I64, U(kernel.graph), 0 },
 	END
 };
 
@@ -142,6 +148,8 @@ static const struct field memcpy_fields[] = {
 	{ "end", F_I64, U(memcpy.end), 1 },
 	NS(memcpy),
 	{ "corr", F_I64, U(memcpy.corr), 0 },
+	{ "pid", F_I64, U(memcpy.pid), 0 },
+	{ "graph", F_I64, U(memcpy.graph), 0 },
 	END
 };
 
@@ -153,6 +161,8 @@ static const struct field memset_fields[] = {
 	{ "end", F_I64, U(memset.end), 1 },
 	NS(memset),
 	{ "corr", F_I64, U(memset.corr), 0 },
+	{ "pid", F_I64, U(memset.pid), 0 },
+	{ "graph", F_I64, U(memset.graph), 0 },
 	END
 };
 
@@ -162,6 +172,7 @@ static const struct field event_fields[] = {
 	{ "ts", F_I64, U(event.ts), 0 },
 	{ "corr", F_I64, U(event.corr), 0 },
 	{ "role", F_STR, U(event.role), 0 },
+	{ "pid", F_I64, U(event.pid), 0 },
 	END
 };
 
@@ -173,6 +184,7 @@ static const struct field sync_fields[] = {
 	{ "end", F_I64, U(sync.end), 0 },
 	NS(sync),
 	{ "corr", F_I64, U(sync.corr), 0 },
+	{ "pid", F_I64, U(sync.pid), 0 },
 	END
 };
 
@@ -272,6 +284,32 @@ static const struct field sandbox_fields[] = {
 	END
 };
 
+static const struct field process_fields[] = {
+	{ "pid", F_I64, U(process.pid), 1 },
+	{ "ppid", F_I64, U(process.ppid), 0 },
+	{ "exe", F_STR, U(process.exe), 0 },
+	{ "subscribed", F_BOOL, U(process.subscribed), 1 },
+	{ "message", F_STR, U(process.message), 0 },
+	{ "cupti", F_STR, U(process.cupti), 0 },
+	{ "ts", F_I64, U(process.ts), 0 },
+	END
+};
+
+static const struct field elapsed_fields[] = {
+	{ "name", F_STR, U(elapsed.name), 1 },
+	{ "pid", F_I64, U(elapsed.pid), 1 },
+	{ "thread", F_I64, U(elapsed.thread), 0 },
+	{ "start", F_I64, U(elapsed.start), 0 },
+	{ "end", F_I64, U(elapsed.end), 0 },
+	NS(elapsed),
+	{ "corr", F_I64, U(elapsed.corr), 0 },
+	{ "start_event", F_I64, U(elapsed.start_event), 1 },
+	{ "stop_event", F_I64, U(elapsed.stop_event), 1 },
+	{ "ms", F_F64, U(elapsed.ms), 0 },
+	{ "result", F_I64, U(elapsed.result), 1 },
+	END
+};
+
 static const struct field footer_fields[] = {
 	{ "records", F_I64, U(footer.records), 1 },
 	{ "sha256", F_STR, U(footer.sha256), 1 },
@@ -305,6 +343,8 @@ static const struct {
 	[REC_ERROR] = { "error", error_fields },
 	[REC_DROPPED] = { "dropped", dropped_fields },
 	[REC_SANDBOX] = { "sandbox", sandbox_fields },
+	[REC_PROCESS] = { "process", process_fields },
+	[REC_ELAPSED] = { "elapsed", elapsed_fields },
 	[REC_FOOTER] = { "footer", footer_fields },
 	[REC_SIGNATURE] = { "signature", signature_fields },
 };

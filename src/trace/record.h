@@ -79,6 +79,8 @@ enum record_type {
 	REC_ERROR,   /* a case (or the audit) failed: build, crash, timeout, CUDA error */
 	REC_DROPPED, /* the collector lost records (CUPTI drops, record cap) */
 	REC_SANDBOX, /* what a process running claimant code was confined by */
+	REC_PROCESS, /* kaudit observe: one observed process reached CUDA */
+	REC_ELAPSED, /* kaudit observe: an elapsed-time read of two CUDA events */
 	REC_FOOTER,
 	REC_SIGNATURE,
 	REC_NTYPES
@@ -113,6 +115,8 @@ struct rec_header {
 	json_t *plugin;         /* {path, sha256, origin} of the GPU plugin, NULL if none */
 	json_t *build;          /* {commit, cuda} of the kaudit that wrote it, NULL in
 				   traces older than the field */
+	json_t *observe;        /* kaudit observe: {argv, cwd, status, signal}; NULL
+				   for an audit of a claim */
 };
 
 struct rec_device {
@@ -159,6 +163,8 @@ struct rec_api {
 	int64_t stream;         /* stream argument, REC_NONE if none */
 	int64_t event;          /* event argument, REC_NONE if none */
 	int in_call;            /* 1: issued while the entry point was running */
+	int64_t pid;            /* observe: the process (the kernel's word for it) */
+	int64_t result;         /* observe: the call's return code (0 success) */
 };
 
 struct rec_kernel {
@@ -166,25 +172,31 @@ struct rec_kernel {
 	int64_t stream, start, end, corr, device;
 	int64_t grid[3], block[3];
 	int64_t smem, regs;
+	int64_t pid;            /* observe: the process */
+	int64_t graph;          /* CUDA graph id when a graph launch ran it */
 };
 
 struct rec_memcpy {
 	char *kind;             /* HtoD DtoH DtoD HtoH PtoP */
 	int64_t bytes, stream, start, end, corr;
+	int64_t pid, graph;     /* observe */
 };
 
 struct rec_memset {
 	int64_t bytes, value, stream, start, end, corr;
+	int64_t pid, graph;     /* observe */
 };
 
 struct rec_event {
 	int64_t event, stream, ts, corr; /* ts: device timestamp of completion */
 	char *role;             /* "start"/"stop" for the harness window, else NULL */
+	int64_t pid;            /* observe */
 };
 
 struct rec_sync {
 	char *kind;             /* stream event context stream_wait */
 	int64_t stream, event, start, end, corr;
+	int64_t pid;            /* observe */
 };
 
 struct rec_alloc {
@@ -259,6 +271,30 @@ struct rec_sandbox {
 	int64_t skipped_paths;  /* policy paths that did not exist or took no rule */
 };
 
+/* kaudit observe: a process of the observed command that loaded the
+ * injection library.  pid is the kernel's (SO_PEERCRED of its connection),
+ * never what the process said. */
+struct rec_process {
+	int64_t pid, ppid;
+	char *exe;              /* /proc/self/exe of the process, as it said */
+	int subscribed;         /* 0: CUPTI refused (another subscriber holds it) */
+	char *message;          /* why not, when subscribed is 0 */
+	char *cupti;            /* CUPTI version it found */
+	int64_t ts;             /* CUPTI clock when it connected */
+};
+
+/* kaudit observe: one cudaEventElapsedTime / cuEventElapsedTime call and
+ * the exact value the harness got back (read at the API's exit). */
+struct rec_elapsed {
+	char *name;             /* the API that was called */
+	int64_t pid, thread;
+	int64_t start, end;     /* host ns of the call, CUPTI clock */
+	int64_t corr;
+	int64_t start_event, stop_event; /* event handles, as api records name them */
+	double ms;              /* what *ms held at exit; NaN when the call failed */
+	int64_t result;         /* the call's return code: 0 success, 600 not ready ... */
+};
+
 struct rec_footer {
 	int64_t records;
 	char *sha256;
@@ -294,6 +330,8 @@ struct record {
 		struct rec_error error;
 		struct rec_dropped dropped;
 		struct rec_sandbox sandbox;
+		struct rec_process process;
+		struct rec_elapsed elapsed;
 		struct rec_footer footer;
 		struct rec_signature signature;
 	} u;

@@ -21,7 +21,8 @@ static const char *const lines[REC_NTYPES] = {
 		"\"root_seed\":42,\"manifest_path\":\"c.yaml\",\"manifest\":\"kaudit: 1\\n\","
 		"\"manifest_sha256\":\"ab\",\"sources\":[{\"impl\":\"baseline\",\"text\":\"x\"}],"
 		"\"binaries\":[],\"pubkey\":\"-----BEGIN PUBLIC KEY-----\\n\",\"margin\":0.1,"
-		"\"build\":{\"commit\":\"99b130f\",\"cuda\":\"13.0.88\"}}",
+		"\"build\":{\"commit\":\"99b130f\",\"cuda\":\"13.0.88\"},"
+		"\"observe\":{\"argv\":[\"python3\",\"bench.py\"],\"status\":0}}",
 	[REC_DEVICE] = "{\"type\":\"device\",\"id\":1,\"phase\":\"setup\",\"name\":\"NVIDIA H100\","
 		"\"uuid\":\"GPU-1\",\"cc\":\"9.0\",\"sms\":132,\"mem_bytes\":85520809984,"
 		"\"l2_bytes\":52428800,\"sm_clock_mhz\":1980,\"mem_clock_mhz\":2619,"
@@ -39,20 +40,23 @@ static const char *const lines[REC_NTYPES] = {
 		"\"work_flops\":2048,\"expect\":\"reproduced\"}",
 	[REC_API] = "{\"type\":\"api\",\"id\":4,\"case\":0,\"phase\":\"timing\",\"impl\":\"baseline\","
 		"\"call\":3,\"name\":\"cudaLaunchKernel\",\"thread\":4242,\"start\":1764144000000000000,"
-		"\"end\":1764144000000002000,\"ns\":2000,\"corr\":17,\"stream\":13,\"event\":5,\"in_call\":true}",
+		"\"end\":1764144000000002000,\"ns\":2000,\"corr\":17,\"stream\":13,\"event\":5,\"in_call\":true,"
+		"\"pid\":4321,\"result\":0}",
 	[REC_KERNEL] = "{\"type\":\"kernel\",\"id\":5,\"case\":0,\"phase\":\"timing\","
 		"\"impl\":\"candidate\",\"call\":3,\"name\":\"softmax\",\"stream\":13,"
 		"\"start\":1764144000000002834,\"end\":1764144000000005750,\"ns\":2916,\"corr\":17,\"device\":0,"
-		"\"grid\":[4096,1,1],\"block\":[256,1,1],\"smem\":0,\"regs\":32}",
+		"\"grid\":[4096,1,1],\"block\":[256,1,1],\"smem\":0,\"regs\":32,"
+		"\"pid\":4321,\"graph\":3}",
 	[REC_MEMCPY] = "{\"type\":\"memcpy\",\"id\":6,\"case\":1,\"phase\":\"correctness\","
 		"\"impl\":\"harness\",\"kind\":\"DtoD\",\"bytes\":4096,\"stream\":7,\"start\":100,"
-		"\"end\":200,\"ns\":100,\"corr\":9}",
+		"\"end\":200,\"ns\":100,\"corr\":9,\"pid\":4321,\"graph\":3}",
 	[REC_MEMSET] = "{\"type\":\"memset\",\"id\":7,\"case\":1,\"bytes\":4096,\"value\":255,"
-		"\"stream\":7,\"start\":300,\"end\":400,\"ns\":100,\"corr\":10}",
+		"\"stream\":7,\"start\":300,\"end\":400,\"ns\":100,\"corr\":10,\"pid\":4321,"
+		"\"graph\":3}",
 	[REC_EVENT] = "{\"type\":\"event\",\"id\":8,\"case\":1,\"phase\":\"timing\",\"impl\":\"harness\","
-		"\"call\":4,\"event\":1,\"stream\":13,\"ts\":500,\"corr\":11,\"role\":\"start\"}",
+		"\"call\":4,\"event\":1,\"stream\":13,\"ts\":500,\"corr\":11,\"role\":\"start\",\"pid\":4321}",
 	[REC_SYNC] = "{\"type\":\"sync\",\"id\":9,\"case\":1,\"kind\":\"stream_wait\",\"stream\":13,"
-		"\"event\":2,\"start\":600,\"end\":700,\"ns\":100,\"corr\":12}",
+		"\"event\":2,\"start\":600,\"end\":700,\"ns\":100,\"corr\":12,\"pid\":4321}",
 	[REC_ALLOC] = "{\"type\":\"alloc\",\"id\":10,\"case\":1,\"kind\":\"alloc\",\"memory\":\"device\","
 		"\"address\":139637976727552,\"bytes\":1048576,\"ts\":800,\"corr\":13}",
 	[REC_CHECK] = "{\"type\":\"check\",\"id\":11,\"case\":1,\"phase\":\"correctness\","
@@ -80,6 +84,12 @@ static const char *const lines[REC_NTYPES] = {
 		"\"landlock_abi\":0,\"signals_scoped\":false,\"net_restricted\":false,"
 		"\"refused\":[{\"layer\":\"landlock\",\"why\":\"landlock_create_ruleset(VERSION): "
 		"Function not implemented\"}],\"skipped_paths\":1}",
+	[REC_PROCESS] = "{\"type\":\"process\",\"id\":20,\"pid\":4321,\"ppid\":4320,"
+		"\"exe\":\"/usr/bin/python3\",\"subscribed\":false,\"message\":\"cuptiSubscribe: "
+		"CUPTI_ERROR_MULTIPLE_SUBSCRIBERS_NOT_SUPPORTED\",\"cupti\":\"130001\",\"ts\":900}",
+	[REC_ELAPSED] = "{\"type\":\"elapsed\",\"id\":21,\"name\":\"cudaEventElapsedTime\","
+		"\"pid\":4321,\"thread\":4322,\"start\":1000,\"end\":1100,\"ns\":100,\"corr\":30,"
+		"\"start_event\":94000000000,\"stop_event\":94000000016,\"ms\":0.0052,\"result\":0}",
 	[REC_FOOTER] = "{\"type\":\"footer\",\"id\":17,\"records\":17,\"sha256\":\"00ff\"}",
 	[REC_SIGNATURE] = "{\"type\":\"signature\",\"id\":18,\"dsse\":{\"payloadType\":\"x\","
 		"\"payload\":\"e30=\",\"signatures\":[]}}",
