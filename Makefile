@@ -12,7 +12,8 @@
 # plugin, tests/unit/test_*.c unit tests (other tests/unit/*.c are support
 # code linked into every unit test), tests/sh/*.sh shell tests,
 # tests/fuzz/fuzz_*.c fuzz targets, tests/tools/*.c helper programs for tests, tests/bench/bench_*.c benchmarks,
-# tests/plugins/*.c test GPU plugins ($(BUILD)/plugins/NAME.so).
+# tests/plugins/*.c test GPU plugins ($(BUILD)/plugins/NAME.so),
+# src/observe/*.c kaudit observe's injection library.
 
 CUDA_HOME ?= /usr/local/cuda
 PREFIX ?= /usr/local
@@ -42,7 +43,7 @@ ALL_CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-f
 SAN_LDFLAGS = -fsanitize=address,undefined
 endif
 
-CORE_SRC := $(filter-out src/cli/main.c src/gpu/%,$(wildcard src/*/*.c))
+CORE_SRC := $(filter-out src/cli/main.c src/gpu/% src/observe/%,$(wildcard src/*/*.c))
 CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
 MAIN_OBJ := $(BUILD)/obj/src/cli/main.o
 GPU_C := $(wildcard src/gpu/*.c)
@@ -65,8 +66,17 @@ ifneq ($(and $(HAVE_NVCC),$(GPU_OBJ)),)
 GPU_LIB := $(BUILD)/libkaudit-gpu.so
 endif
 
+# kaudit observe's CUPTI injection library (src/observe/, plus the client
+# half of its channel): plain C against the CUDA and CUPTI headers, built
+# whenever they are there, loaded only into observed processes.
+OBSERVE_C := $(wildcard src/observe/*.c) src/run/observe_wire.c
+HAVE_CUPTI := $(wildcard $(CUDA_HOME)/include/cupti.h)
+ifneq ($(HAVE_CUPTI),)
+OBSERVE_LIB := $(BUILD)/libkaudit-observe.so
+endif
+
 .PHONY: tools all check unit shtest manlint asan fuzz bench bundle install clean check-headers check-deps FORCE
-all: $(BUILD)/kaudit $(GPU_LIB)
+all: $(BUILD)/kaudit $(GPU_LIB) $(OBSERVE_LIB)
 
 # What this build is, for --version and every trace header (header.build):
 # the commit, only when this directory is itself the top of a git checkout
@@ -120,6 +130,16 @@ $(BUILD)/libkaudit-gpu.so: $(GPU_OBJ) $(BUILD)/libkaudit-core.a
 		-lcudart -lcupti -Xlinker --exclude-libs,ALL $(PLUGIN_LIBS) \
 		-Xlinker -rpath,'$$ORIGIN' -Xlinker -rpath,$(CUDA_HOME)/lib64 \
 		-Xlinker -rpath,$(CUDA_HOME)/extras/CUPTI/lib64
+
+# Its own flags: no sanitizer (it is injected into processes kaudit did not
+# build), hidden visibility but for InitializeInjection.
+$(BUILD)/libkaudit-observe.so: $(OBSERVE_C) src/run/observe_wire.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 -g -Isrc -I$(CUDA_HOME)/include -fPIC -shared \
+		-fvisibility=hidden -o $@ $(OBSERVE_C) -L$(CUDA_HOME)/lib64 \
+		-L$(CUDA_HOME)/extras/CUPTI/lib64 -lcupti -lpthread \
+		-Wl,-rpath,'$$ORIGIN' -Wl,-rpath,$(CUDA_HOME)/lib64 \
+		-Wl,-rpath,$(CUDA_HOME)/extras/CUPTI/lib64
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libkaudit-core.a $(TEST_SUPPORT_OBJ)
 	@mkdir -p $(dir $@)
@@ -193,7 +213,7 @@ bench: $(BENCH_BIN) $(BUILD)/kaudit
 # Self-contained folder for GPU nodes (DESIGN section 8): libyaml, jansson,
 # zlib and libcrypto linked statically; the CUDA runtime and CUPTI beside it.
 BUNDLE ?= $(BUILD)/bundle
-bundle: $(BUILD)/libkaudit-core.a $(MAIN_OBJ) $(GPU_LIB)
+bundle: $(BUILD)/libkaudit-core.a $(MAIN_OBJ) $(GPU_LIB) $(OBSERVE_LIB)
 	rm -rf $(BUNDLE) && mkdir -p $(BUNDLE)/include/kaudit $(BUNDLE)/man
 	$(CC) -o $(BUNDLE)/kaudit $(MAIN_OBJ) -Wl,--whole-archive \
 		$(BUILD)/libkaudit-core.a -Wl,--no-whole-archive \
@@ -213,6 +233,7 @@ bundle: $(BUILD)/libkaudit-core.a $(MAIN_OBJ) $(GPU_LIB)
 		[ -z "$$p" ] || cp -L "$$p" $(BUNDLE)/; done
 	cp -L $(CUDA_HOME)/lib64/libcudart.so.[0-9]* $(BUNDLE)/ 2>/dev/null || true
 	cp -L $$(ls $(CUDA_HOME)/lib64/libcupti.so.[0-9]* $(CUDA_HOME)/extras/CUPTI/lib64/libcupti.so.[0-9]* 2>/dev/null | head -n 1) $(BUNDLE)/
+	$(if $(OBSERVE_LIB),cp $(OBSERVE_LIB) $(BUNDLE)/)
 	cp include/kaudit/launcher.h $(BUNDLE)/include/kaudit/
 	$(if $(MANPAGES),cp $(MANPAGES) $(BUNDLE)/man/)
 	@# Self-contained or nothing: kaudit links no libyaml/jansson/libcrypto/
@@ -234,6 +255,7 @@ install: all
 		$(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man7
 	install -m 755 $(BUILD)/kaudit $(DESTDIR)$(PREFIX)/bin/kaudit
 	$(if $(GPU_LIB),install -m 755 $(GPU_LIB) $(DESTDIR)$(PREFIX)/lib/kaudit/)
+	$(if $(OBSERVE_LIB),install -m 755 $(OBSERVE_LIB) $(DESTDIR)$(PREFIX)/lib/kaudit/)
 	install -m 644 include/kaudit/launcher.h $(DESTDIR)$(PREFIX)/include/kaudit/
 	for m in $(MANPAGES); do s=$${m##*.}; \
 		install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man$$s/; done

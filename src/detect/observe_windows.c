@@ -43,20 +43,20 @@
 /* Example windows a finding's evidence lists. */
 #define OBSERVE_EXAMPLES 4
 
-static int name_has(const char *name, const char *what)
+static int name_has(const char *name, const char *prefix)
 {
-	return name && strstr(name, what) != NULL;
+	return name && strncmp(name, prefix, strlen(prefix)) == 0;
 }
 
 int detect_observe_is_event_record(const struct record *r)
 {
-	return r->type == REC_API && (name_has(r->u.api.name, "udaEventRecord") ||
+	return r->type == REC_API && (name_has(r->u.api.name, "cudaEventRecord") ||
 				      name_has(r->u.api.name, "cuEventRecord"));
 }
 
 static int is_stream_wait(const struct record *r)
 {
-	return r->type == REC_API && (name_has(r->u.api.name, "udaStreamWaitEvent") ||
+	return r->type == REC_API && (name_has(r->u.api.name, "cudaStreamWaitEvent") ||
 				      name_has(r->u.api.name, "cuStreamWaitEvent"));
 }
 
@@ -190,11 +190,34 @@ static const struct record *last_record_of(const struct observe_set *s, int64_t 
 	return best;
 }
 
-static int64_t device_ts(const struct observe_set *s, const struct record *rec_call)
+static int64_t ts_of(const struct observe_set *s, const struct record *call)
 {
-	const struct record *ev = keyed_find(s->events, s->nevents, rec_call->u.api.pid,
-					     rec_call->u.api.corr);
-	return ev ? ev->u.event.ts : REC_NONE;
+	const struct record *ev = keyed_find(s->events, s->nevents, call->u.api.pid,
+					     call->u.api.corr);
+	return ev && ev->u.event.ts != REC_NONE ? ev->u.event.ts : REC_NONE;
+}
+
+/* The device timestamp of event-record call CALL: its own CUDA_EVENT
+ * activity, else that of a call it is nested in or that is nested in it
+ * (cudaEventRecord calls cuEventRecord; both are sent, and the activity
+ * carries one of the two correlation ids). */
+static int64_t device_ts(const struct observe_set *s, const struct record *call)
+{
+	int64_t ts = ts_of(s, call);
+	if (ts != REC_NONE || call->u.api.end == REC_NONE)
+		return ts;
+	for (size_t i = 0; i < s->nev_rec && ts == REC_NONE; i++) {
+		const struct record *r = s->ev_rec[i];
+		if (r == call || r->u.api.pid != call->u.api.pid ||
+		    r->u.api.event != call->u.api.event || r->u.api.end == REC_NONE ||
+		    r->u.api.thread != call->u.api.thread)
+			continue;
+		int nested = (r->u.api.start >= call->u.api.start && r->u.api.end <= call->u.api.end) ||
+			     (call->u.api.start >= r->u.api.start && call->u.api.end <= r->u.api.end);
+		if (nested)
+			ts = ts_of(s, r);
+	}
+	return ts;
 }
 
 /* Is work W (launched by A at host time) joined back to the window's stream
