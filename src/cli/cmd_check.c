@@ -27,6 +27,7 @@
 #include "cli/cli_json.h"
 #include "cli/cmd_inspect.h"
 #include "cli/cmds.h"
+#include "cli/observe_show.h"
 #include "detect/detect.h"
 #include "trace/trace.h"
 
@@ -644,6 +645,7 @@ struct feed {
 	struct record header, device;
 	int has_header, has_device, seen_any;
 	struct record_list stored, cases; /* stored findings and verdicts; case records */
+	struct observe_keep keep;         /* an observation's records (kaudit observe) */
 };
 
 static void feed_keep(struct record_list *l, const struct record *r)
@@ -685,6 +687,7 @@ static void feed_record(void *ctx, const struct record *r)
 		f->has_header = 1;
 	}
 	f->seen_any = 1;
+	observe_keep_record(&f->keep, r);
 	if (!f->det) /* a trace from before the header kept a margin: verify's default */
 		f->det = detect_stream_new(f->has_header ? f->header.u.header.margin : NAN);
 	feed_common(f, r);
@@ -716,6 +719,7 @@ static void feed_release(struct feed *f)
 		record_clear(&f->device);
 	record_list_free(&f->stored);
 	record_list_free(&f->cases);
+	observe_keep_free(&f->keep);
 }
 
 struct analysis {
@@ -790,6 +794,9 @@ static int check_one(const char *path, const struct check_opts *o)
 		return cli_fail_err(&e);
 	}
 	json_t *sum = trace_summary_acc_finish_head(f.sum, &c); /* cases: one at a time */
+	json_t *obs = observe_keep_summary(&f.keep);
+	if (obs)
+		json_object_set_new(sum, "observation", obs);
 	struct inspect_signer sg;
 	inspect_signer_judge(&c, o->trust, &sg);
 	int intact = trace_integrity(&c, NULL, &e) == 0;

@@ -15,6 +15,7 @@
 #include "cli/cli.h"
 #include "cli/cli_json.h"
 #include "cli/cmd_inspect.h"
+#include "cli/observe_show.h"
 #include "cli/cmds.h"
 #include "trace/trace.h"
 
@@ -397,9 +398,12 @@ void inspect_print_summary(const char *path, const json_t *summary,
 		json_decref(shown);
 		json_decref(raw);
 	}
+	const json_t *obs = json_object_get(s, "observation");
+	if (obs)
+		observe_print(obs);
 	const char *v = sget(s, "verdict");
-	printf("%sclaim verdict%s  %s%s%s\n", full ? "\n" : "", "", verdict_color(&st, v),
-	       v ? v : "(none recorded)", st.off);
+	printf("%s%s%s  %s%s%s\n", full ? "\n" : "", obs ? "observation verdict" : "claim verdict",
+	       "", verdict_color(&st, v), v ? v : "(none recorded)", st.off);
 	free(shown_path);
 	json_decref(s);
 }
@@ -432,14 +436,22 @@ int inspect_judge(const json_t *s, int intact, const char *problem,
 	return EXIT_OK;
 }
 
+struct inspect_feed {
+	struct trace_summary_acc *acc;
+	struct observe_keep keep;
+};
+
 static void summary_record(void *ctx, const struct record *r)
 {
-	trace_summary_acc_record(ctx, r);
+	struct inspect_feed *f = ctx;
+	trace_summary_acc_record(f->acc, r);
+	observe_keep_record(&f->keep, r);
 }
 
 static void summary_case(void *ctx, const struct record *recs, size_t n)
 {
-	trace_summary_acc_case(ctx, recs, n);
+	struct inspect_feed *f = ctx;
+	trace_summary_acc_case(f->acc, recs, n);
 }
 
 static json_t *summary_case_at(void *ctx, size_t i)
@@ -460,13 +472,21 @@ static int inspect_one(const char *path, const struct inspect_trust *t, int as_j
 	 * ends, and the status is judged when the reader has seen it all. */
 	struct trace_contents c;
 	struct errbuf e = { "", 0 };
-	struct trace_summary_acc *acc = trace_summary_acc_new();
-	struct trace_visitor v = { acc, summary_record, summary_case };
+	struct inspect_feed feed;
+	memset(&feed, 0, sizeof feed);
+	feed.acc = trace_summary_acc_new();
+	struct trace_summary_acc *acc = feed.acc;
+	struct trace_visitor v = { &feed, summary_record, summary_case };
 	if (trace_stream(path, &v, &c, &e) < 0) {
 		trace_summary_acc_free(acc);
+		observe_keep_free(&feed.keep);
 		return cli_fail_err(&e);
 	}
 	json_t *s = trace_summary_acc_finish_head(acc, &c);
+	json_t *obs = observe_keep_summary(&feed.keep);
+	if (obs)
+		json_object_set_new(s, "observation", obs);
+	observe_keep_free(&feed.keep);
 	struct inspect_signer sg;
 	inspect_signer_judge(&c, t, &sg);
 	int intact = trace_integrity(&c, NULL, &e) == 0;
