@@ -110,12 +110,62 @@ static const struct record *keyed_find(const struct keyed *v, size_t n, int64_t 
 	return lo < n && v[lo].pid == pid && v[lo].corr == corr ? v[lo].r : NULL;
 }
 
+/* A work record with its launching call. */
+struct launched {
+	int64_t pid, at;              /* the call's host start */
+	const struct record *work, *api;
+};
+
+/* Everything sorted once, so that a window costs a few binary searches and
+ * its own work, not a scan of the trace (check must stay fast on a
+ * benchmark of a million windows, and on a forged trace built to be slow). */
 struct observe_set {
-	const struct record **ev_rec, **waits, **work, **elapsed;
-	size_t nev_rec, nwaits, nwork, nelapsed;
+	const struct record **ev_rec, **waits, **elapsed;
+	size_t nev_rec, nwaits, nelapsed;
 	struct keyed *api, *events;   /* by (pid, corr) */
 	size_t napi, nevents;
+	struct launched *work;        /* by (pid, at); work with no known call left out */
+	size_t nwork;
 };
+
+static int cmp_i64(int64_t a, int64_t b)
+{
+	return (a > b) - (a < b);
+}
+
+/* Event-record calls and stream waits by (pid, event, start, id). */
+static int cmp_by_event(const void *x, const void *y)
+{
+	const struct record *a = *(const struct record *const *)x;
+	const struct record *b = *(const struct record *const *)y;
+	int c;
+	if ((c = cmp_i64(a->u.api.pid, b->u.api.pid)) || (c = cmp_i64(a->u.api.event, b->u.api.event)) ||
+	    (c = cmp_i64(a->u.api.start, b->u.api.start)))
+		return c;
+	return cmp_i64(a->id, b->id);
+}
+
+/* Stream waits by (pid, stream, start, id). */
+static int cmp_by_stream(const void *x, const void *y)
+{
+	const struct record *a = *(const struct record *const *)x;
+	const struct record *b = *(const struct record *const *)y;
+	int c;
+	if ((c = cmp_i64(a->u.api.pid, b->u.api.pid)) ||
+	    (c = cmp_i64(a->u.api.stream, b->u.api.stream)) ||
+	    (c = cmp_i64(a->u.api.start, b->u.api.start)))
+		return c;
+	return cmp_i64(a->id, b->id);
+}
+
+static int cmp_launched(const void *x, const void *y)
+{
+	const struct launched *a = x, *b = y;
+	int c;
+	if ((c = cmp_i64(a->pid, b->pid)) || (c = cmp_i64(a->at, b->at)))
+		return c;
+	return cmp_i64(a->work->id, b->work->id);
+}
 
 static void set_build(struct observe_set *s, const struct record *const *recs, size_t n)
 {
@@ -123,7 +173,8 @@ static void set_build(struct observe_set *s, const struct record *const *recs, s
 	size_t cap = n ? n : 1;
 	s->ev_rec = xmalloc(cap * sizeof *s->ev_rec);
 	s->waits = xmalloc(cap * sizeof *s->waits);
-	s->work = xmalloc(cap * sizeof *s->work);
+	const struct record **work = xmalloc(cap * sizeof *work);
+	size_t nwork = 0;
 	s->elapsed = xmalloc(cap * sizeof *s->elapsed);
 	s->api = xmalloc(cap * sizeof *s->api);
 	s->events = xmalloc(cap * sizeof *s->events);
@@ -150,8 +201,8 @@ static void set_build(struct observe_set *s, const struct record *const *recs, s
 		case REC_KERNEL:
 		case REC_MEMCPY:
 		case REC_MEMSET:
-			if (work_pid(r) != REC_NONE)
-				s->work[s->nwork++] = r;
+			if (work_pid(r) != REC_NONE && work_corr(r) != REC_NONE)
+				work[nwork++] = r;
 			break;
 		case REC_ELAPSED:
 			s->elapsed[s->nelapsed++] = r;
@@ -162,6 +213,17 @@ static void set_build(struct observe_set *s, const struct record *const *recs, s
 	}
 	xsort(s->api, s->napi, sizeof *s->api, cmp_keyed);
 	xsort(s->events, s->nevents, sizeof *s->events, cmp_keyed);
+	xsort(s->ev_rec, s->nev_rec, sizeof *s->ev_rec, cmp_by_event);
+	xsort(s->waits, s->nwaits, sizeof *s->waits, cmp_by_stream);
+	s->work = xmalloc((nwork ? nwork : 1) * sizeof *s->work);
+	for (size_t i = 0; i < nwork; i++) {
+		const struct record *r = work[i];
+		const struct record *a = keyed_find(s->api, s->napi, work_pid(r), work_corr(r));
+		if (a && a->u.api.start != REC_NONE)
+			s->work[s->nwork++] = (struct launched){ work_pid(r), a->u.api.start, r, a };
+	}
+	free(work);
+	xsort(s->work, s->nwork, sizeof *s->work, cmp_launched);
 }
 
 static void set_free(struct observe_set *s)
@@ -174,20 +236,32 @@ static void set_free(struct observe_set *s)
 	free(s->events);
 }
 
-/* The last event-record call of EVENT in PID issued before host time T. */
+/* The first event-record call at or after (PID, EVENT, T). */
+static size_t ev_lower(const struct observe_set *s, int64_t pid, int64_t event, int64_t t)
+{
+	size_t lo = 0, hi = s->nev_rec;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct rec_api *m = &s->ev_rec[mid]->u.api;
+		if (m->pid < pid || (m->pid == pid && (m->event < event ||
+						       (m->event == event && m->start < t))))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* The last event-record call of EVENT in PID issued before host time T
+ * (ties: the later record). */
 static const struct record *last_record_of(const struct observe_set *s, int64_t pid,
 					   int64_t event, int64_t t)
 {
-	const struct record *best = NULL;
-	for (size_t i = 0; i < s->nev_rec; i++) {
-		const struct record *r = s->ev_rec[i];
-		if (r->u.api.pid != pid || r->u.api.event != event || r->u.api.start >= t)
-			continue;
-		if (!best || r->u.api.start > best->u.api.start ||
-		    (r->u.api.start == best->u.api.start && r->id > best->id))
-			best = r;
-	}
-	return best;
+	size_t i = ev_lower(s, pid, event, t);
+	if (i == 0)
+		return NULL;
+	const struct record *r = s->ev_rec[i - 1];
+	return r->u.api.pid == pid && r->u.api.event == event ? r : NULL;
 }
 
 static int64_t ts_of(const struct observe_set *s, const struct record *call)
@@ -206,7 +280,11 @@ static int64_t device_ts(const struct observe_set *s, const struct record *call)
 	int64_t ts = ts_of(s, call);
 	if (ts != REC_NONE || call->u.api.end == REC_NONE)
 		return ts;
-	for (size_t i = 0; i < s->nev_rec && ts == REC_NONE; i++) {
+	/* Nested calls start within a few microseconds of each other: look
+	 * at the neighbours of CALL among the records of its event. */
+	size_t at = ev_lower(s, call->u.api.pid, call->u.api.event, call->u.api.start);
+	size_t lo = at > 4 ? at - 4 : 0, hi = at + 4 < s->nev_rec ? at + 4 : s->nev_rec;
+	for (size_t i = lo; i < hi && ts == REC_NONE; i++) {
 		const struct record *r = s->ev_rec[i];
 		if (r == call || r->u.api.pid != call->u.api.pid ||
 		    r->u.api.event != call->u.api.event || r->u.api.end == REC_NONE ||
@@ -226,11 +304,21 @@ static int joined(const struct observe_set *s, const struct record *a, int64_t w
 		  int64_t stream, const struct record *stop)
 {
 	int64_t pid = stop->u.api.pid;
-	for (size_t i = 0; i < s->nwaits; i++) {
+	size_t lo = 0, hi = s->nwaits;
+	while (lo < hi) { /* the first wait of (pid, wstream) after A */
+		size_t mid = lo + (hi - lo) / 2;
+		const struct rec_api *m = &s->waits[mid]->u.api;
+		if (m->pid < pid || (m->pid == pid && (m->stream < wstream ||
+		    (m->stream == wstream && m->start <= a->u.api.start))))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t i = lo; i < s->nwaits; i++) {
 		const struct record *wt = s->waits[i];
 		if (wt->u.api.pid != pid || wt->u.api.stream != wstream ||
-		    wt->u.api.start <= a->u.api.start || wt->u.api.start >= stop->u.api.start)
-			continue;
+		    wt->u.api.start >= stop->u.api.start)
+			break;
 		const struct record *er = last_record_of(s, pid, wt->u.api.event, wt->u.api.start);
 		if (er && er->u.api.stream == stream && er->u.api.start > a->u.api.start)
 			return 1;
@@ -274,15 +362,19 @@ static void judge_window(const struct observe_set *s, struct detect_window *w,
 {
 	const struct record *a0 = w->start_call, *a1 = w->stop_call;
 	double ws = (double)w->window_start, we = (double)w->window_end;
-	size_t nsp = 0;
-	for (size_t i = 0; i < s->nwork; i++) {
-		const struct record *r = s->work[i];
-		if (work_pid(r) != w->pid)
-			continue;
-		const struct record *a = keyed_find(s->api, s->napi, w->pid, work_corr(r));
-		if (!a || a->u.api.start == REC_NONE || a->u.api.start <= a0->u.api.start ||
-		    a->u.api.start >= a1->u.api.start)
-			continue;
+	size_t nsp = 0, lo = 0, hi = s->nwork;
+	while (lo < hi) { /* the first work launched after the start call */
+		size_t mid = lo + (hi - lo) / 2;
+		if (s->work[mid].pid < w->pid ||
+		    (s->work[mid].pid == w->pid && s->work[mid].at <= a0->u.api.start))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t i = lo; i < s->nwork; i++) {
+		if (s->work[i].pid != w->pid || s->work[i].at >= a1->u.api.start)
+			break;
+		const struct record *r = s->work[i].work, *a = s->work[i].api;
 		double st = (double)detect_work_start(r), en = (double)detect_work_end(r);
 		int64_t stream = detect_work_stream(r);
 		w->work++;

@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <math.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -390,8 +391,8 @@ static int listen_on(const char *path, struct errbuf *e)
 static void serve(struct state *s, int lfd, pid_t child)
 {
 	struct observe_run *o = s->o;
-	int exited = child < 0;
-	int64_t deadline = 0;
+	int exited = child < 0, told = 0;
+	int64_t deadline = 0, kill_at = 0;
 	if (exited)
 		deadline = mono_ns();
 	for (;;) {
@@ -419,6 +420,17 @@ static void serve(struct state *s, int lfd, pid_t child)
 				o->status = WEXITSTATUS(st);
 			else if (WIFSIGNALED(st))
 				o->signal = WTERMSIG(st);
+		}
+		/* Interrupted: the command had the same Ctrl-C; one that ignores
+		 * it gets SIGTERM, then SIGKILL after the grace. */
+		if (!exited && o->stop && *o->stop) {
+			if (!told) {
+				kill(child, SIGTERM);
+				told = 1;
+				kill_at = mono_ns() + OBSERVE_GRACE_NS;
+			} else if (mono_ns() > kill_at) {
+				kill(child, SIGKILL);
+			}
 		}
 		if (exited && (s->nconns == 0 || mono_ns() > deadline) && n <= 0)
 			break;

@@ -569,6 +569,66 @@ static void test_unpaired_and_error(void **state)
 	result_free(&r, &o);
 }
 
+/* cudaEventRecord calls cuEventRecord: both are sent, and the CUDA_EVENT
+ * activity carries the runtime call's correlation id; the later (driver)
+ * call is the one paired with the read, and still gets its timestamp. */
+static void test_nested_event_record(void **state)
+{
+	(void)state;
+	struct obs o;
+	obs_init(&o);
+	process(&o, 10, 1);
+	for (int k = 0; k < 2; k++) {
+		int64_t ev = k ? EV_B : EV_A, at = k ? 1200 : 1000, ts = k ? 152000 : 100000;
+		struct record *rt = add(&o, REC_API);
+		rt->u.api.name = strdup("cudaEventRecord");
+		rt->u.api.pid = 10;
+		rt->u.api.thread = T1;
+		rt->u.api.stream = WS;
+		rt->u.api.event = ev;
+		rt->u.api.start = at;
+		rt->u.api.end = at + 50;
+		rt->u.api.corr = o.corr++;
+		struct record *ev_act = add(&o, REC_EVENT);
+		ev_act->u.event.pid = 10;
+		ev_act->u.event.corr = o.corr - 1;
+		ev_act->u.event.ts = ts;
+		struct record *dr = add(&o, REC_API);
+		dr->u.api.name = strdup("cuEventRecord");
+		dr->u.api.pid = 10;
+		dr->u.api.thread = T1;
+		dr->u.api.stream = WS;
+		dr->u.api.event = ev;
+		dr->u.api.start = at + 10;
+		dr->u.api.end = at + 40;
+		dr->u.api.corr = o.corr++;
+		if (k == 0)
+			launch(&o, 10, T1, SS, 1100, 101000, 351000); /* escapes */
+	}
+	elapsed(&o, 10, EV_A, EV_B, 0.052, 2000, 0);
+	struct result r;
+	analyse(&o, &r);
+	assert_int_equal(count(&r, "timing-escape"), 1);
+	assert_int_equal(count(&r, "trace-incomplete"), 0);
+	result_free(&r, &o);
+}
+
+/* A benchmark of many windows: each costs binary searches, not a scan. */
+static void test_many_windows(void **state)
+{
+	(void)state;
+	struct obs o;
+	obs_init(&o);
+	process(&o, 10, 1);
+	for (int i = 0; i < 20000; i++)
+		honest_window(&o, 10, 1000000 * (int64_t)(i + 1), 5000000 * (int64_t)(i + 1));
+	struct result r;
+	analyse(&o, &r);
+	assert_int_equal(r.found.n, 0);
+	assert_string_equal(verdict(&r), "reproduced");
+	result_free(&r, &o);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -586,6 +646,8 @@ int main(void)
 		cmocka_unit_test(test_no_device_timestamps),
 		cmocka_unit_test(test_unsubscribed_process),
 		cmocka_unit_test(test_unpaired_and_error),
+		cmocka_unit_test(test_nested_event_record),
+		cmocka_unit_test(test_many_windows),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
