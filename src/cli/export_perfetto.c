@@ -515,6 +515,41 @@ static int64_t corr_of(const struct record *r)
 	}
 }
 
+/* The process of a record of an observation (kaudit observe), REC_NONE
+ * for an audit's records: each observed process numbers its own streams
+ * and correlation ids. */
+static int64_t pid_of(const struct record *r)
+{
+	switch (r->type) {
+	case REC_API: return r->u.api.pid;
+	case REC_KERNEL: return r->u.kernel.pid;
+	case REC_MEMCPY: return r->u.memcpy.pid;
+	case REC_MEMSET: return r->u.memset.pid;
+	case REC_EVENT: return r->u.event.pid;
+	default: return REC_NONE;
+	}
+}
+
+/* A stream track's key: the stream, or for an observed process
+ * (pid << 32) + stream, so that two processes' stream 7 are two tracks. */
+#define STREAM_PID_SHIFT 32
+static int64_t stream_key(const struct record *r)
+{
+	int64_t st = stream_of(r), pid = pid_of(r);
+	if (pid == REC_NONE || pid <= 0 || pid >= ((int64_t)1 << 30) || st == REC_NONE ||
+	    st < 0 || st >= ((int64_t)1 << STREAM_PID_SHIFT))
+		return st;
+	return (pid << STREAM_PID_SHIFT) + st;
+}
+
+/* Which api records a device record may link to: its case's, or its
+ * observed process's. */
+static int64_t link_scope(const struct record *r)
+{
+	int64_t pid = pid_of(r);
+	return pid != REC_NONE && r->case_index == REC_NONE ? -2 - pid : r->case_index;
+}
+
 static int is_device_work(const struct record *r)
 {
 	return r->type == REC_KERNEL || r->type == REC_MEMCPY || r->type == REC_MEMSET ||
@@ -681,7 +716,7 @@ static void index_record(struct w *w, const struct record *r, size_t i)
 						     w->tracks), ss, se, i, ITEM_SPAN);
 			break;
 		default: {
-			struct track *t = track_get(w, T_STREAM, device_of(r), stream_of(r), i);
+			struct track *t = track_get(w, T_STREAM, device_of(r), stream_key(r), i);
 			if (r->type != REC_EVENT) /* instants nest anywhere */
 				add_item(w, (size_t)(t - w->tracks), s, e, i, ITEM_RECORD);
 			if (r->type == REC_EVENT && r->u.event.role &&
@@ -781,7 +816,7 @@ static size_t rec_track(const struct w *w, size_t i, int which)
 	else if (r->type == REC_SAMPLE)
 		t = track_find(w, which == ITEM_SPAN ? T_SPAN : T_WINDOWS, r->case_index, r->impl);
 	else
-		t = track_find(w, T_STREAM, device_of(r), stream_of(r));
+		t = track_find(w, T_STREAM, device_of(r), stream_key(r));
 	return (size_t)(t - w->tracks);
 }
 
@@ -805,14 +840,14 @@ static void link_batch(struct w *w)
 		    (r->type == REC_SAMPLE && r->u.sample.window_start != REC_NONE))
 			w->track_of[i] = rec_track(w, i, ITEM_RECORD);
 		if (r->type == REC_API && r->u.api.corr != REC_NONE)
-			hput(&w->api, M_API, r->case_index, r->u.api.corr, (int64_t)i, NULL);
+			hput(&w->api, M_API, link_scope(r), r->u.api.corr, (int64_t)i, NULL);
 	}
 	for (size_t i = 0; i < w->n; i++) {
 		const struct record *r = &w->recs[i];
 		int64_t s, e;
 		if (!is_device_work(r) || corr_of(r) == REC_NONE || rec_time(r, &s, &e) <= 0)
 			continue;
-		const struct hent *x = hfind(&w->api, M_API, r->case_index, corr_of(r));
+		const struct hent *x = hfind(&w->api, M_API, link_scope(r), corr_of(r));
 		if (!x)
 			continue;
 		w->api_of[i] = (size_t)x->v;
@@ -951,6 +986,9 @@ static void base_name(const struct w *w, const struct track *t, struct sb *b)
 	case T_STREAM:
 		if (t->key == REC_NONE)
 			sb_puts(b, "stream ?");
+		else if (t->key >= ((int64_t)1 << STREAM_PID_SHIFT))
+			sb_f(b, "pid %lld stream %lld", (long long)(t->key >> STREAM_PID_SHIFT),
+			     (long long)(t->key & (((int64_t)1 << STREAM_PID_SHIFT) - 1)));
 		else
 			sb_f(b, "stream %lld", (long long)t->key);
 		if (t->timed)

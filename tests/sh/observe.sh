@@ -106,6 +106,11 @@ run_obs two parent.jsonl
 child=$(jget two.out '[p["pid"] for p in d["observation"]["processes"] if p["ppid"] in [q["pid"] for q in d["observation"]["processes"]]][0]')
 [ "$(jget two.out '[f["evidence"]["pid"] for f in d["observation"]["findings"] if f["code"]=="timing-escape"]')" = "[$child]" ] ||
 	fail "two processes: the escape is not the child's alone"
+# export: each process's streams are its own tracks, its flows its own
+"$KAUDIT" export two.kat --perfetto two.json.gz || fail "export two processes"
+[ "$(zcat two.json.gz | grep -o '"name":"pid [0-9]* stream 7"' | sort -u | wc -l)" = 2 ] ||
+	fail "perfetto: the two processes' stream 7 share a track"
+[ "$(zcat two.json.gz | grep -c '"flow_in":true')" = 2 ] || fail "perfetto: flows cross processes"
 
 # 5. another thread launches inside the window: deferred-launch (and the
 # same on the harness's own thread: nothing)
