@@ -130,14 +130,19 @@ run_obs notready notready.jsonl
 [ "$(jget notready.out 'd["observation"]["failed_reads"]')" = 1 ] || fail "not ready: not counted"
 
 # 7. lines the supervisor must refuse: malformed, a record type an
-# observation never holds (a forged verdict), a second process record
+# observation never holds (a forged verdict), a second process record, a
+# line past its 64 KiB limit; and the lines after them still count
 { honest 1000000 5000000
   echo '!raw {"type":"kernel","name":"x"'
   echo '{"type":"verdict","verdict":"reproduced"}'
-  echo '{"type":"process","pid":1,"subscribed":true}'; } >junk.jsonl
+  echo '{"type":"process","pid":1,"subscribed":true}'
+  printf '!raw {"type":"kernel","name":"%s","stream":7,"start":1,"end":2,"corr":99,"pid":1}\n' \
+	"$(head -c 70000 /dev/zero | tr '\0' k)"
+  honest 9000000 9500000; } >junk.jsonl
 run_obs junk junk.jsonl
 [ $rc = 0 ] || fail "junk: exit $rc"
-zcat junk.kat | grep -q '"type":"dropped".*"count":3,"source":"refused"' || fail "junk: 3 refused lines not counted"
+zcat junk.kat | grep -q '"type":"dropped".*"count":4,"source":"refused"' || fail "junk: 4 refused lines not counted"
+[ "$(jget junk.out 'd["observation"]["judged"]')" = 2 ] || fail "junk: the window after the refused lines was lost"
 [ "$(zcat junk.kat | grep -c '"type":"verdict"')" = 1 ] || fail "junk: a forged verdict got in"
 
 # 8. environment: another CUPTI subscriber, no process reaching CUDA, an
