@@ -78,23 +78,5 @@ json_t *trace_summary_device(const struct rec_device *d);
 json_t *trace_summary_sandbox_new(void);
 void trace_summary_sandbox_add(json_t *sandbox, const struct record *r);
 
-/* --- trace_spill.c: JSON values kept on a temporary file, not in memory --- */
-/* What the summary keeps of each case until the trace ends (its part and
- * its conclusions) lies here as compact JSON text, so that memory is a
- * few words per case.  Where no temporary file can be made or written, a
- * value stays in memory as its text: never lost, only bigger. */
-struct trace_spill_item {
-	uint64_t off;        /* where its text starts in the file */
-	size_t len;
-	char *mem;           /* its text, when the file could not take it */
-};
-struct trace_spill;
-struct trace_spill *trace_spill_new(void);
-/* Keeps J's text (J borrowed); *IT says where. */
-void trace_spill_put(struct trace_spill *s, const json_t *j, struct trace_spill_item *it);
-/* The value back (new reference; NULL only if the file could not be read). */
-json_t *trace_spill_get(struct trace_spill *s, const struct trace_spill_item *it);
-void trace_spill_item_clear(struct trace_spill_item *it);
-void trace_spill_free(struct trace_spill *s);
 
 #endif
