@@ -56,11 +56,12 @@ struct check_pred_case {
 	const char *kernel, *verdict;
 	double claimed, measured;
 };
-/* The signed predicate of STATEMENT against the one header H, device D,
+/* The signed predicate of STATEMENT (its cases in PC when kept as text,
+ * trace_contents.pred_cases) against the one header H, device D,
  * the claim's verdict CLAIM (NULL: none) and CASES[0..N) (ascending case
  * order) give; all but end_time must agree. */
 void check_compare_predicate(struct check_strict *s, const json_t *statement,
-			     const struct rec_header *h, const struct rec_device *d,
+			     const struct trace_pred_cases *pc, const struct rec_header *h, const struct rec_device *d,
 			     const char *claim, const struct check_pred_case *cases, size_t n);
 
 /* ---- check_keep.c ---- */
@@ -72,11 +73,11 @@ void check_keep_stored(struct check_keep *k, const struct record *r);
 void check_keep_case(struct check_keep *k, const struct record *r);
 /* The judgement, after the whole trace: the detectors' conclusions (D,
  * fed every record) against the stored ones and the signed predicate of
- * STATEMENT (NULL: none), disagreements into S; each kernel's `expect`
+ * STATEMENT (NULL: none; its cases in PC when kept as text), disagreements into S; each kernel's `expect`
  * as JSON objects appended to EXP, *NEXP of them, *NFAILED failing.
  * -1 when the detectors or a kept conclusion failed. */
 int check_keep_judge(struct check_keep *k, struct detect_stream *d, const json_t *statement,
-		     const struct rec_header *h, const struct rec_device *dev,
+		     const struct trace_pred_cases *pc, const struct rec_header *h, const struct rec_device *dev,
 		     struct check_strict *s, json_t *exp, size_t *nexp, size_t *nfailed)
 	KAUDIT_MUST_CHECK;
 void check_keep_free(struct check_keep *k);

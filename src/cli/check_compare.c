@@ -416,19 +416,28 @@ static int cmp_case_json(const void *x, const void *y)
 }
 
 /* The signed predicate's cases in case order (the predicate lists them in
- * trace order; the order proves nothing), borrowed; NULL when it has no
+ * trace order; the order proves nothing), as new references: from PC
+ * (kept as text, already in order) or P's own array; NULL when P has no
  * array of cases. */
-static const json_t **sorted_cases(const json_t *p, size_t *n)
+static json_t **sorted_cases(const json_t *p, const struct trace_pred_cases *pc, size_t *n)
 {
 	const json_t *cases = json_object_get(p, "cases");
-	*n = json_array_size(cases);
-	if (!json_is_array(cases))
+	if (!pc && !json_is_array(cases))
 		return NULL;
-	const json_t **v = xmalloc((*n ? *n : 1) * sizeof *v);
+	*n = pc ? trace_pred_cases_count(pc) : json_array_size(cases);
+	json_t **v = xmalloc((*n ? *n : 1) * sizeof *v);
 	for (size_t i = 0; i < *n; i++)
-		v[i] = json_array_get(cases, i);
-	xsort(v, *n, sizeof *v, cmp_case_json);
+		v[i] = pc ? trace_pred_case(pc, i) : json_incref(json_array_get(cases, i));
+	if (!pc)
+		xsort(v, *n, sizeof *v, cmp_case_json);
 	return v;
+}
+
+static void free_cases(json_t **v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		json_decref(v[i]);
+	free(v);
 }
 
 /* The cases the records give, as one array (for a difference in number,
@@ -448,20 +457,21 @@ static json_t *want_cases(const struct check_pred_case *c, size_t n)
  * never holds a second copy of them), whole otherwise.  Paths as
  * check_json_diff names array elements. */
 static void compare_cases(struct check_strict *s, const json_t *signedp,
-			  const struct check_pred_case *c, size_t n)
+			  const struct trace_pred_cases *pc, const struct check_pred_case *c,
+			  size_t n)
 {
 	const char *who = "signed predicate";
-	size_t ns;
-	const json_t **sv = sorted_cases(signedp, &ns);
+	size_t ns = 0;
+	json_t **sv = sorted_cases(signedp, pc, &ns);
 	if (!sv || ns != n) {
 		json_t *sorted = json_array(), *want = want_cases(c, n);
 		for (size_t i = 0; sv && i < ns; i++)
-			json_array_append(sorted, (json_t *)sv[i]);
+			json_array_append(sorted, sv[i] ? sv[i] : json_null());
 		const json_t *stored = json_object_get(signedp, "cases");
 		check_json_diff(s, who, "cases", sv ? sorted : stored, want);
 		json_decref(sorted);
 		json_decref(want);
-		free(sv);
+		free_cases(sv, ns);
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -476,11 +486,11 @@ static void compare_cases(struct check_strict *s, const json_t *signedp,
 		check_json_diff(s, who, path, sv[i], b);
 		json_decref(b);
 	}
-	free(sv);
+	free_cases(sv, ns);
 }
 
 void check_compare_predicate(struct check_strict *s, const json_t *statement,
-			     const struct rec_header *h, const struct rec_device *d,
+			     const struct trace_pred_cases *pc, const struct rec_header *h, const struct rec_device *d,
 			     const char *claim, const struct check_pred_case *cases, size_t n)
 {
 	const json_t *signedp = json_object_get(statement, "predicate");
@@ -506,7 +516,7 @@ void check_compare_predicate(struct check_strict *s, const json_t *statement,
 		if (strcmp(k, "end_time") == 0)
 			continue;
 		if (strcmp(k, "cases") == 0)
-			compare_cases(s, signedp, cases, n);
+			compare_cases(s, signedp, pc, cases, n);
 		else
 			check_json_diff(s, "signed predicate", k, v, json_object_get(want, k));
 	}

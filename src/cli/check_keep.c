@@ -326,7 +326,7 @@ static int next_key(const struct check_keep *k, const struct derived *x, size_t 
 }
 
 int check_keep_judge(struct check_keep *k, struct detect_stream *d, const json_t *statement,
-		     const struct rec_header *h, const struct rec_device *dev,
+		     const struct trace_pred_cases *pc, const struct rec_header *h, const struct rec_device *dev,
 		     struct check_strict *s, json_t *exp, size_t *nexp, size_t *nfailed)
 {
 	*nexp = *nfailed = 0;
@@ -409,7 +409,7 @@ int check_keep_judge(struct check_keep *k, struct detect_stream *d, const json_t
 	check_strict_release(&sf);
 	check_strict_release(&sv);
 	if (rc == 0 && statement)
-		check_compare_predicate(s, statement, h, dev, claim, pred, npred);
+		check_compare_predicate(s, statement, pc, h, dev, claim, pred, npred);
 	free(pred);
 	if (rc == 0)
 		*nexp = expectations(k, exp, nfailed);

@@ -168,7 +168,7 @@ static int check_one(const char *path, const struct check_opts *o)
 	if (intact) {
 		if (!f.det)
 			f.det = detect_stream_new(NAN);
-		if (check_keep_judge(f.keep, f.det, c.statement,
+		if (check_keep_judge(f.keep, f.det, c.statement, c.pred_cases,
 				     f.has_header ? &f.header.u.header : NULL,
 				     f.has_device ? &f.device.u.device : NULL, &s, exp, &nexp,
 				     &nfailed) < 0)

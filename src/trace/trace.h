@@ -111,8 +111,20 @@ struct trace_contents {
 	char keyid[65];              /* the header key's id, "" if none */
 	json_t *statement;           /* the signed in-toto statement, NULL
 					unless the signature verified */
+	struct trace_pred_cases *pred_cases; /* its predicate's cases, kept as text
+					(the statement's "cases" is then []);
+					NULL: the statement holds its own */
 	char problem[ERRBUF_LEN];    /* first integrity problem, "" if none */
 };
+
+/* The signed predicate's cases kept as text (trace_contents.pred_cases):
+ * how many, and case I in case order (cases with an integer "case"
+ * ascending, then the rest, each in trace order among equals), parsed
+ * (new reference; NULL if I is past the end or the text unreadable). */
+struct trace_pred_cases;
+size_t trace_pred_cases_count(const struct trace_pred_cases *pc);
+json_t *trace_pred_case(const struct trace_pred_cases *pc, size_t i);
+void trace_pred_cases_free(struct trace_pred_cases *pc);
 
 /* Reads PATH as far as it can.  Returns -1 (code EXIT_BAD_INPUT) only when
  * the file is not a kaudit trace at all (not gzip, no header); integrity

@@ -58,10 +58,19 @@ json_t *trace_dsse_sign(const json_t *statement, const struct trace_key *k, stru
  * else PROBLEM says what is wrong.  *FILE_BOUND (may be NULL): 1 when the
  * statement names the file's bytes (BODY), 0 for the first format that
  * names the records only.  *STATEMENT_OUT (may be NULL) receives the
- * decoded statement on success. */
+ * decoded statement on success, and *CASES_OUT (may be NULL) its
+ * predicate's cases when they were split off (the statement's "cases" is
+ * then []; trace_pred_cases_split), else NULL. */
 int trace_dsse_verify(const json_t *env, const struct trace_key *k, const char *footer_sha,
 		      const struct trace_body *body, int *file_bound, json_t **statement_out,
-		      char *problem, size_t psize);
+		      struct trace_pred_cases **cases_out, char *problem, size_t psize);
+/* Splits the statement text BODY[0..N) (trace_pred_cases.c): *CUT (N
+ * bytes at *CUTLEN, malloc'ed) is the text with its predicate's cases
+ * replaced by [], *OUT the cases.  Both NULL, and 0, when the cases could
+ * not be found (parse BODY whole); -1 when a case is not JSON (FLAGS:
+ * jansson's, as for the whole). */
+int trace_pred_cases_split(const char *body, size_t n, int flags, char **cut, size_t *cutlen,
+			   struct trace_pred_cases **out) KAUDIT_MUST_CHECK;
 /* The in-toto Statement v1 over a trace whose footer digest is SHA and
  * whose first BODY_BYTES compressed bytes hash to BODY_SHA. */
 json_t *trace_statement(const char *sha, const char *body_sha, uint64_t body_bytes,
