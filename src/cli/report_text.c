@@ -173,3 +173,32 @@ json_t *kreport_case_at(const struct kreport_input *in, size_t i)
 		return trace_summary_acc_case_at(in->cases, i);
 	return json_incref(json_array_get(json_object_get(in->summary, "cases"), i));
 }
+
+double kreport_ci_at(const json_t *c, size_t i)
+{
+	const json_t *v = json_array_get(json_object_get(c, "ci"), i);
+	return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+const char *const kreport_impl_names[2] = { "baseline", "candidate" };
+
+void kreport_round_rows(const struct kreport_case *k, const json_t *timing,
+			void (*row)(FILE *f, const struct kreport_round_row *r), FILE *f)
+{
+	size_t maxr = k->impl[0].nrounds > k->impl[1].nrounds ? k->impl[0].nrounds
+							     : k->impl[1].nrounds;
+	for (size_t r = 0; r < maxr; r++)
+		for (int w = 0; w < 2; w++) {
+			if (r >= k->impl[w].nrounds || !k->impl[w].rounds[r])
+				continue;
+			const struct kreport_round *rd = k->impl[w].rounds[r];
+			const json_t *m = json_array_get(json_object_get(json_object_get(timing,
+						kreport_impl_names[w]), "round_medians_ns"), r);
+			struct kreport_round_row x = { r, kreport_impl_names[w], rd->count, "", "", "" };
+			kreport_ns(x.median, sizeof x.median,
+				   json_is_number(m) ? json_number_value(m) : NAN);
+			kreport_ns(x.min, sizeof x.min, rd->min);
+			kreport_ns(x.max, sizeof x.max, rd->max);
+			row(f, &x);
+		}
+}
