@@ -123,8 +123,15 @@ $(BUILD)/libkaudit-gpu.so: $(GPU_OBJ) $(BUILD)/libkaudit-core.a
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libkaudit-core.a $(TEST_SUPPORT_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(SAN_LDFLAGS) -Itests/unit -o $@ $< $(TEST_SUPPORT_OBJ) \
+	$(CC) $(ALL_CFLAGS) $(SAN_LDFLAGS) -Itests/unit -o $@ $< $(TEST_EXTRA_OBJ) $(TEST_SUPPORT_OBJ) \
 		$(BUILD)/libkaudit-core.a -lcmocka $(LIBS)
+
+# The GPU plugin's attribution includes no CUPTI or CUDA header (DESIGN
+# section 1): it compiles here, where no CUDA include path is given, and
+# its unit test runs on every machine.
+ATTRIB_OBJ := $(BUILD)/obj/src/gpu/gpu_attrib.o
+$(BUILD)/tests/test_attribution: $(ATTRIB_OBJ)
+$(BUILD)/tests/test_attribution: TEST_EXTRA_OBJ = $(ATTRIB_OBJ)
 
 # Small programs the tests use (fixture generators): tests/tools/*.c.
 $(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libkaudit-core.a
@@ -158,7 +165,7 @@ check-deps:
 
 # Each header must compile on its own (git's hdr-check).
 check-headers:
-	@set -e; for h in include/kaudit/launcher.h $(filter-out src/gpu/%,$(wildcard src/*/*.h)); do \
+	@set -e; for h in include/kaudit/launcher.h src/gpu/gpu_attrib.h $(filter-out src/gpu/%,$(wildcard src/*/*.h)); do \
 		$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -Werror -Iinclude -Isrc -fsyntax-only -xc $$h; done
 
 asan:
