@@ -102,6 +102,10 @@ $(BUILD)/kaudit: $(MAIN_OBJ) $(BUILD)/libkaudit-core.a
 	$(CC) $(SAN_LDFLAGS) -o $@ $(MAIN_OBJ) -Wl,--whole-archive \
 		$(BUILD)/libkaudit-core.a -Wl,--no-whole-archive $(LIBS)
 
+# DT_RPATH, not DT_RUNPATH (--disable-new-dtags): LD_LIBRARY_PATH overrides
+# a RUNPATH, so another libcupti/libcudart could load beside the plugin,
+# and CUPTI writes its activity records in its own version's structs
+# (gpu_collect.c checks the version at open as well).
 # The GPU plugin: the only code that includes CUDA/CUPTI headers or links
 # their libraries, loaded by worker processes only (kaudit(1), FILES).
 # It carries its own private copy of the core's record codec (nothing of
@@ -118,6 +122,7 @@ $(BUILD)/gpuobj/%.o: %.cu
 $(BUILD)/libkaudit-gpu.so: $(GPU_OBJ) $(BUILD)/libkaudit-core.a
 	$(NVCC) -shared -o $@ $(GPU_OBJ) $(BUILD)/libkaudit-core.a -L$(CUDA_HOME)/lib64 \
 		-lcudart -lcupti -Xlinker --exclude-libs,ALL $(PLUGIN_LIBS) \
+		-Xlinker --disable-new-dtags \
 		-Xlinker -rpath,'$$ORIGIN' -Xlinker -rpath,$(CUDA_HOME)/lib64 \
 		-Xlinker -rpath,$(CUDA_HOME)/extras/CUPTI/lib64
 
@@ -214,7 +219,7 @@ bundle: $(BUILD)/libkaudit-core.a $(MAIN_OBJ) $(GPU_LIB)
 	$(NVCC) -shared -o $(BUNDLE)/libkaudit-gpu.so $(GPU_OBJ) $(BUILD)/libkaudit-core.a \
 		-L$(CUDA_HOME)/lib64 -lcudart -lcupti -Xlinker --exclude-libs,ALL \
 		-Xlinker -Bstatic -ljansson -lcrypto -lz -Xlinker -Bdynamic -ldl -lpthread -lm \
-		-Xlinker -rpath,'$$ORIGIN'
+		-Xlinker --disable-new-dtags -Xlinker -rpath,'$$ORIGIN'
 	for l in libjansson libcrypto libz; do \
 		p=$$(ldd $(BUNDLE)/libkaudit-gpu.so | awk -v l="$$l" 'index($$1, l ".so") == 1 { print $$3 }'); \
 		[ -z "$$p" ] || cp -L "$$p" $(BUNDLE)/; done

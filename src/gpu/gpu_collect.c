@@ -13,6 +13,7 @@
  * while holding it: CUPTI may call buf_completed (which takes it) while
  * holding its own locks.
  */
+#include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +41,7 @@ static struct {
 	struct attrib_pending *pend;
 	size_t npend, pend_cap;
 	uint64_t dropped_cupti, dropped_cap, dropped_incomplete;
+	int event_device_ts;      /* cuptiActivityEnableCudaEventDeviceTimestamps(1) worked */
 } coll = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 static pid_t this_tid(void)
@@ -192,11 +194,45 @@ int gpu_collect_enable(int on, struct errbuf *e)
 	return 0;
 }
 
+/* The activity structs this plugin casts to are those of the CUPTI it was
+ * compiled against, and CUPTI writes records in its own version's layout.
+ * A libcupti of another toolkit release (another xxyy of CUPTI_API_VERSION,
+ * cupti_version.h) or an older update of this one must not be read: it is
+ * refused with exit 3, naming the file it came from.  The plugin is linked
+ * with DT_RPATH ($ORIGIN first, which LD_LIBRARY_PATH does not override),
+ * so only a libcupti already in the process (LD_PRELOAD, an injected
+ * tool) can be another. */
+static int check_cupti_version(struct errbuf *e)
+{
+	uint32_t v = 0;
+	Dl_info info;
+	const char *path = "?";
+	if (dladdr((void *)cuptiGetVersion, &info) && info.dli_fname)
+		path = info.dli_fname;
+	CUptiResult rc = cuptiGetVersion(&v);
+	if (rc != CUPTI_SUCCESS)
+		return cupti_fail(e, "cuptiGetVersion", rc);
+	if (v / 100 != CUPTI_API_VERSION / 100 || v < CUPTI_API_VERSION)
+		return errbuf_set(e, EXIT_ENVIRONMENT,
+				  "CUPTI API version %u loaded from '%s', but the GPU plugin was "
+				  "built for %u: its activity records would be misread; run with "
+				  "the libcupti beside the plugin (no LD_PRELOAD of another)",
+				  v, path, (unsigned)CUPTI_API_VERSION);
+	return 0;
+}
+
+int gpu_collect_event_device_ts(void)
+{
+	return coll.event_device_ts;
+}
+
 int gpu_collect_open(struct errbuf *e)
 {
 	CUptiResult rc;
 	if (coll.open)
 		return errbuf_set(e, EXIT_ENVIRONMENT, "CUPTI collector already open");
+	if (check_cupti_version(e) < 0)
+		return -1;
 	rc = cuptiSubscribe(&coll.sub, on_api, NULL);
 	if (rc != CUPTI_SUCCESS)
 		return cupti_fail(e, "cuptiSubscribe", rc);
