@@ -253,9 +253,10 @@ int gpu_collect_open(struct errbuf *e)
 		gpu_collect_close();
 		return -1;
 	}
-	/* Without it the timed window falls back to host timestamps
-	 * (tests/gpu/FACTS.md). */
-	(void)cuptiActivityEnableCudaEventDeviceTimestamps(1);
+	/* Without it every window is on the host clock (FACTS.md Q1): the
+	 * device record says whether it worked (event_device_timestamps), each
+	 * sample which clock its window is on (window_clock). */
+	coll.event_device_ts = cuptiActivityEnableCudaEventDeviceTimestamps(1) == CUPTI_SUCCESS;
 	if (gpu_collect_enable(1, e) < 0) {
 		gpu_collect_close();
 		return -1;
