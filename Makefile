@@ -65,7 +65,7 @@ ifneq ($(and $(HAVE_NVCC),$(GPU_OBJ)),)
 GPU_LIB := $(BUILD)/libkaudit-gpu.so
 endif
 
-.PHONY: tools all check unit shtest manlint asan fuzz bench bundle install clean check-headers check-deps FORCE
+.PHONY: probes tools all check unit shtest manlint asan fuzz bench bundle install clean check-headers check-deps FORCE
 all: $(BUILD)/kaudit $(GPU_LIB)
 
 # What this build is, for --version and every trace header (header.build):
@@ -202,11 +202,32 @@ $(BUILD)/bench/%: tests/bench/%.c $(BUILD)/libkaudit-core.a
 bench: $(BENCH_BIN) $(BUILD)/kaudit
 	@set -e; for b in $(BENCH_BIN); do KAUDIT=$(abspath $(BUILD)/kaudit) $$b; done
 
+# The GPU probes (tests/gpu/probe_*.cu, FACTS.md), built here for the
+# bundle: for kaudit's device architectures (no PTX JIT on the device, no
+# nvcc needed there), with the CUPTI headers, and DT_RPATH $$ORIGIN/.. so
+# they run against the bundle's libcupti and libcudart - the ones the
+# plugin uses - whatever LD_LIBRARY_PATH says on the node.
+PROBES := probe_event_clock probe_flush_cost probe_streams probe_dlopen_main
+PROBE_BIN := $(PROBES:%=$(BUILD)/probes/%) $(BUILD)/probes/libprobe_dlopen_lib.so
+CUPTI_INC := $(wildcard $(CUDA_HOME)/extras/CUPTI/include)
+CUPTI_LIBDIR := $(wildcard $(CUDA_HOME)/extras/CUPTI/lib64)
+PROBE_FLAGS = -std=c++17 -O2 -cudart shared $(GPU_ARCHS) -I$(CUDA_HOME)/include \
+	$(if $(CUPTI_INC),-I$(CUPTI_INC)) -Itests/gpu
+PROBE_LINK = -L$(CUDA_HOME)/lib64 $(if $(CUPTI_LIBDIR),-L$(CUPTI_LIBDIR)) \
+	-Xlinker --disable-new-dtags -Xlinker -rpath,'$$ORIGIN/..'
+$(BUILD)/probes/libprobe_dlopen_lib.so: tests/gpu/probe_dlopen_lib.cu
+	@mkdir -p $(dir $@)
+	$(NVCC) $(PROBE_FLAGS) -shared -Xcompiler -fPIC -o $@ $< $(PROBE_LINK)
+$(BUILD)/probes/%: tests/gpu/%.cu tests/gpu/probe_common.h
+	@mkdir -p $(dir $@)
+	$(NVCC) $(PROBE_FLAGS) -o $@ $< $(PROBE_LINK) -lcupti -ldl
+probes: $(PROBE_BIN)
+
 # Self-contained folder for GPU nodes (DESIGN section 8): libyaml, jansson,
 # zlib and libcrypto linked statically; the CUDA runtime and CUPTI beside it.
 BUNDLE ?= $(BUILD)/bundle
-bundle: $(BUILD)/libkaudit-core.a $(MAIN_OBJ) $(GPU_LIB)
-	rm -rf $(BUNDLE) && mkdir -p $(BUNDLE)/include/kaudit $(BUNDLE)/man
+bundle: $(BUILD)/libkaudit-core.a $(MAIN_OBJ) $(GPU_LIB) $(PROBE_BIN)
+	rm -rf $(BUNDLE) && mkdir -p $(BUNDLE)/include/kaudit $(BUNDLE)/man $(BUNDLE)/probes
 	$(CC) -o $(BUNDLE)/kaudit $(MAIN_OBJ) -Wl,--whole-archive \
 		$(BUILD)/libkaudit-core.a -Wl,--no-whole-archive \
 		-Wl,-Bstatic -lyaml -ljansson -lz -lcrypto -lseccomp -Wl,-Bdynamic -ldl -lpthread -lm \
@@ -226,6 +247,7 @@ bundle: $(BUILD)/libkaudit-core.a $(MAIN_OBJ) $(GPU_LIB)
 	cp -L $(CUDA_HOME)/lib64/libcudart.so.[0-9]* $(BUNDLE)/ 2>/dev/null || true
 	cp -L $$(ls $(CUDA_HOME)/lib64/libcupti.so.[0-9]* $(CUDA_HOME)/extras/CUPTI/lib64/libcupti.so.[0-9]* 2>/dev/null | head -n 1) $(BUNDLE)/
 	cp include/kaudit/launcher.h $(BUNDLE)/include/kaudit/
+	cp $(PROBE_BIN) $(BUNDLE)/probes/
 	$(if $(MANPAGES),cp $(MANPAGES) $(BUNDLE)/man/)
 	@# Self-contained or nothing: kaudit links no libyaml/jansson/libcrypto/
 	@# libz dynamically, and the plugin takes the CUDA runtime, CUPTI and any
@@ -235,6 +257,9 @@ bundle: $(BUILD)/libkaudit-core.a $(MAIN_OBJ) $(GPU_LIB)
 	@for l in libcudart libcupti; do \
 		ldd $(BUNDLE)/libkaudit-gpu.so | grep "$$l\.so" | grep -q "$(abspath $(BUNDLE))/" || \
 		{ echo "bundle: the plugin does not resolve $$l from \$$ORIGIN" >&2; exit 1; }; done
+	@for p in $(PROBES); do for l in libcudart libcupti; do \
+		ldd $(BUNDLE)/probes/$$p | grep "$$l\.so" | grep -q "$(abspath $(BUNDLE))/" || \
+		{ echo "bundle: probe $$p does not resolve $$l from the bundle" >&2; exit 1; }; done; done
 	@if ldd $(BUNDLE)/libkaudit-gpu.so | grep -E 'lib(yaml|jansson|crypto|z)\.so' | \
 		grep -v "$(abspath $(BUNDLE))/"; then \
 		echo "bundle: the plugin resolves the libraries above outside the bundle" >&2; exit 1; fi
