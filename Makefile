@@ -257,6 +257,12 @@ bundle: $(BUILD)/libkaudit-core.a $(MAIN_OBJ) $(GPU_LIB) $(PROBE_BIN)
 	@for l in libcudart libcupti; do \
 		ldd $(BUNDLE)/libkaudit-gpu.so | grep "$$l\.so" | grep -q "$(abspath $(BUNDLE))/" || \
 		{ echo "bundle: the plugin does not resolve $$l from \$$ORIGIN" >&2; exit 1; }; done
+	@# The copied libcupti must be the version the plugin was built for
+	@# (gpu_collect_open refuses another on the device).
+	$(CC) -I$(CUDA_HOME)/include $(if $(CUPTI_INC),-I$(CUPTI_INC)) -o $(BUILD)/cupti_version \
+		tests/gpu/cupti_version.c -L$(BUNDLE) -l:$$(cd $(BUNDLE) && ls libcupti.so.* | head -n 1) \
+		-Wl,--disable-new-dtags -Wl,-rpath,$(abspath $(BUNDLE))
+	$(BUILD)/cupti_version || { echo "bundle: its libcupti is not the CUPTI API version of the headers" >&2; exit 1; }
 	@for p in $(PROBES); do for l in libcudart libcupti; do \
 		ldd $(BUNDLE)/probes/$$p | grep "$$l\.so" | grep -q "$(abspath $(BUNDLE))/" || \
 		{ echo "bundle: probe $$p does not resolve $$l from the bundle" >&2; exit 1; }; done; done
