@@ -389,6 +389,28 @@ static void test_module_load_copies_are_not_the_call(void **state)
 	assert_int_equal(foreign_stream(f), 0);
 }
 
+static void test_module_load_copies_never_name_the_harness_stream(void **state)
+{
+	struct fx *f = *state;
+	/* An untimed call (a correctness trial: no start/stop events), whose
+	 * first launch loads the module: streams.c's fallback for the harness
+	 * stream must not take the driver's stream of the module-load copy,
+	 * or the implementation's kernel on the harness stream would be
+	 * foreign. */
+	struct invoke_opts o = { .impl = IMPL_CANDIDATE, .call = 0, .case_index = 0,
+				 .phase = PHASE_CORRECTNESS, .timed = 0, .traced = 1 };
+	attrib_begin_call(f->a, &o);
+	attrib_entry_enter(f->a, MAIN, f->t);
+	attrib_api_enter(f->a, 2, MAIN, REC_NONE, REC_NONE, 1);
+	api_rec(f, 2, MAIN, f->t + 10, "__cudaLaunchKernel");
+	memcpy_rec(f, 2, 99, 4950, 4096);
+	kernel_rec(f, 2, H, 5000, 5500);
+	f->t += 100;
+	attrib_entry_exit(f->a, f->t++);
+	drain(f);
+	assert_int_equal(foreign_stream(f), 0);
+}
+
 static void test_requested_copy_on_side_stream_is_the_call(void **state)
 {
 	struct fx *f = *state;
@@ -525,6 +547,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_side_stream_not_joined, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_module_load_copies_are_not_the_call, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_module_load_copies_never_name_the_harness_stream,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_requested_copy_on_side_stream_is_the_call, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_backfill_one_stream_only, setup, teardown),
