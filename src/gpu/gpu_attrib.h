@@ -32,7 +32,7 @@ enum attrib_role { ATTRIB_NO_ROLE = 0, ATTRIB_ROLE_START, ATTRIB_ROLE_STOP };
 struct attrib_tag {
 	uint32_t corr;            /* 0: empty slot */
 	uint8_t harness, in_call, role;
-	uint8_t launch;           /* the API call launches a kernel (or a graph) */
+	uint8_t launch;           /* the API call launches one kernel (not a graph) */
 	enum record_impl impl;
 	int64_t call, case_index;
 	enum record_phase phase;
@@ -94,7 +94,8 @@ void attrib_entry_exit(struct attrib *a, int64_t now);
 /* An API callback at the call's entry on thread TID: tags CORR with the
  * current call (or the harness), whether the entry point runs on TID, and
  * the STREAM/EVENT arguments (REC_NONE if none); LAUNCH: the call launches
- * GPU work (cudaLaunchKernel, __cudaLaunchKernel, cuLaunchKernel...). */
+ * one kernel (cudaLaunchKernel, __cudaLaunchKernel, cuLaunchKernel...; not a
+ * graph, whose copy nodes are the implementation's). */
 void attrib_api_enter(struct attrib *a, uint32_t corr, int64_t tid, int64_t stream,
 		      int64_t event, int launch);
 /* At the call's exit: the stream a creation call produced. */

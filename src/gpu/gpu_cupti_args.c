@@ -11,9 +11,12 @@
 
 #include "gpu/gpu_cupti.h"
 
-/* The calls that launch GPU work (a kernel, a graph, a host function).
- * Copies a launch causes are the driver's module loading (gpu_attrib.c).
- * CUDA 13's <<<>>> is __cudaLaunchKernel (cbids 505/506, FACTS.md Q4). */
+/* The calls that launch one kernel.  A copy or fill carrying such a call's
+ * correlation ID is the driver's module loading (gpu_attrib.c, FACTS.md
+ * Q9): a kernel launch cannot enqueue a copy for the implementation.  Graph
+ * launches are NOT here: a graph's memcpy/memset nodes are the
+ * implementation's own work and carry the graph launch's ID.  CUDA 13's
+ * <<<>>> is __cudaLaunchKernel (cbids 505/506, FACTS.md Q4). */
 static const CUpti_CallbackId runtime_launches[] = {
 	CUPTI_RUNTIME_TRACE_CBID_cudaLaunchKernel_v7000,
 	CUPTI_RUNTIME_TRACE_CBID_cudaLaunchKernel_ptsz_v7000,
@@ -23,8 +26,6 @@ static const CUpti_CallbackId runtime_launches[] = {
 	CUPTI_RUNTIME_TRACE_CBID_cudaLaunchKernelExC_ptsz_v11060,
 	CUPTI_RUNTIME_TRACE_CBID___cudaLaunchKernel_v13000,
 	CUPTI_RUNTIME_TRACE_CBID___cudaLaunchKernel_ptsz_v13000,
-	CUPTI_RUNTIME_TRACE_CBID_cudaGraphLaunch_v10000,
-	CUPTI_RUNTIME_TRACE_CBID_cudaGraphLaunch_ptsz_v10000,
 };
 static const CUpti_CallbackId driver_launches[] = {
 	CUPTI_DRIVER_TRACE_CBID_cuLaunch,
@@ -36,8 +37,6 @@ static const CUpti_CallbackId driver_launches[] = {
 	CUPTI_DRIVER_TRACE_CBID_cuLaunchCooperativeKernel_ptsz,
 	CUPTI_DRIVER_TRACE_CBID_cuLaunchKernelEx,
 	CUPTI_DRIVER_TRACE_CBID_cuLaunchKernelEx_ptsz,
-	CUPTI_DRIVER_TRACE_CBID_cuGraphLaunch,
-	CUPTI_DRIVER_TRACE_CBID_cuGraphLaunch_ptsz,
 };
 
 static int is_launch(CUpti_CallbackDomain dom, CUpti_CallbackId id)
