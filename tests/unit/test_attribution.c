@@ -411,6 +411,28 @@ static void test_module_load_copies_never_name_the_harness_stream(void **state)
 	assert_int_equal(foreign_stream(f), 0);
 }
 
+static void test_module_load_does_not_hide_the_kernel(void **state)
+{
+	struct fx *f = *state;
+	/* must not: the launch that loads a module still launched a kernel,
+	 * and that kernel on an unjoined side stream is foreign */
+	call(f, IMPL_CANDIDATE, 0);
+	start_event(f, 1);
+	attrib_entry_enter(f->a, MAIN, f->t);
+	attrib_api_enter(f->a, 2, MAIN, S, REC_NONE, 1);
+	api_rec(f, 2, MAIN, f->t + 10, "cudaLaunchKernel");
+	memcpy_rec(f, 2, 99, 4950, 4096);
+	kernel_rec(f, 2, S, 5000, 5500);
+	f->t += 100;
+	attrib_entry_exit(f->a, f->t++);
+	stop_event(f, 5);
+	event_rec(f, 1, 1, H, 4900);
+	event_rec(f, 5, 2, H, 6100);
+	drain(f);
+	assert_int_equal(f->res.kernels, 1);
+	assert_int_equal(foreign_stream(f), 1);
+}
+
 static void test_requested_copy_on_side_stream_is_the_call(void **state)
 {
 	struct fx *f = *state;
@@ -549,6 +571,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_module_load_copies_never_name_the_harness_stream,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_module_load_does_not_hide_the_kernel, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_requested_copy_on_side_stream_is_the_call, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_backfill_one_stream_only, setup, teardown),
