@@ -51,6 +51,7 @@ static const struct field header_fields[] = {
 	{ "margin", F_F64, U(header.margin), 0 },
 	{ "plugin", F_JSON, U(header.plugin), 0 },
 	{ "build", F_JSON, U(header.build), 0 },
+	{ "selection", F_JSON, U(header.selection), 0 },
 	END
 };
 

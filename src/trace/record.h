@@ -113,6 +113,9 @@ struct rec_header {
 	json_t *plugin;         /* {path, sha256, origin} of the GPU plugin, NULL if none */
 	json_t *build;          /* {commit, cuda} of the kaudit that wrote it, NULL in
 				   traces older than the field */
+	json_t *selection;      /* which of the claim's cases this audit ran: {cases,
+				   kernel?, shard? {index, count}} (trace_selection_of),
+				   NULL in traces older than the field */
 };
 
 struct rec_device {
