@@ -176,6 +176,9 @@ json_t *trace_predicate_of(const struct rec_header *h, const struct rec_device *
  * KERNEL (when set: verify --kernel) and I mod SHARD_COUNT is SHARD_INDEX
  * (verify --shard; 0 of 1 when not sharded). */
 #define TRACE_SHARD_MAX 1000000
+/* The most cases a selection may name: a manifest (1 MiB, 100,000 YAML
+ * nodes) holds far fewer, and a reader allocates per case. */
+#define TRACE_SELECTION_MAX_CASES (1 << 20)
 struct trace_selection {
 	int present;                 /* 0: a trace older than the field (every case in it) */
 	int64_t cases;               /* how many cases the claim has */

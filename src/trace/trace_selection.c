@@ -39,7 +39,7 @@ int trace_selection_of(const struct rec_header *h, struct trace_selection *out,
 		if (strcmp(k, "cases") != 0 && strcmp(k, "kernel") != 0 && strcmp(k, "shard") != 0)
 			return errbuf_set(e, EXIT_BAD_INPUT, "the header's selection has an "
 					  "unknown key '%.64s'", k);
-	if (get_int(s, "cases", 0, INT64_MAX, &out->cases) < 0)
+	if (get_int(s, "cases", 0, TRACE_SELECTION_MAX_CASES, &out->cases) < 0)
 		return errbuf_set(e, EXIT_BAD_INPUT, "the header's selection.cases is not a "
 				  "case count");
 	const json_t *kern = json_object_get(s, "kernel");
