@@ -6,7 +6,7 @@
 #   make fuzz         libFuzzer targets, FUZZ_TIME seconds each (default 60)
 #   make bench        benchmarks (tests/bench/bench_*.c)
 #   make bundle       self-contained folder for GPU nodes: build/bundle/
-#   make install      PREFIX=/usr/local
+#   make install      PREFIX=/usr/local (and share/kaudit/kaudit-array.sbatch)
 #
 # New files need no edit here: src/*/*.c are the core, src/gpu/* the GPU
 # plugin, tests/unit/test_*.c unit tests (other tests/unit/*.c are support
@@ -214,6 +214,7 @@ bundle: $(BUILD)/libkaudit-core.a $(MAIN_OBJ) $(GPU_LIB)
 	cp -L $(CUDA_HOME)/lib64/libcudart.so.[0-9]* $(BUNDLE)/ 2>/dev/null || true
 	cp -L $$(ls $(CUDA_HOME)/lib64/libcupti.so.[0-9]* $(CUDA_HOME)/extras/CUPTI/lib64/libcupti.so.[0-9]* 2>/dev/null | head -n 1) $(BUNDLE)/
 	cp include/kaudit/launcher.h $(BUNDLE)/include/kaudit/
+	cp src/slurm/kaudit-array.sbatch $(BUNDLE)/
 	$(if $(MANPAGES),cp $(MANPAGES) $(BUNDLE)/man/)
 	@# Self-contained or nothing: kaudit links no libyaml/jansson/libcrypto/
 	@# libz dynamically, and the plugin takes the CUDA runtime, CUPTI and any
@@ -231,8 +232,10 @@ bundle: $(BUILD)/libkaudit-core.a $(MAIN_OBJ) $(GPU_LIB)
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include/kaudit \
 		$(DESTDIR)$(PREFIX)/lib/kaudit $(DESTDIR)$(PREFIX)/share/man/man1 \
-		$(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man7
+		$(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man7 \
+		$(DESTDIR)$(PREFIX)/share/kaudit
 	install -m 755 $(BUILD)/kaudit $(DESTDIR)$(PREFIX)/bin/kaudit
+	install -m 755 src/slurm/kaudit-array.sbatch $(DESTDIR)$(PREFIX)/share/kaudit/
 	$(if $(GPU_LIB),install -m 755 $(GPU_LIB) $(DESTDIR)$(PREFIX)/lib/kaudit/)
 	install -m 644 include/kaudit/launcher.h $(DESTDIR)$(PREFIX)/include/kaudit/
 	for m in $(MANPAGES); do s=$${m##*.}; \
