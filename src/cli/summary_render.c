@@ -236,7 +236,7 @@ static void md_render(FILE *f, const struct summary *s)
 			fprintf(f, "| %lld | ", (long long)k->case_index);
 			kreport_escape(f, r ? r->kernel : NULL, KREPORT_MD);
 			fputs(" | ", f);
-			kreport_escape(f, params, KREPORT_MD);
+			kreport_escape(f, r && params[0] ? params : NULL, KREPORT_MD);
 			fprintf(f, " | %s%s | %s | %s | ", k->n ? k->verdict : "**missing**",
 				k->disagree ? " (**disputed**)" : "",
 				r ? num(b, sizeof b, r->claimed) : "-",
