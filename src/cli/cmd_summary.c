@@ -56,10 +56,13 @@ static char *dup_or_null(const char *s)
 
 /* ---- one trace ---- */
 
+/* The verdicts check holds the trace to (a.expected): those its records
+ * give, and the `error` or `inconclusive` verify stored for a case it
+ * could not run at all. */
 static void keep_results(struct summary *s, size_t ti, const struct check_trace *t)
 {
-	for (size_t i = 0; i < t->a.ndv; i++) {
-		const struct record *v = t->a.dv[i];
+	for (size_t i = 0; i < t->a.nexpected; i++) {
+		const struct record *v = t->a.expected[i];
 		if (v->case_index == REC_NONE)
 			continue; /* the trace's claim verdict: summary derives its own */
 		if (s->nresults == s->cap)

@@ -162,10 +162,11 @@ static void text_render(FILE *f, const struct summary *s)
 		s->nclaims == 1 ? "" : "s", ok, s->rejected, s->rejected == 1 ? "" : "s");
 	for (size_t i = 0; i < s->nclaims; i++) {
 		const struct summary_claim *c = &s->claims[i];
-		char *title = shown(c->title), standing[160];
+		char *title = shown(c->title), *sha = shown(c->sha), standing[160];
 		claim_standing(c, standing, sizeof standing);
-		fprintf(f, "\nclaim     \"%s\"\nmanifest  sha256 %s\n", title, c->sha);
+		fprintf(f, "\nclaim     \"%s\"\nmanifest  sha256 %s\n", title, sha);
 		free(title);
+		free(sha);
 		fprintf(f, "status    %s\n", standing);
 		fprintf(f, "verdict   %s (the worst of %zu case%s%s)\n",
 			c->verdict ? c->verdict : "none", c->ncases, c->ncases == 1 ? "" : "s",
@@ -216,7 +217,9 @@ static void md_render(FILE *f, const struct summary *s)
 		claim_standing(c, standing, sizeof standing);
 		fputs("\n## ", f);
 		kreport_escape(f, c->title, KREPORT_MD);
-		fprintf(f, "\n\n| | |\n|---|---|\n| manifest sha256 | `%s` |\n| status | ", c->sha);
+		fputs("\n\n| | |\n|---|---|\n| manifest sha256 | ", f);
+		kreport_escape(f, c->sha, KREPORT_MD);
+		fputs(" |\n| status | ", f);
 		kreport_escape(f, standing, KREPORT_MD);
 		fprintf(f, " |\n| verdict | **%s** (the worst of %zu cases) |\n",
 			c->verdict ? c->verdict : "none", c->ncases);

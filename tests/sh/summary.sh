@@ -156,6 +156,14 @@ jq -e '(.claims | length) == 2 and .claims[0].ok and .claims[0].covered == 4 and
 	.traces[1].shard == null and .summary.claims_ok == 1' out.txt >/dev/null ||
 	fail "two claims: $(cat out.txt)"
 
+# ---- a case verify could not run is covered (verdict error), not missing ----
+sed 's/entry: fast_scale}/entry: no_such_entry}/' four.yaml >broken.yaml
+expect_rc 1 "$KAUDIT" verify broken.yaml --key "$key" --quick --shard 0/2 -o b0.kat
+expect_rc 1 "$KAUDIT" summary --pubkey "$pub" --json b0.kat
+jq -e '.claims[0] | .covered == 2 and .missing == 2 and .verdict == "error" and
+	.cases[0].status == "covered" and .cases[0].verdict == "error"' out.txt >/dev/null ||
+	fail "error case: $(cat out.txt)"
+
 # ---- no trace at all ----
 expect_rc 2 "$KAUDIT" summary
 grep -q "kaudit summary: missing TRACE.kat" err.txt || fail "empty: $(cat err.txt)"
