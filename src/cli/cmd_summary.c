@@ -189,8 +189,8 @@ static void group_claims(struct summary *s)
 		if (k) {
 			ci = (size_t)json_integer_value(k);
 		} else {
+			xgrow((void **)&s->claims, &s->claims_cap, s->nclaims + 1, sizeof *s->claims);
 			ci = s->nclaims++;
-			s->claims = xrealloc(s->claims, s->nclaims * sizeof *s->claims);
 			memset(&s->claims[ci], 0, sizeof s->claims[ci]);
 			s->claims[ci].sha = t->claim_sha;
 			s->claims[ci].title = t->title;
@@ -199,7 +199,7 @@ static void group_claims(struct summary *s)
 		}
 		struct summary_claim *c = &s->claims[ci];
 		t->claim = ci;
-		c->traces = xrealloc(c->traces, (c->ntraces + 1) * sizeof *c->traces);
+		xgrow((void **)&c->traces, &c->traces_cap, c->ntraces + 1, sizeof *c->traces);
 		c->traces[c->ntraces++] = i;
 		if (!t->valid)
 			continue;

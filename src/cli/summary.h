@@ -65,7 +65,7 @@ struct summary_claim {
 				    field), so missing cases cannot be known */
 	int total_conflict;      /* its traces name different case counts */
 	size_t *traces;          /* its traces, in operand order */
-	size_t ntraces, nvalid;
+	size_t ntraces, nvalid, traces_cap;
 	struct summary_case *cases; /* 0..cases_total-1, or those seen */
 	size_t ncases;
 	size_t covered, missing, duplicated, disagreeing;
@@ -81,7 +81,7 @@ struct summary {
 	struct summary_result *results; /* sorted by claim, case, trace */
 	size_t nresults, cap;
 	struct summary_claim *claims;   /* by first appearance */
-	size_t nclaims;
+	size_t nclaims, claims_cap;
 	size_t rejected;         /* traces check refuses or that are none */
 	int rc;                  /* the exit code (kaudit(1) summary) */
 };
