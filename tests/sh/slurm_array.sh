@@ -7,7 +7,8 @@
 # (four honest, one that writes nothing) with the host test double as the
 # GPU plugin, and the summary job after it (afterany); then the summary
 # must cover every case exactly once, give the claim `invalid` (its worst
-# case) and exit 1, and each trace must name its shard.
+# case) and exit 1, and each trace must name its shard.  First, without
+# Slurm, what the script refuses before it submits anything.
 #
 # Configuration that works in a container (no systemd, no cgroup
 # delegation): ProctrackType=proctrack/linuxproc, TaskPlugin=task/none,
@@ -19,6 +20,31 @@
 # test is skipped, except in CI ($CI = true), where it fails.  Needs
 # $KAUDIT and $BUILD.
 set -eu
+. tests/tools/host_claim.sh
+script=$PWD/src/slurm/kaudit-array.sbatch
+
+# What the script refuses before it submits anything (no Slurm needed).
+# script_fails WANT-RC WANT-MESSAGE ARGS...
+script_fails() {
+	want=$1 msg=$2
+	shift 2
+	rc=0
+	KAUDIT=$KAUDIT sh "$script" "$@" >"$tmp/script.out" 2>&1 || rc=$?
+	[ "$rc" = "$want" ] && grep -q "$msg" "$tmp/script.out" ||
+		fail "kaudit-array.sbatch $*: exit $rc, want $want '$msg': $(cat "$tmp/script.out")"
+}
+script_fails 2 "usage: sh kaudit-array.sbatch submit N" bogus
+script_fails 2 "N must be a positive number, not 'x'" submit x "$claim" "$tmp/o"
+script_fails 2 "N must be at least 1" submit 0 "$claim" "$tmp/o"
+script_fails 2 "no such file" submit 2 "$tmp/none.yaml" "$tmp/o"
+printf 'kaudit: 1\n' >"$tmp/bad.yaml"
+script_fails 2 "does not lint" submit 2 "$tmp/bad.yaml" "$tmp/o"
+script_fails 2 "not a task of a job array" shard "$claim" "$tmp/o"
+(
+	export SLURM_ARRAY_TASK_ID=1 SLURM_ARRAY_TASK_COUNT=2 SLURM_ARRAY_TASK_MIN=1 SLURM_ARRAY_TASK_MAX=2
+	script_fails 2 "the array must be --array=0-(N-1), not 1-2 of 2 tasks" shard "$claim" "$tmp/o"
+)
+
 need_missing=
 for b in munged mungekey slurmctld slurmd sbatch squeue scontrol scancel sinfo; do
 	command -v "$b" >/dev/null 2>&1 || need_missing="$need_missing $b"
@@ -29,8 +55,6 @@ if [ -n "$need_missing" ]; then
 	echo "slurm_array: skipped (missing$need_missing)"
 	exit 0
 fi
-. tests/tools/host_claim.sh
-script=$PWD/src/slurm/kaudit-array.sbatch
 d=$(mktemp -d "${TMPDIR:-/tmp}/kaudit-slurm.XXXXXX")
 chmod 700 "$d"
 export SLURM_CONF="$d/slurm.conf"
