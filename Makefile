@@ -65,7 +65,7 @@ ifneq ($(and $(HAVE_NVCC),$(GPU_OBJ)),)
 GPU_LIB := $(BUILD)/libkaudit-gpu.so
 endif
 
-.PHONY: tools all check unit shtest manlint asan fuzz bench bundle install clean check-headers check-deps FORCE
+.PHONY: probes tools all check unit shtest manlint asan fuzz bench bundle install clean check-headers check-deps FORCE
 all: $(BUILD)/kaudit $(GPU_LIB)
 
 # What this build is, for --version and every trace header (header.build):
@@ -102,6 +102,10 @@ $(BUILD)/kaudit: $(MAIN_OBJ) $(BUILD)/libkaudit-core.a
 	$(CC) $(SAN_LDFLAGS) -o $@ $(MAIN_OBJ) -Wl,--whole-archive \
 		$(BUILD)/libkaudit-core.a -Wl,--no-whole-archive $(LIBS)
 
+# DT_RPATH, not DT_RUNPATH (--disable-new-dtags): LD_LIBRARY_PATH overrides
+# a RUNPATH, so another libcupti/libcudart could load beside the plugin,
+# and CUPTI writes its activity records in its own version's structs
+# (gpu_collect.c checks the version at open as well).
 # The GPU plugin: the only code that includes CUDA/CUPTI headers or links
 # their libraries, loaded by worker processes only (kaudit(1), FILES).
 # It carries its own private copy of the core's record codec (nothing of
@@ -118,13 +122,21 @@ $(BUILD)/gpuobj/%.o: %.cu
 $(BUILD)/libkaudit-gpu.so: $(GPU_OBJ) $(BUILD)/libkaudit-core.a
 	$(NVCC) -shared -o $@ $(GPU_OBJ) $(BUILD)/libkaudit-core.a -L$(CUDA_HOME)/lib64 \
 		-lcudart -lcupti -Xlinker --exclude-libs,ALL $(PLUGIN_LIBS) \
+		-Xlinker --disable-new-dtags \
 		-Xlinker -rpath,'$$ORIGIN' -Xlinker -rpath,$(CUDA_HOME)/lib64 \
 		-Xlinker -rpath,$(CUDA_HOME)/extras/CUPTI/lib64
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libkaudit-core.a $(TEST_SUPPORT_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(SAN_LDFLAGS) -Itests/unit -o $@ $< $(TEST_SUPPORT_OBJ) \
+	$(CC) $(ALL_CFLAGS) $(SAN_LDFLAGS) -Itests/unit -o $@ $< $(TEST_EXTRA_OBJ) $(TEST_SUPPORT_OBJ) \
 		$(BUILD)/libkaudit-core.a -lcmocka $(LIBS)
+
+# The GPU plugin's attribution includes no CUPTI or CUDA header (DESIGN
+# section 1): it compiles here, where no CUDA include path is given, and
+# its unit test runs on every machine.
+ATTRIB_OBJ := $(BUILD)/obj/src/gpu/gpu_attrib.o
+$(BUILD)/tests/test_attribution: $(ATTRIB_OBJ)
+$(BUILD)/tests/test_attribution: TEST_EXTRA_OBJ = $(ATTRIB_OBJ)
 
 # Small programs the tests use (fixture generators): tests/tools/*.c.
 $(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libkaudit-core.a
@@ -158,7 +170,7 @@ check-deps:
 
 # Each header must compile on its own (git's hdr-check).
 check-headers:
-	@set -e; for h in include/kaudit/launcher.h $(filter-out src/gpu/%,$(wildcard src/*/*.h)); do \
+	@set -e; for h in include/kaudit/launcher.h src/gpu/gpu_attrib.h $(filter-out src/gpu/%,$(wildcard src/*/*.h)); do \
 		$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -Werror -Iinclude -Isrc -fsyntax-only -xc $$h; done
 
 asan:
@@ -190,11 +202,32 @@ $(BUILD)/bench/%: tests/bench/%.c $(BUILD)/libkaudit-core.a
 bench: $(BENCH_BIN) $(BUILD)/kaudit
 	@set -e; for b in $(BENCH_BIN); do KAUDIT=$(abspath $(BUILD)/kaudit) $$b; done
 
+# The GPU probes (tests/gpu/probe_*.cu, FACTS.md), built here for the
+# bundle: for kaudit's device architectures (no PTX JIT on the device, no
+# nvcc needed there), with the CUPTI headers, and DT_RPATH $$ORIGIN/.. so
+# they run against the bundle's libcupti and libcudart - the ones the
+# plugin uses - whatever LD_LIBRARY_PATH says on the node.
+PROBES := probe_event_clock probe_flush_cost probe_streams probe_dlopen_main
+PROBE_BIN := $(PROBES:%=$(BUILD)/probes/%) $(BUILD)/probes/libprobe_dlopen_lib.so
+CUPTI_INC := $(wildcard $(CUDA_HOME)/extras/CUPTI/include)
+CUPTI_LIBDIR := $(wildcard $(CUDA_HOME)/extras/CUPTI/lib64)
+PROBE_FLAGS = -std=c++17 -O2 -cudart shared $(GPU_ARCHS) -I$(CUDA_HOME)/include \
+	$(if $(CUPTI_INC),-I$(CUPTI_INC)) -Itests/gpu
+PROBE_LINK = -L$(CUDA_HOME)/lib64 $(if $(CUPTI_LIBDIR),-L$(CUPTI_LIBDIR)) \
+	-Xlinker --disable-new-dtags -Xlinker -rpath,'$$ORIGIN/..'
+$(BUILD)/probes/libprobe_dlopen_lib.so: tests/gpu/probe_dlopen_lib.cu
+	@mkdir -p $(dir $@)
+	$(NVCC) $(PROBE_FLAGS) -shared -Xcompiler -fPIC -o $@ $< $(PROBE_LINK)
+$(BUILD)/probes/%: tests/gpu/%.cu tests/gpu/probe_common.h
+	@mkdir -p $(dir $@)
+	$(NVCC) $(PROBE_FLAGS) -o $@ $< $(PROBE_LINK) -lcupti -ldl
+probes: $(PROBE_BIN)
+
 # Self-contained folder for GPU nodes (DESIGN section 8): libyaml, jansson,
 # zlib and libcrypto linked statically; the CUDA runtime and CUPTI beside it.
 BUNDLE ?= $(BUILD)/bundle
-bundle: $(BUILD)/libkaudit-core.a $(MAIN_OBJ) $(GPU_LIB)
-	rm -rf $(BUNDLE) && mkdir -p $(BUNDLE)/include/kaudit $(BUNDLE)/man
+bundle: $(BUILD)/libkaudit-core.a $(MAIN_OBJ) $(GPU_LIB) $(PROBE_BIN)
+	rm -rf $(BUNDLE) && mkdir -p $(BUNDLE)/include/kaudit $(BUNDLE)/man $(BUNDLE)/probes
 	$(CC) -o $(BUNDLE)/kaudit $(MAIN_OBJ) -Wl,--whole-archive \
 		$(BUILD)/libkaudit-core.a -Wl,--no-whole-archive \
 		-Wl,-Bstatic -lyaml -ljansson -lz -lcrypto -lseccomp -Wl,-Bdynamic -ldl -lpthread -lm \
@@ -207,7 +240,7 @@ bundle: $(BUILD)/libkaudit-core.a $(MAIN_OBJ) $(GPU_LIB)
 	$(NVCC) -shared -o $(BUNDLE)/libkaudit-gpu.so $(GPU_OBJ) $(BUILD)/libkaudit-core.a \
 		-L$(CUDA_HOME)/lib64 -lcudart -lcupti -Xlinker --exclude-libs,ALL \
 		-Xlinker -Bstatic -ljansson -lcrypto -lz -Xlinker -Bdynamic -ldl -lpthread -lm \
-		-Xlinker -rpath,'$$ORIGIN'
+		-Xlinker --disable-new-dtags -Xlinker -rpath,'$$ORIGIN'
 	for l in libjansson libcrypto libz; do \
 		p=$$(ldd $(BUNDLE)/libkaudit-gpu.so | awk -v l="$$l" 'index($$1, l ".so") == 1 { print $$3 }'); \
 		[ -z "$$p" ] || cp -L "$$p" $(BUNDLE)/; done
@@ -215,6 +248,7 @@ bundle: $(BUILD)/libkaudit-core.a $(MAIN_OBJ) $(GPU_LIB)
 	cp -L $$(ls $(CUDA_HOME)/lib64/libcupti.so.[0-9]* $(CUDA_HOME)/extras/CUPTI/lib64/libcupti.so.[0-9]* 2>/dev/null | head -n 1) $(BUNDLE)/
 	cp include/kaudit/launcher.h $(BUNDLE)/include/kaudit/
 	cp src/slurm/kaudit-array.sbatch $(BUNDLE)/
+	cp $(PROBE_BIN) $(BUNDLE)/probes/
 	$(if $(MANPAGES),cp $(MANPAGES) $(BUNDLE)/man/)
 	@# Self-contained or nothing: kaudit links no libyaml/jansson/libcrypto/
 	@# libz dynamically, and the plugin takes the CUDA runtime, CUPTI and any
@@ -224,6 +258,15 @@ bundle: $(BUILD)/libkaudit-core.a $(MAIN_OBJ) $(GPU_LIB)
 	@for l in libcudart libcupti; do \
 		ldd $(BUNDLE)/libkaudit-gpu.so | grep "$$l\.so" | grep -q "$(abspath $(BUNDLE))/" || \
 		{ echo "bundle: the plugin does not resolve $$l from \$$ORIGIN" >&2; exit 1; }; done
+	@# The copied libcupti must be the version the plugin was built for
+	@# (gpu_collect_open refuses another on the device).
+	$(CC) -I$(CUDA_HOME)/include $(if $(CUPTI_INC),-I$(CUPTI_INC)) -o $(BUILD)/cupti_version \
+		tests/gpu/cupti_version.c -L$(BUNDLE) -l:$$(cd $(BUNDLE) && ls libcupti.so.* | head -n 1) \
+		-Wl,--disable-new-dtags -Wl,-rpath,$(abspath $(BUNDLE))
+	$(BUILD)/cupti_version || { echo "bundle: its libcupti is not the CUPTI API version of the headers" >&2; exit 1; }
+	@for p in $(PROBES); do for l in libcudart libcupti; do \
+		ldd $(BUNDLE)/probes/$$p | grep "$$l\.so" | grep -q "$(abspath $(BUNDLE))/" || \
+		{ echo "bundle: probe $$p does not resolve $$l from the bundle" >&2; exit 1; }; done; done
 	@if ldd $(BUNDLE)/libkaudit-gpu.so | grep -E 'lib(yaml|jansson|crypto|z)\.so' | \
 		grep -v "$(abspath $(BUNDLE))/"; then \
 		echo "bundle: the plugin resolves the libraries above outside the bundle" >&2; exit 1; fi

@@ -47,12 +47,18 @@ struct invoke_opts {
 	int traced;              /* collect CUPTI activity for the call */
 };
 
+/* A timed window is on one clock, never a mix: the device timestamps of
+ * the start and stop events (CUPTI CUDA_EVENT records), or, when either is
+ * missing, CUPTI's host clock read before the start event and after the
+ * synchronisation (it brackets the device window from outside). */
+enum window_clock { WINDOW_CLOCK_NONE = 0, WINDOW_CLOCK_DEVICE, WINDOW_CLOCK_HOST };
 struct invoke_result {
 	int entry_rc;            /* the entry point's return value */
 	int failed;              /* CUDA error during or after the call */
 	char error[256];         /* what failed */
 	double event_ns;         /* timed: stop - start, CUDA events */
-	int64_t window_start, window_end; /* timed: device ts of start/stop events */
+	int64_t window_start, window_end; /* timed: start/stop of the timed window */
+	int window_clock;        /* enum window_clock: whose clock the window is on */
 	/* Activity attributed to the call (any stream), from tracing: */
 	int64_t span_start, span_end;     /* REC_NONE when nothing was traced */
 	int64_t kernels;

@@ -179,6 +179,8 @@ static int emit_sample(struct plan *p, int side, int64_t round, int64_t index, i
 	s->event_ns = res->event_ns;
 	s->window_start = res->window_start;
 	s->window_end = res->window_end;
+	if (res->window_clock != WINDOW_CLOCK_NONE && res->window_start != REC_NONE)
+		s->window_clock = xstrdup(res->window_clock == WINDOW_CLOCK_DEVICE ? "device" : "host");
 	s->traced = traced;
 	s->checked = checked;
 	if (traced) {

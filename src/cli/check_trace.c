@@ -1,8 +1,9 @@
 /*
  * check_trace.c - check's judgement on one trace (check_trace.h): one
- * streaming pass (trace_stream) in which the summary and the detectors
- * take each case, then - only once the reader has said whether the whole
- * trace is intact - the strict re-analysis, the signer and the status.
+ * streaming pass (trace_stream) in which the summary, the detectors and
+ * check_keep take each case, then - only once the reader has said whether
+ * the whole trace is intact - the strict judgement, the header's
+ * selection, the signer and the status.
  *
  * Exit code: 0 intact, consistent, and (with --pubkey or a trust store)
  * signed by a trusted key; 4 otherwise; with --expect, 1 when a kernel's
@@ -15,34 +16,16 @@
 
 #include "cli/check_trace.h"
 
-static void feed_keep(struct record_list *l, const struct record *r)
-{
-	struct record c;
-	record_copy(&c, r);
-	record_list_push(l, &c);
-}
-
-/* What `expect` needs of case record R: its case, kernel and expect (not
- * its params and buffers, kept for every case of the trace). */
-static void feed_keep_case(struct record_list *l, const struct record *r)
-{
-	struct record c;
-	record_init(&c, REC_CASE);
-	c.id = r->id;
-	c.case_index = r->case_index;
-	c.u.kase.kernel = r->u.kase.kernel ? xstrdup(r->u.kase.kernel) : NULL;
-	c.u.kase.expect = r->u.kase.expect ? json_deep_copy(r->u.kase.expect) : NULL;
-	record_list_push(l, &c);
-}
-
 static void feed_common(struct check_feed *f, const struct record *r)
 {
 	if (r->type == REC_DEVICE && !f->has_device) {
 		record_copy(&f->device, r);
 		f->has_device = 1;
 	}
-	if (r->type == REC_CASE)
-		feed_keep_case(&f->cases, r);
+	if (r->type == REC_CASE) {
+		check_keep_case(f->keep, r);
+		check_selection_case(&f->sel, r);
+	}
 }
 
 static void feed_record(void *ctx, const struct record *r)
@@ -52,13 +35,14 @@ static void feed_record(void *ctx, const struct record *r)
 	if (!f->seen_any && r->type == REC_HEADER) {
 		record_copy(&f->header, r);
 		f->has_header = 1;
+		check_selection_begin(&f->sel, &f->header.u.header);
 	}
 	f->seen_any = 1;
 	if (!f->det) /* a trace from before the header kept a margin: verify's default */
 		f->det = detect_stream_new(f->has_header ? f->header.u.header.margin : NAN);
 	feed_common(f, r);
 	if (r->type == REC_FINDING || r->type == REC_VERDICT)
-		feed_keep(&f->stored, r);
+		check_keep_stored(f->keep, r);
 	else
 		detect_stream_global(f->det, r);
 }
@@ -79,12 +63,12 @@ static void feed_release(struct check_feed *f)
 {
 	trace_summary_acc_free(f->sum);
 	detect_stream_free(f->det);
+	check_keep_free(f->keep);
+	check_selection_release(&f->sel);
 	if (f->has_header)
 		record_clear(&f->header);
 	if (f->has_device)
 		record_clear(&f->device);
-	record_list_free(&f->stored);
-	record_list_free(&f->cases);
 }
 
 int check_trace_run(const char *path, const struct check_opts *o, struct check_trace *t,
@@ -93,6 +77,9 @@ int check_trace_run(const char *path, const struct check_opts *o, struct check_t
 	memset(t, 0, sizeof *t);
 	struct check_feed *f = &t->f;
 	f->sum = trace_summary_acc_new();
+	f->keep = check_keep_new();
+	if (o->on_verdict)
+		check_keep_on_verdict(f->keep, o->on_verdict, o->ctx);
 	if (o->brief)
 		trace_summary_acc_brief(f->sum);
 	struct trace_visitor v = { f, feed_record, feed_case };
@@ -109,18 +96,20 @@ int check_trace_run(const char *path, const struct check_opts *o, struct check_t
 		snprintf(t->problem, sizeof t->problem, "%s", ie.msg);
 
 	/* Judge everything first: the status line says how it ended. */
-	t->s.lines = json_array();
+	check_strict_init(&t->s);
+	t->expectations = json_array();
 	if (t->intact) {
-		if (check_strict_run(&t->c, f->has_header ? &f->header : NULL,
-				     f->has_device ? &f->device : NULL, &f->stored, &f->cases, f->det,
-				     &t->a, &t->s) < 0)
+		if (!f->det)
+			f->det = detect_stream_new(NAN);
+		if (check_keep_judge(f->keep, f->det, t->c.statement, t->c.pred_cases,
+				     f->has_header ? &f->header.u.header : NULL,
+				     f->has_device ? &f->device.u.device : NULL, &t->s,
+				     t->expectations, &t->nexp, &t->nfailed) < 0)
 			t->detectors_failed = 1;
 		else
 			t->analysed = 1;
+		check_selection_end(&f->sel, &t->s);
 	}
-	t->expectations = json_array();
-	if (t->analysed)
-		t->nexp = check_expectations(&f->cases, &t->a, t->expectations, &t->nfailed);
 
 	struct inspect_status *st = &t->st;
 	const struct inspect_signer *sg = &t->sg;
@@ -175,10 +164,19 @@ int check_trace_run(const char *path, const struct check_opts *o, struct check_t
 void check_trace_release(struct check_trace *t)
 {
 	json_decref(t->expectations);
-	json_decref(t->s.lines);
+	check_strict_release(&t->s);
 	json_decref(t->summary);
-	check_analysis_free(&t->a);
 	feed_release(&t->f);
 	trace_contents_free(&t->c);
 	memset(t, 0, sizeof *t);
+}
+
+int check_verdict_rank(const char *v)
+{
+	static const char *const order[] = { "reproduced", "inconclusive", "not-reproduced",
+					     "error", "invalid" };
+	for (int i = 0; v && i < 5; i++)
+		if (strcmp(order[i], v) == 0)
+			return i;
+	return 3; /* none or unknown counts as an error */
 }

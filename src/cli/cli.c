@@ -1,6 +1,7 @@
 /* cli.c - shared helpers of the subcommands: messages, help, colour. */
 #include "cli/cli.h"
 #include "cli/cli_json.h"
+#include "util/utf8.h"
 
 #include <limits.h>
 #include <stdarg.h>
@@ -103,15 +104,31 @@ const char *cli_exe_dir(void)
 
 char *cli_printable(const char *s, size_t n)
 {
-	/* Worst case every byte becomes "\xNN". */
+	/* Worst case every byte becomes "\xNN" (a code point's "\u{XXXX}"
+	 * is shorter than its bytes so escaped). */
 	char *out = xmalloc(4 * n + 1), *o = out;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c < 0x20 || c == 0x7f) {
-			o += sprintf(o, c == '\n' ? "\\n" : c == '\t' ? "\\t" : "\\x%02x", c);
-		} else {
-			*o++ = (char)c;
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0;
+	while (i < n) {
+		uint32_t cp;
+		size_t len = utf8_next(p + i, n - i, &cp);
+		if (len == 0) {
+			o += sprintf(o, "\\x%02x", p[i++]); /* not UTF-8 */
+			continue;
 		}
+		if (cp == '\n')
+			o += sprintf(o, "\\n");
+		else if (cp == '\t')
+			o += sprintf(o, "\\t");
+		else if (utf8_invisible(cp) && cp < 0x100)
+			o += sprintf(o, "\\x%02x", (unsigned)cp);
+		else if (utf8_invisible(cp))
+			o += sprintf(o, "\\u{%04x}", (unsigned)cp);
+		else {
+			memcpy(o, p + i, len);
+			o += len;
+		}
+		i += len;
 	}
 	*o = '\0';
 	return out;

@@ -94,8 +94,12 @@ int cli_opts_error(const struct cli_command *cmd, const char *fmt, ...) KAUDIT_P
 
 /* What --version says (version.c): version, commit, CUDA toolkit, plugin. */
 void cli_print_version(FILE *f);
-/* S[0..N) with every control character escaped ("\x1b", "\n"), so a
- * string from a manifest or a trace cannot drive the terminal (malloc'ed). */
+/* S[0..N) with every control character escaped ("\x1b", "\n", C1 as
+ * "\x9b"), the direction overrides, isolates and separators as
+ * "\u{202e}" (Trojan Source), and bytes that are not UTF-8 as "\xff", so
+ * a string from a manifest or a trace can neither drive the terminal nor
+ * reorder what it shows (malloc'ed).  The rule is kreport_escape's too
+ * (util/utf8.h). */
 char *cli_printable(const char *s, size_t n);
 /* A deep copy of J whose every string and key went through cli_printable(). */
 json_t *cli_printable_json(const json_t *j);

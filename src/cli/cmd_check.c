@@ -12,8 +12,9 @@
  * that gives.  Reals agree within a relative CHECK_RTOL; text and integers
  * exactly.  One line per disagreement; any makes the exit code 4.
  *
- * The judgement itself is check_trace.c and check_strict.c (shared with
- * summary); this file prints it.
+ * The judgement itself is check_trace.c (with check_keep.c, check_compare.c
+ * and check_selection.c), shared with
+ * summary; this file prints it.
  *
  * Exit: 0 intact, consistent, and (with --pubkey or a trust store) signed
  * by a trusted key; 4 otherwise; 2 not a trace or bad usage; with

@@ -56,31 +56,43 @@ static char *dup_or_null(const char *s)
 
 /* ---- one trace ---- */
 
-/* The verdicts check holds the trace to (a.expected): those its records
- * give, and the `error` or `inconclusive` verify stored for a case it
- * could not run at all. */
-static void keep_results(struct summary *s, size_t ti, const struct check_trace *t)
+/* Each verdict check holds the trace to (check_opts.on_verdict: those its
+ * records give, and verify's error or inconclusive for a case it could
+ * not start), kept while the trace is judged; dropped again unless the
+ * trace turns out valid. */
+struct collect {
+	struct summary *s;
+	size_t trace;
+};
+
+static void keep_result(void *ctx, const struct record *v)
 {
-	for (size_t i = 0; i < t->a.nexpected; i++) {
-		const struct record *v = t->a.expected[i];
-		if (v->case_index == REC_NONE)
-			continue; /* the trace's claim verdict: summary derives its own */
-		if (s->nresults == s->cap)
-			xgrow((void **)&s->results, &s->cap, s->nresults + 1, sizeof *s->results);
-		struct summary_result *r = &s->results[s->nresults++];
-		memset(r, 0, sizeof *r);
-		r->case_index = v->case_index;
-		r->trace = ti;
-		r->kernel = dup_or_null(v->u.verdict.kernel);
-		r->verdict = xstrdup(v->u.verdict.verdict ? v->u.verdict.verdict : "error");
-		r->claimed = v->u.verdict.claimed;
-		r->measured = v->u.verdict.measured;
-		r->params = json_is_object(v->u.verdict.params)
-			    ? json_deep_copy(v->u.verdict.params) : NULL;
-		r->findings = json_is_array(v->u.verdict.findings)
-			      ? json_deep_copy(v->u.verdict.findings) : NULL;
-		s->traces[ti].nresults++;
-	}
+	struct collect *k = ctx;
+	struct summary *s = k->s;
+	if (v->type != REC_VERDICT || v->case_index == REC_NONE)
+		return; /* the trace's claim verdict: summary derives its own */
+	if (s->nresults == s->cap)
+		xgrow((void **)&s->results, &s->cap, s->nresults + 1, sizeof *s->results);
+	struct summary_result *r = &s->results[s->nresults++];
+	memset(r, 0, sizeof *r);
+	r->case_index = v->case_index;
+	r->trace = k->trace;
+	r->kernel = dup_or_null(v->u.verdict.kernel);
+	r->verdict = xstrdup(v->u.verdict.verdict ? v->u.verdict.verdict : "error");
+	r->claimed = v->u.verdict.claimed;
+	r->measured = v->u.verdict.measured;
+	r->params = json_is_object(v->u.verdict.params) ? json_deep_copy(v->u.verdict.params)
+							 : NULL;
+	r->findings = json_is_array(v->u.verdict.findings)
+		      ? json_deep_copy(v->u.verdict.findings) : NULL;
+}
+
+static void result_clear(struct summary_result *r)
+{
+	free(r->kernel);
+	free(r->verdict);
+	json_decref(r->params);
+	json_decref(r->findings);
 }
 
 static void one_trace(struct summary *s, const char *path, const struct check_opts *o)
@@ -93,7 +105,19 @@ static void one_trace(struct summary *s, const char *path, const struct check_op
 	st->claim = SUMMARY_NO_CLAIM;
 	struct check_trace t;
 	struct errbuf e = { "", 0 };
-	if (check_trace_run(path, o, &t, &e) < 0) {
+	struct collect k = { s, ti };
+	struct check_opts oo = *o;
+	oo.on_verdict = keep_result;
+	oo.ctx = &k;
+	size_t before = s->nresults;
+	int ran = check_trace_run(path, &oo, &t, &e);
+	if (ran < 0 || t.rc != EXIT_OK) { /* only a valid trace's cases count */
+		for (size_t i = before; i < s->nresults; i++)
+			result_clear(&s->results[i]);
+		s->nresults = before;
+	}
+	st->nresults = s->nresults - before;
+	if (ran < 0) {
 		st->rc = e.code ? e.code : EXIT_BAD_INPUT;
 		st->status = xstrdup(e.msg);
 		note_trace(path, e.msg);
@@ -117,9 +141,7 @@ static void one_trace(struct summary *s, const char *path, const struct check_op
 		st->shard_count = sel.shard_count;
 		st->kernel = dup_or_null(sel.kernel);
 	}
-	if (st->valid)
-		keep_results(s, ti, &t);
-	else
+	if (!st->valid)
 		note_trace(path, t.why);
 	check_trace_release(&t);
 }
@@ -299,13 +321,8 @@ static void summary_free(struct summary *s)
 		free(t->title);
 		free(t->kernel);
 	}
-	for (size_t i = 0; i < s->nresults; i++) {
-		struct summary_result *r = &s->results[i];
-		free(r->kernel);
-		free(r->verdict);
-		json_decref(r->params);
-		json_decref(r->findings);
-	}
+	for (size_t i = 0; i < s->nresults; i++)
+		result_clear(&s->results[i]);
 	for (size_t i = 0; i < s->nclaims; i++) {
 		free(s->claims[i].traces);
 		free(s->claims[i].cases);

@@ -122,6 +122,22 @@ json_t *kreport_case_at(const struct kreport_input *in, size_t i);
  * bar (TIMING: the summary's timing object of the case). */
 void svg_case_plot(FILE *f, const struct kreport_case *c, const json_t *timing);
 
+/* The case's 95% CI bound I (0 low, 1 high), NaN when the trace gives none. */
+double kreport_ci_at(const json_t *c, size_t i);
+/* One row of a case's rounds table, as both renderers show it. */
+struct kreport_round_row {
+	size_t round;
+	const char *impl;            /* "baseline" or "candidate" */
+	uint64_t samples;
+	char median[32], min[32], max[32];
+};
+/* Calls ROW for each round and implementation of K with samples, in
+ * round order, baseline first (TIMING: the summary's timing object). */
+void kreport_round_rows(const struct kreport_case *k, const json_t *timing,
+			void (*row)(FILE *f, const struct kreport_round_row *r), FILE *f);
+/* The implementations' names, [0] baseline, [1] candidate. */
+extern const char *const kreport_impl_names[2];
+
 /* Writes the whole self-contained HTML document (no scripts, no network:
  * its Content-Security-Policy forbids both). */
 void html_write(FILE *f, const struct kreport_input *in);

@@ -62,17 +62,33 @@ void report_params(const json_t *params, char *out, size_t cap)
 	}
 }
 
+static void summary_record(void *ctx, const struct record *r)
+{
+	trace_summary_acc_record(ctx, r);
+}
+
+static void summary_case(void *ctx, const struct record *recs, size_t n)
+{
+	trace_summary_acc_case(ctx, recs, n);
+}
+
 json_t *report_summary(struct run_audit *a, struct trace_facts *f, struct errbuf *e)
 {
 	/* The records are in the trace now, and the trace holds them as it
 	 * wrote them (reals to 10 digits), not as they are here: what is
-	 * shown is read back, never a second account of the same audit. */
+	 * shown is read back, never a second account of the same audit.
+	 * Streamed, as inspect reads it: never the trace's records at once. */
 	record_list_free(&a->recs);
 	struct trace_contents c;
-	if (trace_read(a->trace_path, &c, e) < 0)
+	struct trace_summary_acc *acc = trace_summary_acc_new();
+	struct trace_visitor v = { acc, summary_record, summary_case };
+	if (trace_stream(a->trace_path, &v, &c, e) < 0) {
+		trace_summary_acc_free(acc);
 		return NULL;
+	}
 	trace_facts_of(&c, f);
-	json_t *s = trace_summary(&c);
+	json_t *s = trace_summary_acc_finish(acc, &c);
+	trace_summary_acc_free(acc);
 	trace_contents_free(&c);
 	return s;
 }

@@ -120,20 +120,13 @@ static void header_table(FILE *f, const struct kreport_input *in)
 	fputs("</span></td></tr>\n</table>\n", f);
 }
 
-/* The CI's bound I, NaN when the trace gives none. */
-static double ci_at(const json_t *c, size_t i)
-{
-	const json_t *v = json_array_get(json_object_get(c, "ci"), i);
-	return json_is_number(v) ? json_number_value(v) : NAN;
-}
-
 static void speedup_cells(FILE *f, const json_t *c)
 {
 	char b[64], lo[32], hi[32];
 	fprintf(f, "<td class=\"num\">%s</td>", kreport_num(b, sizeof b, "%.2fx",
 							    kreport_get_num(c, "measured")));
-	fprintf(f, "<td class=\"num\">%s &ndash; %s</td>", kreport_num(lo, sizeof lo, "%.2f", ci_at(c, 0)),
-		kreport_num(hi, sizeof hi, "%.2f", ci_at(c, 1)));
+	fprintf(f, "<td class=\"num\">%s &ndash; %s</td>", kreport_num(lo, sizeof lo, "%.2f", kreport_ci_at(c, 0)),
+		kreport_num(hi, sizeof hi, "%.2f", kreport_ci_at(c, 1)));
 	fprintf(f, "<td class=\"num\">%s</td>", kreport_num(b, sizeof b, "%.2fx",
 							    kreport_get_num(c, "claimed")));
 }
@@ -166,30 +159,21 @@ static void overview(FILE *f, const struct kreport_input *in)
 	fputs("</table>\n", f);
 }
 
+static void html_round_row(FILE *f, const struct kreport_round_row *r)
+{
+	fprintf(f, "<tr><td class=\"num\">%zu</td><td>%s</td><td class=\"num\">%llu</td>"
+		"<td class=\"num\">%s</td><td class=\"num\">%s</td><td class=\"num\">%s</td></tr>\n",
+		r->round, r->impl, (unsigned long long)r->samples, r->median, r->min, r->max);
+}
+
 static void rounds_table(FILE *f, const struct kreport_case *k, const json_t *timing)
 {
-	static const char *const names[2] = { "baseline", "candidate" };
+	const char *const *names = kreport_impl_names;
 	if (!k)
 		return;
 	fputs("<table>\n<tr><th>round</th><th>impl</th><th>samples</th><th>median</th>"
 	      "<th>min</th><th>max</th></tr>\n", f);
-	size_t maxr = k->impl[0].nrounds > k->impl[1].nrounds ? k->impl[0].nrounds
-							     : k->impl[1].nrounds;
-	for (size_t r = 0; r < maxr; r++)
-		for (int w = 0; w < 2; w++) {
-			if (r >= k->impl[w].nrounds || !k->impl[w].rounds[r])
-				continue;
-			const struct kreport_round *rd = k->impl[w].rounds[r];
-			const json_t *m = json_array_get(json_object_get(json_object_get(timing,
-						names[w]), "round_medians_ns"), r);
-			char a[32], b[32], c[32];
-			fprintf(f, "<tr><td class=\"num\">%zu</td><td>%s</td><td class=\"num\">%llu</td>"
-				"<td class=\"num\">%s</td><td class=\"num\">%s</td>"
-				"<td class=\"num\">%s</td></tr>\n", r, names[w],
-				(unsigned long long)rd->count,
-				kreport_ns(a, sizeof a, json_is_number(m) ? json_number_value(m) : NAN),
-				kreport_ns(b, sizeof b, rd->min), kreport_ns(c, sizeof c, rd->max));
-		}
+	kreport_round_rows(k, timing, html_round_row, f);
 	fputs("</table>\n", f);
 	for (int w = 0; w < 2; w++)
 		if (k->impl[w].other)
@@ -252,7 +236,7 @@ static void case_section(FILE *f, size_t i, const json_t *c, const struct krepor
 		E(kreport_get_str(c, "error"));
 		fputs("</p>\n", f);
 	}
-	double cl = ci_at(c, 0), ch = ci_at(c, 1);
+	double cl = kreport_ci_at(c, 0), ch = kreport_ci_at(c, 1);
 	fprintf(f, "<p>speedup: measured <b>%s</b> (95%% CI %s &ndash; %s), claimed <b>",
 		kreport_num(b, sizeof b, "%.2fx", kreport_get_num(c, "measured")),
 		kreport_num(lo, sizeof lo, "%.2f", cl), kreport_num(hi, sizeof hi, "%.2f", ch));

@@ -13,12 +13,6 @@
 
 #define E(s) kreport_escape(f, (s), KREPORT_MD)
 
-static double ci_at(const json_t *c, size_t i)
-{
-	const json_t *v = json_array_get(json_object_get(c, "ci"), i);
-	return json_is_number(v) ? json_number_value(v) : NAN;
-}
-
 static void banners(FILE *f, const struct kreport_input *in)
 {
 	const json_t *s = in->summary;
@@ -98,37 +92,29 @@ static void overview(FILE *f, const struct kreport_input *in)
 		E(kreport_get_str(c, "verdict"));
 		fprintf(f, " | %s | %s - %s | %s | %zu |\n",
 			kreport_num(m, sizeof m, "%.2fx", kreport_get_num(c, "measured")),
-			kreport_num(lo, sizeof lo, "%.2f", ci_at(c, 0)),
-			kreport_num(hi, sizeof hi, "%.2f", ci_at(c, 1)),
+			kreport_num(lo, sizeof lo, "%.2f", kreport_ci_at(c, 0)),
+			kreport_num(hi, sizeof hi, "%.2f", kreport_ci_at(c, 1)),
 			kreport_num(cl, sizeof cl, "%.2fx", kreport_get_num(c, "claimed")),
 			json_array_size(json_object_get(c, "findings")));
 	}
 	fputc('\n', f);
 }
 
+static void md_round_row(FILE *f, const struct kreport_round_row *r)
+{
+	fprintf(f, "| %zu | %s | %llu | %s | %s | %s |\n", r->round, r->impl,
+		(unsigned long long)r->samples, r->median, r->min, r->max);
+}
+
 static void rounds_table(FILE *f, const struct kreport_case *k, const json_t *timing)
 {
-	static const char *const names[2] = { "baseline", "candidate" };
+	const char *const *names = kreport_impl_names;
 	if (!k) {
 		fputs("No timing samples in this trace for this case.\n\n", f);
 		return;
 	}
 	fputs("| round | impl | samples | median | min | max |\n|--:|---|--:|--:|--:|--:|\n", f);
-	size_t maxr = k->impl[0].nrounds > k->impl[1].nrounds ? k->impl[0].nrounds
-							     : k->impl[1].nrounds;
-	for (size_t r = 0; r < maxr; r++)
-		for (int w = 0; w < 2; w++) {
-			if (r >= k->impl[w].nrounds || !k->impl[w].rounds[r])
-				continue;
-			const struct kreport_round *rd = k->impl[w].rounds[r];
-			const json_t *m = json_array_get(json_object_get(json_object_get(timing,
-						names[w]), "round_medians_ns"), r);
-			char a[32], b[32], c[32];
-			fprintf(f, "| %zu | %s | %llu | %s | %s | %s |\n", r, names[w],
-				(unsigned long long)rd->count,
-				kreport_ns(a, sizeof a, json_is_number(m) ? json_number_value(m) : NAN),
-				kreport_ns(b, sizeof b, rd->min), kreport_ns(c, sizeof c, rd->max));
-		}
+	kreport_round_rows(k, timing, md_round_row, f);
 	fputc('\n', f);
 	for (int w = 0; w < 2; w++)
 		if (k->impl[w].other)
@@ -189,8 +175,8 @@ static void case_section(FILE *f, const json_t *c, const struct kreport_samples 
 	fprintf(f, "Speedup: measured **%s** (95%% CI %s - %s), claimed **%s**; median baseline "
 		"%s, candidate %s.\n\n",
 		kreport_num(m, sizeof m, "%.2fx", kreport_get_num(c, "measured")),
-		kreport_num(lo, sizeof lo, "%.2f", ci_at(c, 0)),
-		kreport_num(hi, sizeof hi, "%.2f", ci_at(c, 1)),
+		kreport_num(lo, sizeof lo, "%.2f", kreport_ci_at(c, 0)),
+		kreport_num(hi, sizeof hi, "%.2f", kreport_ci_at(c, 1)),
 		kreport_num(cl, sizeof cl, "%.2fx", kreport_get_num(c, "claimed")),
 		kreport_ns(b, sizeof b, kreport_get_num(c, "baseline_ns")),
 		kreport_ns(k, sizeof k, kreport_get_num(c, "candidate_ns")));

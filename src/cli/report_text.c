@@ -9,43 +9,7 @@
 #include <string.h>
 
 #include "cli/kreport.h"
-
-/* Length of the UTF-8 sequence at S and its code point, 0 when S does not
- * start a valid one (overlong, surrogate, beyond U+10FFFF, cut short). */
-static size_t utf8_next(const unsigned char *s, uint32_t *cp)
-{
-	size_t len;
-	uint32_t c, min;
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
-	} else if ((s[0] & 0xe0) == 0xc0) {
-		len = 2, c = s[0] & 0x1f, min = 0x80;
-	} else if ((s[0] & 0xf0) == 0xe0) {
-		len = 3, c = s[0] & 0x0f, min = 0x800;
-	} else if ((s[0] & 0xf8) == 0xf0) {
-		len = 4, c = s[0] & 0x07, min = 0x10000;
-	} else {
-		return 0;
-	}
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = (c << 6) | (s[i] & 0x3f);
-	}
-	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	*cp = c;
-	return len;
-}
-
-/* Characters that must never reach a reader as themselves. */
-static int invisible(uint32_t cp)
-{
-	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0x2028 || cp == 0x2029 ||
-	       (cp >= 0x200e && cp <= 0x200f) || (cp >= 0x202a && cp <= 0x202e) ||
-	       (cp >= 0x2066 && cp <= 0x2069) || cp == 0xfeff;
-}
+#include "util/utf8.h"
 
 /* Markdown: what could start emphasis, code, a link, an image, raw HTML,
  * an entity, strikethrough or math, a table cell break, or an escape. */
@@ -58,16 +22,18 @@ void kreport_escape(FILE *f, const char *s, enum kreport_esc mode)
 		return;
 	}
 	const unsigned char *p = (const unsigned char *)s;
+	size_t left = strlen(s);
 	while (*p) {
 		uint32_t cp;
-		size_t len = utf8_next(p, &cp);
+		size_t len = utf8_next(p, left, &cp);
 		if (len == 0) {
 			fprintf(f, "\\x%02x", *p++);
+			left--;
 			continue;
 		}
 		if (cp == '\n' || cp == '\t' || cp == '\r') {
 			fputc(' ', f);
-		} else if (invisible(cp)) {
+		} else if (utf8_invisible(cp)) {
 			if (cp < 0x100)
 				fprintf(f, "\\x%02x", (unsigned)cp);
 			else
@@ -87,6 +53,7 @@ void kreport_escape(FILE *f, const char *s, enum kreport_esc mode)
 			fwrite(p, 1, len, f);
 		}
 		p += len;
+		left -= len;
 	}
 }
 
@@ -205,4 +172,33 @@ json_t *kreport_case_at(const struct kreport_input *in, size_t i)
 	if (in->cases)
 		return trace_summary_acc_case_at(in->cases, i);
 	return json_incref(json_array_get(json_object_get(in->summary, "cases"), i));
+}
+
+double kreport_ci_at(const json_t *c, size_t i)
+{
+	const json_t *v = json_array_get(json_object_get(c, "ci"), i);
+	return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+const char *const kreport_impl_names[2] = { "baseline", "candidate" };
+
+void kreport_round_rows(const struct kreport_case *k, const json_t *timing,
+			void (*row)(FILE *f, const struct kreport_round_row *r), FILE *f)
+{
+	size_t maxr = k->impl[0].nrounds > k->impl[1].nrounds ? k->impl[0].nrounds
+							     : k->impl[1].nrounds;
+	for (size_t r = 0; r < maxr; r++)
+		for (int w = 0; w < 2; w++) {
+			if (r >= k->impl[w].nrounds || !k->impl[w].rounds[r])
+				continue;
+			const struct kreport_round *rd = k->impl[w].rounds[r];
+			const json_t *m = json_array_get(json_object_get(json_object_get(timing,
+						kreport_impl_names[w]), "round_medians_ns"), r);
+			struct kreport_round_row x = { r, kreport_impl_names[w], rd->count, "", "", "" };
+			kreport_ns(x.median, sizeof x.median,
+				   json_is_number(m) ? json_number_value(m) : NAN);
+			kreport_ns(x.min, sizeof x.min, rd->min);
+			kreport_ns(x.max, sizeof x.max, rd->max);
+			row(f, &x);
+		}
 }

@@ -29,8 +29,9 @@ int detect_verdicts(const struct record *recs, size_t n,
 
 /*
  * The same analysis one case at a time, for a reader that streams a trace
- * (check): memory is one case's records plus what is kept per case (its
- * findings and verdict), never the whole trace.  Feed every audit-wide
+ * (check): memory is one case's records plus a few words per case and per
+ * finding (the findings and verdicts wait on a spill file), never the whole
+ * trace.  Feed every audit-wide
  * record (case REC_NONE; others are ignored) with detect_stream_global
  * before the cases it must bear on (the reader's order rules see to the
  * device record), each case's measured records with detect_stream_case
@@ -43,7 +44,18 @@ struct detect_stream;
 struct detect_stream *detect_stream_new(double margin);
 void detect_stream_global(struct detect_stream *s, const struct record *r);
 void detect_stream_case(struct detect_stream *s, const struct record *recs, size_t n);
-/* Appends to FINDINGS and VERDICTS (moved out of S). */
+/* The end, one conclusion at a time: detect_stream_end judges the
+ * audit-wide scope (its findings appended to WIDE); then
+ * detect_stream_next_finding gives each case scope's finding, by (case
+ * ascending, REC_NONE last, arrival), and detect_stream_next_verdict each
+ * case's verdict in ascending case order, the claim's last.  Each returns
+ * 1 with *R filled (the caller's to clear), 0 when there are no more, -1
+ * when a kept conclusion could not be read back. */
+int detect_stream_end(struct detect_stream *s, struct record_list *wide) KAUDIT_MUST_CHECK;
+int detect_stream_next_finding(struct detect_stream *s, struct record *r) KAUDIT_MUST_CHECK;
+int detect_stream_next_verdict(struct detect_stream *s, struct record *r) KAUDIT_MUST_CHECK;
+/* All of it at once: appends to FINDINGS (the audit-wide first) and
+ * VERDICTS. */
 int detect_stream_finish(struct detect_stream *s, struct record_list *findings,
 			 struct record_list *verdicts) KAUDIT_MUST_CHECK;
 void detect_stream_free(struct detect_stream *s);

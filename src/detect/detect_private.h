@@ -99,6 +99,15 @@ int detect_case_verdict(const struct detect_case *c, const struct record *const 
 			size_t n, double margin, struct record *v);
 /* The claim's verdict from the case verdicts V[0..N) in ascending case order. */
 void detect_claim_verdict(const struct record *v, size_t n, struct record *claim);
+/* The same one case verdict at a time: begin, add each, end. */
+struct detect_claim_acc {
+	int worst, one_kernel;
+	int64_t worst_case;
+	size_t n;
+};
+void detect_claim_begin(struct detect_claim_acc *a, struct record *claim);
+void detect_claim_add(struct detect_claim_acc *a, struct record *claim, const struct record *v);
+void detect_claim_end(struct detect_claim_acc *a, struct record *claim);
 /* 1 when F is an invalidating finding (its code's severity). */
 int detect_finding_invalidating(const struct record *f);
 /* Makes V invalid because of F (verdict and reason; the rest of a verdict

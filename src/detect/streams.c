@@ -7,8 +7,9 @@
  * The harness stream of a call is the stream of its start/stop event
  * records (role start/stop).  An untimed call (a correctness trial) has
  * none: it uses the stream most of the case's start/stop events were on,
- * else the stream most of the harness's own GPU work (poison fills) was
- * on.  It is never inferred from the implementation's own launches, which
+ * else the stream most of the harness's own kernels (poison fills) ran
+ * on - kernels only: the copies the GPU plugin files as the harness's are
+ * the driver's module loads, on a stream of the driver's (FACTS.md Q9).  It is never inferred from the implementation's own launches, which
  * a cheat controls.  A case with none of these is not judged.
  *
  * A side stream S is joined back when, after its last work was enqueued,
@@ -42,7 +43,7 @@ static int64_t case_harness_stream(const struct detect_case *c)
 	if (n == 0)
 		for (size_t i = 0; i < c->n; i++) {
 			const struct record *r = c->recs[i];
-			if (r->impl == IMPL_HARNESS && detect_is_gpu_work(r) &&
+			if (r->impl == IMPL_HARNESS && r->type == REC_KERNEL &&
 			    detect_work_stream(r) != REC_NONE)
 				v[n++] = detect_work_stream(r);
 		}

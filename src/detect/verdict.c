@@ -205,43 +205,63 @@ int detect_verdict_rank(const char *verdict)
 	return V_ERROR;
 }
 
-void detect_claim_verdict(const struct record *v, size_t n, struct record *claim)
+void detect_claim_begin(struct detect_claim_acc *a, struct record *claim)
 {
+	memset(a, 0, sizeof *a);
+	a->worst = -1;
+	a->worst_case = REC_NONE;
+	a->one_kernel = 1;
 	record_init(claim, REC_VERDICT);
 	claim->phase = PHASE_ANALYSIS;
 	claim->u.verdict.findings = json_array();
-	int worst = -1;
-	int64_t worst_case = REC_NONE;
-	const char *kernel = NULL;
-	int one_kernel = 1;
-	for (size_t ci = 0; ci < n; ci++) {
-		size_t i;
-		json_t *code;
-		json_array_foreach(v[ci].u.verdict.findings, i, code)
-			add_code(claim->u.verdict.findings, json_string_value(code));
-		if (v[ci].u.verdict.kernel) {
-			if (kernel && strcmp(kernel, v[ci].u.verdict.kernel) != 0)
-				one_kernel = 0;
-			kernel = kernel ? kernel : v[ci].u.verdict.kernel;
-		}
-		int verdict = detect_verdict_rank(v[ci].u.verdict.verdict);
-		if (verdict > worst) {
-			worst = verdict;
-			worst_case = v[ci].case_index;
-		}
+}
+
+void detect_claim_add(struct detect_claim_acc *a, struct record *claim, const struct record *v)
+{
+	size_t i;
+	json_t *code;
+	json_array_foreach(v->u.verdict.findings, i, code)
+		add_code(claim->u.verdict.findings, json_string_value(code));
+	if (v->u.verdict.kernel) {
+		if (claim->u.verdict.kernel && strcmp(claim->u.verdict.kernel, v->u.verdict.kernel) != 0)
+			a->one_kernel = 0;
+		if (!claim->u.verdict.kernel)
+			claim->u.verdict.kernel = xstrdup(v->u.verdict.kernel);
 	}
+	int verdict = detect_verdict_rank(v->u.verdict.verdict);
+	if (verdict > a->worst) {
+		a->worst = verdict;
+		a->worst_case = v->case_index;
+	}
+	a->n++;
+}
+
+void detect_claim_end(struct detect_claim_acc *a, struct record *claim)
+{
 	char reason[256];
+	int worst = a->worst;
 	if (worst < 0) {
 		worst = V_ERROR;
 		snprintf(reason, sizeof reason, "the audit has no cases");
 	} else {
-		snprintf(reason, sizeof reason, "worst of %zu case%s: case %lld is %s", n,
-			 n == 1 ? "" : "s", (long long)worst_case, verdict_order[worst]);
+		snprintf(reason, sizeof reason, "worst of %zu case%s: case %lld is %s", a->n,
+			 a->n == 1 ? "" : "s", (long long)a->worst_case, verdict_order[worst]);
 	}
-	if (kernel && one_kernel)
-		claim->u.verdict.kernel = xstrdup(kernel);
+	if (!a->one_kernel) {
+		free(claim->u.verdict.kernel);
+		claim->u.verdict.kernel = NULL; /* the claim names a kernel only when all share it */
+	}
 	claim->u.verdict.verdict = xstrdup(verdict_order[worst]);
 	claim->u.verdict.reason = xstrdup(reason);
+}
+
+void detect_claim_verdict(const struct record *v, size_t n, struct record *claim)
+{
+	struct detect_claim_acc a;
+	detect_claim_begin(&a, claim);
+	for (size_t ci = 0; ci < n; ci++)
+		detect_claim_add(&a, claim, &v[ci]);
+	detect_claim_end(&a, claim);
 }
 
 /* Findings with a case, by (case, position): each case finds its own in

@@ -1,6 +1,7 @@
 /*
  * gpu.h - inside the GPU plugin (libkaudit-gpu.so): the device helpers
- * (gpu_kernels.cu), the CUPTI collector (gpu_collect.c) and the CUDA
+ * (gpu_kernels.cu), the CUPTI collector (gpu_collect.c, with gpu_attrib.c,
+ * gpu_cupti_args.c and gpu_activity.c) and the CUDA
  * plumbing shared by the backend (gpu_backend.c) and the environment probe
  * (gpu_env.c).  Nothing outside src/gpu/ includes this header; the rest of
  * kaudit sees the plugin only through struct backend (src/audit/backend.h).
@@ -115,6 +116,10 @@ void gpu_collect_entry_exit(void);
  * when CUPTI provides them). */
 int gpu_collect_drain(const struct record_sink *sink, struct invoke_result *r,
 		      struct errbuf *e);
+
+/* Whether cuptiActivityEnableCudaEventDeviceTimestamps(1) succeeded at
+ * open: without it no window can be on the device clock. */
+int gpu_collect_event_device_ts(void);
 
 /* CUPTI's clock (ns), the one every record's timestamps use. */
 int64_t gpu_collect_now(void);

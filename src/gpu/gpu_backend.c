@@ -403,10 +403,16 @@ static int g_invoke(void *self, struct backend_impl *impl, kaudit_launch *l,
 			return -1;
 		/* Without CUPTI's device timestamps of the events, the host
 		 * clock brackets the window from outside (tests/gpu/FACTS.md). */
-		if (o->timed && r->window_start == REC_NONE)
+		if (o->timed && r->window_clock != WINDOW_CLOCK_DEVICE) {
+			/* Both from the host, never one of each (gpu_attrib.c
+			 * keeps a device window only when both ends have one). */
 			r->window_start = host_start;
-		if (o->timed && r->window_end == REC_NONE)
 			r->window_end = host_end;
+			r->window_clock = host_start != REC_NONE && host_end != REC_NONE
+						  ? WINDOW_CLOCK_HOST : WINDOW_CLOCK_NONE;
+			if (r->window_clock == WINDOW_CLOCK_NONE)
+				r->window_start = r->window_end = REC_NONE;
+		}
 	}
 	return 0;
 }
@@ -453,10 +459,10 @@ static int g_environment(void *self, const struct record_sink *sink, struct errb
 	return rc;
 }
 
-/* Picks the device and creates the harness's stream, events and scratch. */
-static int setup_device(struct gpu *g, int device, struct errbuf *e)
+/* Picks the device and creates its context. */
+static int setup_device(int device, struct errbuf *e)
 {
-	int n = 0, l2 = 0;
+	int n = 0;
 	cudaError_t rc = cudaGetDeviceCount(&n);
 	if (rc != cudaSuccess) /* no driver lands here, quickly */
 		return errbuf_set(e, EXIT_ENVIRONMENT, "no usable CUDA device or driver: "
@@ -471,6 +477,19 @@ static int setup_device(struct gpu *g, int device, struct errbuf *e)
 		return gpu_cuda_fail(e, "cudaSetDevice", rc);
 	if ((rc = cudaFree(NULL)) != cudaSuccess) /* creates the context now */
 		return gpu_cuda_fail(e, "cudaFree(NULL)", rc);
+	return 0;
+}
+
+/* The harness's stream, events and scratch, created after the collector
+ * opened (kaudit_gpu_backend_open): CUPTI is then attached when the start
+ * and stop events are created, so their CUDA_EVENT records cannot depend
+ * on whether CUPTI reports events that predate it (FACTS.md Q8), and the
+ * stream-creation callback gives the harness stream's CUPTI ID.  Inside a
+ * harness bracket: none of it is the first call's. */
+static int setup_harness(struct gpu *g, int device, struct errbuf *e)
+{
+	int l2 = 0;
+	cudaError_t rc;
 	if ((rc = cudaStreamCreateWithFlags(&g->stream, cudaStreamNonBlocking)) != cudaSuccess)
 		return gpu_cuda_fail(e, "cudaStreamCreateWithFlags", rc);
 	if ((rc = cudaEventCreate(&g->ev_start)) != cudaSuccess ||
@@ -500,7 +519,15 @@ int kaudit_gpu_backend_open(struct backend *out, int device, struct errbuf *e)
 {
 	struct gpu *g = xcalloc(1, sizeof *g);
 	g->device = device;
-	if (setup_device(g, device, e) < 0 || gpu_collect_open(e) < 0) {
+	int rc = setup_device(device, e);
+	if (rc == 0)
+		rc = gpu_collect_open(e);
+	if (rc == 0) {
+		gpu_collect_harness_begin(NULL);
+		rc = setup_harness(g, device, e);
+		gpu_collect_harness_end();
+	}
+	if (rc < 0) {
 		int code = e ? e->code : EXIT_ENVIRONMENT;
 		g_close(g);
 		if (e)

@@ -231,10 +231,16 @@ int gpu_env_emit(int device, const struct record_sink *sink, struct errbuf *e)
 	r.u.device.extra = json_object();
 	if (query_device(device, &r, pci, &lanes, e) < 0)
 		goto fail;
-	if (pci[0])
-		nvml_query(pci, &r.u.device, r.u.device.extra);
 	if (measure_bandwidth(&r.u.device.peak_bw, e) < 0)
 		goto fail;
+	/* Right after the bandwidth probe, so the clocks and throttle reasons
+	 * are those of a loaded GPU, not of an idle one (~345 MHz on an H200
+	 * at rest), which is what clock-throttled must judge. */
+	if (pci[0])
+		nvml_query(pci, &r.u.device, r.u.device.extra);
+	json_object_set_new(r.u.device.extra, "event_device_timestamps",
+			    json_boolean(gpu_collect_event_device_ts()));
+	json_object_set_new(r.u.device.extra, "cupti_api_built", json_integer(CUPTI_API_VERSION));
 	/* An upper bound: every FP32 lane retiring an FMA every cycle at the
 	 * highest SM clock. */
 	if (lanes && r.u.device.max_sm_clock_mhz != REC_NONE && r.u.device.max_sm_clock_mhz > 0)

@@ -211,6 +211,7 @@ static const struct field sample_fields[] = {
 	{ "span_ns", F_F64, U(sample.span_ns), 0 },
 	{ "window_start", F_I64, U(sample.window_start), 0 },
 	{ "window_end", F_I64, U(sample.window_end), 0 },
+	{ "window_clock", F_STR, U(sample.window_clock), 0 },
 	{ "span_start", F_I64, U(sample.span_start), 0 },
 	{ "span_end", F_I64, U(sample.span_end), 0 },
 	{ "kernels", F_I64, U(sample.kernels), 0 },

@@ -212,6 +212,7 @@ struct rec_sample {
 	double event_ns;        /* stop - start, CUDA events */
 	double span_ns;         /* GPU span of all the call's activity, any stream */
 	int64_t window_start, window_end; /* device ts of the start/stop events */
+	char *window_clock;     /* "device" or "host": the clock of the window, NULL if none */
 	int64_t span_start, span_end;
 	int64_t kernels;        /* number of kernels attributed to the call */
 	double kernel_ns;       /* their summed duration */

@@ -111,8 +111,20 @@ struct trace_contents {
 	char keyid[65];              /* the header key's id, "" if none */
 	json_t *statement;           /* the signed in-toto statement, NULL
 					unless the signature verified */
+	struct trace_pred_cases *pred_cases; /* its predicate's cases, kept as text
+					(the statement's "cases" is then []);
+					NULL: the statement holds its own */
 	char problem[ERRBUF_LEN];    /* first integrity problem, "" if none */
 };
+
+/* The signed predicate's cases kept as text (trace_contents.pred_cases):
+ * how many, and case I in case order (cases with an integer "case"
+ * ascending, then the rest, each in trace order among equals), parsed
+ * (new reference; NULL if I is past the end or the text unreadable). */
+struct trace_pred_cases;
+size_t trace_pred_cases_count(const struct trace_pred_cases *pc);
+json_t *trace_pred_case(const struct trace_pred_cases *pc, size_t i);
+void trace_pred_cases_free(struct trace_pred_cases *pc);
 
 /* Reads PATH as far as it can.  Returns -1 (code EXIT_BAD_INPUT) only when
  * the file is not a kaudit trace at all (not gzip, no header); integrity
@@ -170,6 +182,9 @@ json_t *trace_predicate(const struct record *recs, size_t n);
  * predicate the records give this way, from the verdicts it derives. */
 json_t *trace_predicate_of(const struct rec_header *h, const struct rec_device *d,
 			   const struct record *const *v, size_t n);
+/* One entry of its cases (a check that streams compares them one by one). */
+json_t *trace_predicate_case(int64_t case_index, const char *kernel, const char *verdict,
+			     double claimed, double measured);
 
 /* Which of its claim's cases an audit ran: the header's "selection"
  * (kaudit-trace(5)).  Case I is in it when I < CASES, its kernel is
@@ -253,5 +268,31 @@ void trace_summary_acc_free(struct trace_summary_acc *a);
 int trace_stand_in(const struct rec_header *h);
 /* claim.title from a manifest's text (malloc'ed), NULL if it has none. */
 char *trace_claim_title(const char *manifest);
+
+/* --- trace_spill.c: JSON values kept on a temporary file, not in memory --- */
+/* What a reader keeps of each case until the trace ends (the summary's
+ * part and conclusions, check's findings and verdicts) lies here as
+ * compact text, so that memory is a few words per case.  Where no
+ * temporary file can be made or written, a value stays in memory as its
+ * text: never lost, only bigger. */
+struct trace_spill_item {
+	uint64_t off;        /* where its text starts in the file */
+	size_t len;
+	char *mem;           /* its text, when the file could not take it */
+};
+struct trace_spill;
+struct trace_spill *trace_spill_new(void);
+/* Keeps J's text (J borrowed); *IT says where. */
+void trace_spill_put(struct trace_spill *s, const json_t *j, struct trace_spill_item *it);
+/* The value back (new reference; NULL only if the file could not be read). */
+json_t *trace_spill_get(struct trace_spill *s, const struct trace_spill_item *it);
+/* Record R (borrowed), every digit kept; and back, into *R (0, or -1
+ * when the file could not be read or the line does not decode). */
+void trace_spill_put_record(struct trace_spill *s, const struct record *r,
+			    struct trace_spill_item *it);
+int trace_spill_get_record(struct trace_spill *s, const struct trace_spill_item *it,
+			   struct record *r) KAUDIT_MUST_CHECK;
+void trace_spill_item_clear(struct trace_spill_item *it);
+void trace_spill_free(struct trace_spill *s);
 
 #endif

@@ -162,8 +162,9 @@ json_t *trace_dsse_sign(const json_t *statement, const struct trace_key *k, stru
 }
 
 /* Decodes ENV's payload into *STATEMENT; fills PROBLEM on failure. */
-static int envelope_statement(const json_t *env, json_t **statement, char *body_out[],
-			      size_t *blen, char *problem, size_t psize)
+static int envelope_statement(const json_t *env, json_t **statement,
+			      struct trace_pred_cases **cases, char *body_out[], size_t *blen,
+			      char *problem, size_t psize)
 {
 	const char *ptype = json_string_value(json_object_get(env, "payloadType"));
 	const char *payload = json_string_value(json_object_get(env, "payload"));
@@ -181,9 +182,21 @@ static int envelope_statement(const json_t *env, json_t **statement, char *body_
 		return -1;
 	}
 	json_error_t je;
-	*statement = json_loadb((char *)body, *blen, JSON_REJECT_DUPLICATES, &je);
+	char *cut;
+	size_t cutlen;
+	*cases = NULL;
+	*statement = NULL;
+	if (trace_pred_cases_split((char *)body, *blen, JSON_REJECT_DUPLICATES, &cut, &cutlen,
+				   cases) == 0) {
+		*statement = cut ? json_loadb(cut, cutlen, JSON_REJECT_DUPLICATES, &je)
+			     : json_loadb((char *)body, *blen, JSON_REJECT_DUPLICATES, &je);
+		free(cut);
+	}
 	if (!*statement || !json_is_object(*statement)) {
 		json_decref(*statement);
+		*statement = NULL;
+		trace_pred_cases_free(*cases);
+		*cases = NULL;
 		free(body);
 		snprintf(problem, psize, "signed statement is not a JSON object");
 		return -1;
@@ -194,10 +207,11 @@ static int envelope_statement(const json_t *env, json_t **statement, char *body_
 
 int trace_dsse_verify(const json_t *env, const struct trace_key *k, const char *footer_sha,
 		      const struct trace_body *body, int *file_bound, json_t **statement_out,
-		      char *problem, size_t psize)
+		      struct trace_pred_cases **cases_out, char *problem, size_t psize)
 {
 	int bound = 0;
 	json_t *st = NULL;
+	struct trace_pred_cases *cases = NULL;
 	char *body_text = NULL;
 	size_t blen;
 	int rc = -1;
@@ -205,7 +219,7 @@ int trace_dsse_verify(const json_t *env, const struct trace_key *k, const char *
 		snprintf(problem, psize, "signature envelope is not an object");
 		return -1;
 	}
-	if (envelope_statement(env, &st, &body_text, &blen, problem, psize) < 0)
+	if (envelope_statement(env, &st, &cases, &body_text, &blen, problem, psize) < 0)
 		return -1;
 	const char *type = json_string_value(json_object_get(st, "_type"));
 	const char *ptype = json_string_value(json_object_get(st, "predicateType"));
@@ -261,5 +275,9 @@ out:
 		*statement_out = st;
 	else
 		json_decref(st);
+	if (rc == 0 && cases_out)
+		*cases_out = cases;
+	else
+		trace_pred_cases_free(cases);
 	return rc;
 }

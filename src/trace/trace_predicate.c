@@ -35,6 +35,18 @@ static json_t *source_digests(const json_t *list, int with_path)
 	return out;
 }
 
+json_t *trace_predicate_case(int64_t case_index, const char *kernel, const char *verdict,
+			     double claimed, double measured)
+{
+	json_t *c = json_object();
+	json_object_set_new(c, "case", json_integer(case_index));
+	record_json_put_str(c, "kernel", kernel);
+	record_json_put_str(c, "verdict", verdict);
+	record_json_put_real(c, "claimed", claimed);
+	record_json_put_real(c, "measured", measured);
+	return c;
+}
+
 json_t *trace_predicate_of(const struct rec_header *h, const struct rec_device *d,
 			   const struct record *const *v, size_t n)
 {
@@ -49,13 +61,10 @@ json_t *trace_predicate_of(const struct rec_header *h, const struct rec_device *
 			claim_verdict = r->u.verdict.verdict;
 			continue;
 		}
-		json_t *c = json_object();
-		json_object_set_new(c, "case", json_integer(r->case_index));
-		record_json_put_str(c, "kernel", r->u.verdict.kernel);
-		record_json_put_str(c, "verdict", r->u.verdict.verdict);
-		record_json_put_real(c, "claimed", r->u.verdict.claimed);
-		record_json_put_real(c, "measured", r->u.verdict.measured);
-		json_array_append_new(cases, c);
+		json_array_append_new(cases, trace_predicate_case(r->case_index, r->u.verdict.kernel,
+								  r->u.verdict.verdict,
+								  r->u.verdict.claimed,
+								  r->u.verdict.measured));
 	}
 	json_object_set_new(p, "claim_sha256",
 			    h && h->manifest_sha256 ? json_string(h->manifest_sha256) : json_null());

@@ -58,10 +58,19 @@ json_t *trace_dsse_sign(const json_t *statement, const struct trace_key *k, stru
  * else PROBLEM says what is wrong.  *FILE_BOUND (may be NULL): 1 when the
  * statement names the file's bytes (BODY), 0 for the first format that
  * names the records only.  *STATEMENT_OUT (may be NULL) receives the
- * decoded statement on success. */
+ * decoded statement on success, and *CASES_OUT (may be NULL) its
+ * predicate's cases when they were split off (the statement's "cases" is
+ * then []; trace_pred_cases_split), else NULL. */
 int trace_dsse_verify(const json_t *env, const struct trace_key *k, const char *footer_sha,
 		      const struct trace_body *body, int *file_bound, json_t **statement_out,
-		      char *problem, size_t psize);
+		      struct trace_pred_cases **cases_out, char *problem, size_t psize);
+/* Splits the statement text BODY[0..N) (trace_pred_cases.c): *CUT (N
+ * bytes at *CUTLEN, malloc'ed) is the text with its predicate's cases
+ * replaced by [], *OUT the cases.  Both NULL, and 0, when the cases could
+ * not be found (parse BODY whole); -1 when a case is not JSON (FLAGS:
+ * jansson's, as for the whole). */
+int trace_pred_cases_split(const char *body, size_t n, int flags, char **cut, size_t *cutlen,
+			   struct trace_pred_cases **out) KAUDIT_MUST_CHECK;
 /* The in-toto Statement v1 over a trace whose footer digest is SHA and
  * whose first BODY_BYTES compressed bytes hash to BODY_SHA. */
 json_t *trace_statement(const char *sha, const char *body_sha, uint64_t body_bytes,
@@ -78,23 +87,5 @@ json_t *trace_summary_device(const struct rec_device *d);
 json_t *trace_summary_sandbox_new(void);
 void trace_summary_sandbox_add(json_t *sandbox, const struct record *r);
 
-/* --- trace_spill.c: JSON values kept on a temporary file, not in memory --- */
-/* What the summary keeps of each case until the trace ends (its part and
- * its conclusions) lies here as compact JSON text, so that memory is a
- * few words per case.  Where no temporary file can be made or written, a
- * value stays in memory as its text: never lost, only bigger. */
-struct trace_spill_item {
-	uint64_t off;        /* where its text starts in the file */
-	size_t len;
-	char *mem;           /* its text, when the file could not take it */
-};
-struct trace_spill;
-struct trace_spill *trace_spill_new(void);
-/* Keeps J's text (J borrowed); *IT says where. */
-void trace_spill_put(struct trace_spill *s, const json_t *j, struct trace_spill_item *it);
-/* The value back (new reference; NULL only if the file could not be read). */
-json_t *trace_spill_get(struct trace_spill *s, const struct trace_spill_item *it);
-void trace_spill_item_clear(struct trace_spill_item *it);
-void trace_spill_free(struct trace_spill *s);
 
 #endif

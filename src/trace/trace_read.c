@@ -178,13 +178,16 @@ static void on_signature(struct reader *r, const struct record *rec, size_t line
 		EVP_MD_CTX_free(copy);
 	}
 	int bound = 0;
-	if (trace_dsse_verify(rec->u.signature.dsse, r->key, footer_sha, &body, &bound, &st, why,
-			      sizeof why) < 0) {
+	struct trace_pred_cases *pc = NULL;
+	if (trace_dsse_verify(rec->u.signature.dsse, r->key, footer_sha, &body, &bound, &st, &pc,
+			      why, sizeof why) < 0) {
 		problem(r, "%s", why);
 		return;
 	}
 	json_decref(c->statement);
 	c->statement = st;
+	trace_pred_cases_free(c->pred_cases);
+	c->pred_cases = pc;
 	c->signature_ok = c->digest_ok;
 	c->file_bound = bound;
 	c->body_bytes = bound ? body.bytes : 0;
@@ -521,9 +524,11 @@ static void check_predicate(struct reader *r, const struct rec_header *h)
 	}
 	/* none: no array at all (xsort takes that) */
 	xsort(r->verdicts, r->nverdicts, sizeof *r->verdicts, cmp_verdict_seen);
-	size_t i;
-	const json_t *pc;
-	json_array_foreach(json_object_get(p, "cases"), i, pc) {
+	const json_t *tree = json_object_get(p, "cases");
+	size_t n = c->pred_cases ? trace_pred_cases_count(c->pred_cases) : json_array_size(tree);
+	for (size_t i = 0; i < n; i++) {
+		json_t *pc = c->pred_cases ? trace_pred_case(c->pred_cases, i)
+			     : json_incref(json_array_get(tree, i));
 		const json_t *k = json_object_get(pc, "case");
 		const char *v = json_string_value(json_object_get(pc, "verdict"));
 		int found = 0;
@@ -532,9 +537,11 @@ static void check_predicate(struct reader *r, const struct rec_header *h)
 			found = bsearch(&key, r->verdicts, r->nverdicts, sizeof *r->verdicts,
 					cmp_verdict_seen) != NULL;
 		}
+		long long shown = json_is_integer(k) ? (long long)json_integer_value(k) : -1LL;
+		json_decref(pc);
 		if (!found) {
 			problem(r, "the signed statement's verdict for case %lld is not the "
-				"trace's", json_is_integer(k) ? (long long)json_integer_value(k) : -1LL);
+				"trace's", shown);
 			return;
 		}
 	}
@@ -629,6 +636,8 @@ out:
 	if (rc < 0) {
 		json_decref(out->statement);
 		out->statement = NULL;
+		trace_pred_cases_free(out->pred_cases);
+		out->pred_cases = NULL;
 	}
 	drop_held(&r);
 	record_list_free(&r.held);
@@ -679,6 +688,8 @@ void trace_contents_free(struct trace_contents *c)
 	record_list_free(&c->records);
 	json_decref(c->statement);
 	c->statement = NULL;
+	trace_pred_cases_free(c->pred_cases);
+	c->pred_cases = NULL;
 }
 
 int trace_integrity(const struct trace_contents *c, const struct trace_key *pub,

@@ -9,7 +9,7 @@
  * kept), which loads back to the same values; JSON_ALLOW_NUL because a
  * trace's strings may hold NUL.
  */
-#include "trace/trace_private.h"
+#include "trace/trace.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,13 +54,10 @@ struct trace_spill *trace_spill_new(void)
 	return s;
 }
 
-void trace_spill_put(struct trace_spill *s, const json_t *j, struct trace_spill_item *it)
+/* Keeps the N bytes of TEXT (taken: freed or kept as the item's text). */
+static void put_text(struct trace_spill *s, char *text, size_t n, struct trace_spill_item *it)
 {
 	memset(it, 0, sizeof *it);
-	char *text = json_dumps(j, SPILL_DUMP);
-	if (!text)
-		text = xstrdup("null");
-	size_t n = strlen(text);
 	if (s->f && fwrite(text, 1, n, s->f) == n) {
 		it->off = s->end;
 		it->len = n;
@@ -82,10 +79,33 @@ void trace_spill_put(struct trace_spill *s, const json_t *j, struct trace_spill_
 	it->len = n;
 }
 
-json_t *trace_spill_get(struct trace_spill *s, const struct trace_spill_item *it)
+void trace_spill_put(struct trace_spill *s, const json_t *j, struct trace_spill_item *it)
 {
-	if (it->mem)
-		return json_loadb(it->mem, it->len, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+	char *text = json_dumps(j, SPILL_DUMP);
+	if (!text)
+		text = xstrdup("null");
+	put_text(s, text, strlen(text), it);
+}
+
+/* As JSON with every digit (a trace line keeps reals to 10): what comes
+ * back is the record that went in, bit for bit. */
+void trace_spill_put_record(struct trace_spill *s, const struct record *r,
+			    struct trace_spill_item *it)
+{
+	json_t *j = record_to_json(r);
+	trace_spill_put(s, j, it);
+	json_decref(j);
+}
+
+/* The item's bytes (malloc'ed, *N long; NULL if the file could not be read). */
+static char *get_text(struct trace_spill *s, const struct trace_spill_item *it, size_t *n)
+{
+	*n = it->len;
+	if (it->mem) {
+		char *c = xmalloc(it->len ? it->len : 1);
+		memcpy(c, it->mem, it->len);
+		return c;
+	}
 	if (!s->f)
 		return NULL;
 	if (s->dirty) {
@@ -101,10 +121,30 @@ json_t *trace_spill_get(struct trace_spill *s, const struct trace_spill_item *it
 			break;
 		got += (size_t)r;
 	}
-	json_t *j = got == it->len
-		    ? json_loadb(buf, it->len, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL) : NULL;
+	if (got != it->len) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+json_t *trace_spill_get(struct trace_spill *s, const struct trace_spill_item *it)
+{
+	size_t n;
+	char *buf = get_text(s, it, &n);
+	json_t *j = buf ? json_loadb(buf, n, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL) : NULL;
 	free(buf);
 	return j;
+}
+
+int trace_spill_get_record(struct trace_spill *s, const struct trace_spill_item *it,
+			   struct record *r)
+{
+	json_t *j = trace_spill_get(s, it);
+	struct errbuf e = { "", 0 };
+	int rc = j ? record_from_json(j, r, &e) : -1;
+	json_decref(j);
+	return rc;
 }
 
 void trace_spill_item_clear(struct trace_spill_item *it)

@@ -22,13 +22,7 @@ unset KAUDIT_ALLOWED_SIGNERS
 cp "$key" "$tmp/key.pem" && chmod 600 "$tmp/key.pem"
 
 # expect CODE CMD...: runs CMD, fails unless it exits with CODE.
-expect() {
-	want=$1
-	shift
-	"$@" > "$tmp/out" 2> "$tmp/err"
-	got=$?
-	[ "$got" = "$want" ] || { cat "$tmp/out" "$tmp/err"; fail "'$*' exited $got, wanted $want"; }
-}
+. tests/tools/testlib.sh # expect, has, lacks
 # says PATTERN WHAT: stdout holds PATTERN (a fixed string).
 says() { grep -qF -- "$1" "$tmp/out" || { cat "$tmp/out"; fail "$2: no '$1'"; }; }
 # one_line FILE: stderr is one line naming FILE.

@@ -20,14 +20,7 @@ unset KAUDIT_ALLOWED_SIGNERS
 cp traces/example-test-key.pem "$tmp/key.pem" && chmod 600 "$tmp/key.pem"
 
 # expect CODE CMD...: runs CMD, fails unless it exits with CODE.
-expect() {
-	want=$1
-	shift
-	"$@" > "$tmp/out" 2> "$tmp/err"
-	got=$?
-	[ "$got" = "$want" ] || { cat "$tmp/out" "$tmp/err"; fail "'$*' exited $got, wanted $want"; }
-	! grep -q 'runtime error' "$tmp/err" || { cat "$tmp/err"; fail "'$*': UBSan"; }
-}
+. tests/tools/testlib.sh # expect, has, lacks
 # trace NAME: the example's header, device and case 0 (as lines 0-2), then the
 # records on stdin (ids are line indices: the first is 3), signed.
 trace() {

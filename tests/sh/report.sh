@@ -21,16 +21,7 @@ unset KAUDIT_ALLOWED_SIGNERS
 cp traces/example-test-key.pem "$tmp/key.pem" && chmod 600 "$tmp/key.pem"
 
 # expect CODE CMD...: runs CMD (stdout in $tmp/out), fails unless it exits CODE.
-expect() {
-	want=$1
-	shift
-	"$@" > "$tmp/out" 2> "$tmp/err"
-	got=$?
-	[ "$got" = "$want" ] || { cat "$tmp/out" "$tmp/err"; fail "'$*' exited $got, wanted $want"; }
-}
-# has FILE STRING WHAT / lacks FILE STRING WHAT: fixed strings.
-has() { grep -qF -- "$2" "$1" || fail "$3: $1 has no '$2'"; }
-lacks() { ! grep -qF -- "$2" "$1" || fail "$3: $1 has '$2'"; }
+. tests/tools/testlib.sh # expect, has, lacks
 
 # The example, HTML.
 html="$tmp/example.html"

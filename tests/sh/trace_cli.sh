@@ -14,13 +14,7 @@ export XDG_CONFIG_HOME
 unset KAUDIT_ALLOWED_SIGNERS
 
 # expect CODE CMD...: runs CMD, fails unless it exits with CODE.
-expect() {
-	want=$1
-	shift
-	"$@" > "$tmp/out" 2> "$tmp/err"
-	got=$?
-	[ "$got" = "$want" ] || { cat "$tmp/out" "$tmp/err"; fail "'$*' exited $got, wanted $want"; }
-}
+. tests/tools/testlib.sh # expect, has, lacks
 
 # The example passes check, with and without --pubkey (without a trust store
 # it is UNTRUSTED but still exit 0), and says what it shows.

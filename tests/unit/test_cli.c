@@ -209,6 +209,32 @@ static void every_refusal_is_exit_2(void **state)
 	assert_int_equal(r.rc, CLI_END);
 }
 
+/* What reaches the terminal of a hostile string: every control (C0, DEL,
+ * C1 as a code point), every direction override, and every byte that is
+ * not UTF-8 made visible; ordinary text, UTF-8 included, as it is. */
+static void printable_escapes_what_a_terminal_acts_on(void **state)
+{
+	(void)state;
+	static const struct { const char *in; size_t n; const char *out; } cases[] = {
+		{ "plain text", 10, "plain text" },
+		{ "caf\xc3\xa9 \xe2\x9c\x93", 9, "caf\xc3\xa9 \xe2\x9c\x93" }, /* é and a check mark */
+		{ "a\x1b[2Jb", 6, "a\\x1b[2Jb" },
+		{ "x\ny\tz", 5, "x\\ny\\tz" },
+		{ "del\x7f", 4, "del\\x7f" },
+		{ "csi\xc2\x9b" "31m", 8, "csi\\x9b31m" },                     /* U+009B, the C1 CSI */
+		{ "ok\xe2\x80\xae" "txt.exe", 12, "ok\\u{202e}txt.exe" },   /* RIGHT-TO-LEFT OVERRIDE */
+		{ "\xe2\x81\xa6iso", 6, "\\u{2066}iso" },                   /* LEFT-TO-RIGHT ISOLATE */
+		{ "bad\xff\xfe", 5, "bad\\xff\\xfe" },                       /* not UTF-8 */
+		{ "cut\xe2\x80", 5, "cut\\xe2\\x80" },                       /* a sequence cut short */
+		{ "nul\0after", 9, "nul\\x00after" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char *got = cli_printable(cases[i].in, cases[i].n);
+		assert_string_equal(got, cases[i].out);
+		free(got);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -222,6 +248,7 @@ int main(void)
 		cmocka_unit_test(double_dash_ends_options),
 		cmocka_unit_test(help_anywhere_stops_with_exit_0),
 		cmocka_unit_test(every_refusal_is_exit_2),
+		cmocka_unit_test(printable_escapes_what_a_terminal_acts_on),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
