@@ -6,7 +6,7 @@
 #   make fuzz         libFuzzer targets, FUZZ_TIME seconds each (default 60)
 #   make bench        benchmarks (tests/bench/bench_*.c)
 #   make bundle       self-contained folder for GPU nodes: build/bundle/
-#   make install      PREFIX=/usr/local
+#   make install      PREFIX=/usr/local (and share/kaudit/kaudit-array.sbatch)
 #
 # New files need no edit here: src/*/*.c are the core, src/gpu/* the GPU
 # plugin, tests/unit/test_*.c unit tests (other tests/unit/*.c are support
@@ -268,6 +268,7 @@ bundle: $(BUILD)/libkaudit-core.a $(MAIN_OBJ) $(GPU_LIB) $(OBSERVE_LIB) $(PROBE_
 	cp -L $$(ls $(CUDA_HOME)/lib64/libcupti.so.[0-9]* $(CUDA_HOME)/extras/CUPTI/lib64/libcupti.so.[0-9]* 2>/dev/null | head -n 1) $(BUNDLE)/
 	$(if $(OBSERVE_LIB),cp $(OBSERVE_LIB) $(BUNDLE)/)
 	cp include/kaudit/launcher.h $(BUNDLE)/include/kaudit/
+	cp src/slurm/kaudit-array.sbatch $(BUNDLE)/
 	cp $(PROBE_BIN) $(BUNDLE)/probes/
 	$(if $(MANPAGES),cp $(MANPAGES) $(BUNDLE)/man/)
 	@# Self-contained or nothing: kaudit links no libyaml/jansson/libcrypto/
@@ -295,8 +296,10 @@ bundle: $(BUILD)/libkaudit-core.a $(MAIN_OBJ) $(GPU_LIB) $(OBSERVE_LIB) $(PROBE_
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include/kaudit \
 		$(DESTDIR)$(PREFIX)/lib/kaudit $(DESTDIR)$(PREFIX)/share/man/man1 \
-		$(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man7
+		$(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man7 \
+		$(DESTDIR)$(PREFIX)/share/kaudit
 	install -m 755 $(BUILD)/kaudit $(DESTDIR)$(PREFIX)/bin/kaudit
+	install -m 755 src/slurm/kaudit-array.sbatch $(DESTDIR)$(PREFIX)/share/kaudit/
 	$(if $(GPU_LIB),install -m 755 $(GPU_LIB) $(DESTDIR)$(PREFIX)/lib/kaudit/)
 	$(if $(OBSERVE_LIB),install -m 755 $(OBSERVE_LIB) $(DESTDIR)$(PREFIX)/lib/kaudit/)
 	install -m 644 include/kaudit/launcher.h $(DESTDIR)$(PREFIX)/include/kaudit/

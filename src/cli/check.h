@@ -80,6 +80,12 @@ int check_keep_judge(struct check_keep *k, struct detect_stream *d, const json_t
 		     const struct trace_pred_cases *pc, const struct rec_header *h, const struct rec_device *dev,
 		     struct check_strict *s, json_t *exp, size_t *nexp, size_t *nfailed)
 	KAUDIT_MUST_CHECK;
+/* Calls FN(CTX, V) in check_keep_judge with each verdict the trace is
+ * held to: those the records give, and verify's error or inconclusive for
+ * a case it could not start; V borrowed for the call (summary keeps a few
+ * words of each, check_trace.h). */
+void check_keep_on_verdict(struct check_keep *k, void (*fn)(void *ctx, const struct record *v),
+			   void *ctx);
 void check_keep_free(struct check_keep *k);
 
 #endif

@@ -109,7 +109,16 @@ struct check_keep {
 	size_t nsf, sf_cap, nsv, sv_cap, ncases, cases_cap, seq;
 	struct kernel_acc *kernels;
 	size_t nkernels, kernels_cap, unnamed; /* unnamed: the kernel of cases with none */
+	void (*on_verdict)(void *ctx, const struct record *v); /* check_keep_on_verdict */
+	void *on_verdict_ctx;
 };
+
+void check_keep_on_verdict(struct check_keep *k, void (*fn)(void *ctx, const struct record *v),
+			   void *ctx)
+{
+	k->on_verdict = fn;
+	k->on_verdict_ctx = ctx;
+}
 
 struct check_keep *check_keep_new(void)
 {
@@ -375,6 +384,8 @@ int check_keep_judge(struct check_keep *k, struct detect_stream *d, const json_t
 		check_compare_verdicts(&sv, psv, g.sv.n, pdv, g.dv.n, expected, &ne);
 		for (size_t i = 0; i < ne; i++) {
 			const struct rec_verdict *v = &expected[i]->u.verdict;
+			if (k->on_verdict)
+				k->on_verdict(k->on_verdict_ctx, expected[i]);
 			if (expected[i]->case_index == REC_NONE) {
 				claim = intern(&k->strings, v->verdict);
 				continue;

@@ -385,6 +385,19 @@ void inspect_print_summary(const char *path, const json_t *summary,
 		printf("audit     %s on %s, kaudit %s\n", sget(audit, "time") ? sget(audit, "time") : "?",
 		       sget(audit, "host") ? sget(audit, "host") : "?",
 		       sget(audit, "tool") ? sget(audit, "tool") : "?");
+	/* A part of the claim only: which (summary joins the parts). */
+	const json_t *sel = json_object_get(audit, "selection");
+	const json_t *shard = json_object_get(sel, "shard");
+	if (shard)
+		printf("shard     %lld/%lld: the cases whose index mod %lld is %lld, of the "
+		       "claim's %lld\n", (long long)json_integer_value(json_object_get(shard, "index")),
+		       (long long)json_integer_value(json_object_get(shard, "count")),
+		       (long long)json_integer_value(json_object_get(shard, "count")),
+		       (long long)json_integer_value(json_object_get(shard, "index")),
+		       (long long)json_integer_value(json_object_get(sel, "cases")));
+	if (sget(sel, "kernel"))
+		printf("kernel    only %s (verify --kernel), of the claim's %lld cases\n",
+		       sget(sel, "kernel"), (long long)json_integer_value(json_object_get(sel, "cases")));
 	if (full)
 		inspect_print_setup(s, &st);
 	size_t i;

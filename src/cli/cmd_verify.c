@@ -27,7 +27,7 @@
 #include "cli/verify.h"
 
 #define USAGE "kaudit verify CLAIM.yaml [-o OUT.kat] [--kernel ID] [--key KEY.pem] [--json]\n" \
-	      "                     [--quick] [--expect] [--margin PCT] [--timeout S]"
+	      "                     [--quick] [--expect] [--margin PCT] [--timeout S] [--shard I/N]"
 
 static volatile sig_atomic_t interrupted;
 
@@ -69,12 +69,14 @@ static const char help_text[] =
 	"      --expect          exit 0 iff every kernel's `expect` holds\n"
 	"      --margin PCT      shortfall from the claimed speedup still counted as\n"
 	"                        reproduced, 0 to 50 (default 10)\n"
-	"      --timeout S       seconds per case before its worker is killed (300)\n\n"
+	"      --timeout S       seconds per case before its worker is killed (300)\n"
+	"      --shard I/N       audit only the cases whose index mod N is I, 0 <= I < N\n"
+	"                        (one task of a job array; kaudit summary joins them)\n\n"
 	"exit: 0 reproduced, 1 not reproduced/invalid/error/interrupted, 2 bad input,\n"
 	"      3 environment (no GPU, driver, CUPTI or nvcc)\n";
 
 enum { OPT_OUT = 1, OPT_KERNEL, OPT_KEY, OPT_JSON, OPT_QUICK, OPT_EXPECT, OPT_MARGIN,
-       OPT_TIMEOUT };
+       OPT_TIMEOUT, OPT_SHARD };
 static const struct cli_opt opts[] = {
 	{ "output", 'o', CLI_VALUE, OPT_OUT },
 	{ "kernel", 0, CLI_VALUE, OPT_KERNEL },
@@ -84,6 +86,7 @@ static const struct cli_opt opts[] = {
 	{ "expect", 0, CLI_FLAG, OPT_EXPECT },
 	{ "margin", 0, CLI_VALUE, OPT_MARGIN },
 	{ "timeout", 0, CLI_VALUE, OPT_TIMEOUT },
+	{ "shard", 0, CLI_VALUE, OPT_SHARD },
 	{ NULL, 0, 0, 0 },
 };
 static const struct cli_command verify_cmd = {
@@ -98,6 +101,33 @@ static int parse_number(const char *s, double lo, double hi, double *out)
 	if (errno || end == s || *end || !isfinite(v) || v < lo || v > hi)
 		return -1;
 	*out = v;
+	return 0;
+}
+
+/* A decimal number of at most 7 digits (TRACE_SHARD_MAX), no sign, no
+ * space; *END past it.  -1 if none. */
+static int64_t shard_number(const char *s, const char **end)
+{
+	int64_t v = 0;
+	int n = 0;
+	while (s[n] >= '0' && s[n] <= '9' && n < 8)
+		v = v * 10 + (s[n++] - '0');
+	*end = s + n;
+	return n == 0 || n > 7 ? -1 : v;
+}
+
+/* "I/N" with 0 <= I < N <= TRACE_SHARD_MAX. */
+static int parse_shard(const char *s, int64_t *index, int64_t *count)
+{
+	const char *p;
+	int64_t i = shard_number(s, &p);
+	if (i < 0 || *p != '/')
+		return -1;
+	int64_t n = shard_number(p + 1, &p);
+	if (n < 1 || *p || n > TRACE_SHARD_MAX || i >= n)
+		return -1;
+	*index = i;
+	*count = n;
 	return 0;
 }
 
@@ -125,6 +155,11 @@ static int parse_opts(int argc, char **argv, struct verify_opts *o)
 						      "from 0 to %g, not '%s'", MARGIN_MAX_PCT,
 						      p.value);
 			o->margin = pct / 100.0;
+			break;
+		case OPT_SHARD:
+			if (parse_shard(p.value, &o->shard_index, &o->shard_count) < 0)
+				return cli_opts_error(&verify_cmd, "--shard must be I/N with 0 <= I < "
+						      "N <= %d, not '%s'", TRACE_SHARD_MAX, p.value);
 			break;
 		case OPT_TIMEOUT:
 			if (parse_number(p.value, 0.001, 86400 * 7, &o->timeout_s) < 0)
@@ -248,6 +283,8 @@ int cmd_verify(int argc, char **argv)
 	a.prog = worker_program();
 	a.out = o.out;
 	a.kernel = o.kernel;
+	a.shard_index = o.shard_index;
+	a.shard_count = o.shard_count;
 	a.quick = o.quick;
 	a.margin = o.margin;
 	a.timeout_s = o.timeout_s;

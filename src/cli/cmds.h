@@ -10,6 +10,7 @@ int cmd_export(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_keygen(int argc, char **argv);
 int cmd_observe(int argc, char **argv);
+int cmd_summary(int argc, char **argv);
 int cmd_worker(int argc, char **argv); /* hidden: one case, in a child process */
 
 #endif

@@ -24,6 +24,7 @@ static const struct cmd cmds[] = {
 	{ "report", cmd_report, "write a self-contained HTML or markdown report of a trace" },
 	{ "export", cmd_export, "export a trace to Perfetto or an in-toto attestation" },
 	{ "observe", cmd_observe, "run an unchanged benchmark under CUPTI: what its timers missed" },
+	{ "summary", cmd_summary, "many traces (the shards of a job array), one table per claim" },
 	{ "keygen", cmd_keygen, "create an Ed25519 signing key pair" },
 	{ "__worker", cmd_worker, NULL },
 };

@@ -19,6 +19,7 @@ struct verify_opts {
 	int json, quick, expect;
 	double margin;      /* a fraction (--margin 10 -> 0.10) */
 	double timeout_s;   /* per case */
+	int64_t shard_index, shard_count; /* --shard I/N; count 0: none */
 };
 
 /* Rendering (report.c), all of it from SUMMARY: report_summary() of the

@@ -162,6 +162,8 @@ int run_audit_header(const struct run_audit *a, uint64_t root_seed, const char *
 	h->plugin = run_plugin_identity();
 	h->build = json_pack("{s:s, s:s}", "commit", build_info_commit(), "cuda",
 			     build_info_cuda());
+	h->selection = trace_selection_json((int64_t)a->ncases, a->kernel, a->shard_index,
+					    a->shard_count);
 	h->sources = json_array();
 	h->binaries = json_array();
 	json_t *seen = json_object();

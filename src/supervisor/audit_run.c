@@ -193,13 +193,26 @@ int run_audit_load(struct run_audit *a, const char *path, struct errbuf *e)
 	a->cases = claim_cases(a->claim, &a->ncases);
 	a->selected = xcalloc(a->ncases ? a->ncases : 1, sizeof *a->selected);
 	a->nselected = 0;
+	size_t of_kernel = 0;
 	for (size_t i = 0; i < a->ncases; i++) {
-		a->selected[i] = !a->kernel || strcmp(a->kernel, a->cases[i].kernel->id) == 0;
+		int k = !a->kernel || strcmp(a->kernel, a->cases[i].kernel->id) == 0;
+		/* The shard by case index alone: the same manifest is cut the
+		 * same way on every machine (kaudit(1), --shard). */
+		int in = a->shard_count <= 0 || (int64_t)i % a->shard_count == a->shard_index;
+		of_kernel += (size_t)k;
+		a->selected[i] = k && in;
 		a->nselected += (size_t)a->selected[i];
 	}
-	if (a->nselected == 0)
+	if (of_kernel == 0)
 		return errbuf_set(e, EXIT_BAD_INPUT, "%s: no kernel '%s'", path,
 				  a->kernel ? a->kernel : "");
+	if (a->nselected == 0)
+		return errbuf_set(e, EXIT_BAD_INPUT, "%s: shard %lld/%lld selects none of its %zu "
+				  "case%s%s%s (a shard holds the cases whose index mod %lld is "
+				  "%lld): use fewer shards", path, (long long)a->shard_index,
+				  (long long)a->shard_count, of_kernel, of_kernel == 1 ? "" : "s",
+				  a->kernel ? " of kernel " : "", a->kernel ? a->kernel : "",
+				  (long long)a->shard_count, (long long)a->shard_index);
 	return 0;
 }
 
@@ -552,8 +565,10 @@ static int judge(struct run_audit *a, struct errbuf *e)
 	return 0;
 }
 
-/* ./CLAIM-YYYYmmddTHHMMSSZ.kat for the manifest at PATH. */
-static void default_output(const char *path, char *out, size_t cap)
+/* ./CLAIM-YYYYmmddTHHMMSSZ.kat for the manifest at PATH; a shard's
+ * ./CLAIM-shardIofN-YYYYmmddTHHMMSSZ.kat, I padded to N's width so that
+ * the shards of one run sort in order. */
+static void default_output(const struct run_audit *a, const char *path, char *out, size_t cap)
 {
 	const char *base = strrchr(path, '/');
 	base = base ? base + 1 : path;
@@ -567,7 +582,13 @@ static void default_output(const char *path, char *out, size_t cap)
 	gmtime_r(&t, &tm);
 	char stamp[32];
 	strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
-	snprintf(out, cap, "%.*s-%s.kat", (int)(n > 200 ? 200 : n), base, stamp);
+	char shard[64] = "";
+	if (a->shard_count > 0) {
+		int w = snprintf(NULL, 0, "%lld", (long long)(a->shard_count - 1));
+		snprintf(shard, sizeof shard, "-shard%0*lldof%lld", w, (long long)a->shard_index,
+			 (long long)a->shard_count);
+	}
+	snprintf(out, cap, "%.*s%s-%s.kat", (int)(n > 200 ? 200 : n), base, shard, stamp);
 }
 
 /* The key must stay out of everything a confined process may read. */
@@ -627,7 +648,7 @@ int run_audit_execute(struct run_audit *a, struct trace_key *key, struct errbuf 
 	if (a->out)
 		snprintf(a->trace_path, sizeof a->trace_path, "%s", a->out);
 	else
-		default_output(c->path, a->trace_path, sizeof a->trace_path);
+		default_output(a, c->path, a->trace_path, sizeof a->trace_path);
 	a->ceiling = TRACE_MAX_RECORDS - RUN_CONCLUSIONS_RESERVE;
 	int opened = trace_writer_open_for(a->trace_path, inputs, a->out == NULL, &a->w, e);
 	free(inputs);

@@ -31,6 +31,8 @@ struct run_audit {
 	const char *prog;           /* the worker program (this executable) */
 	const char *out;            /* -o; NULL: ./CLAIM-YYYYmmddTHHMMSSZ.kat */
 	const char *kernel;         /* --kernel; NULL: every kernel */
+	int64_t shard_index, shard_count; /* --shard I/N: the cases with index mod N
+					     = I; count 0: not sharded */
 	const char *key_path;       /* where the signing key lives (never exposed) */
 	int quick;
 	double margin;              /* a fraction (--margin 10 -> 0.10) */
@@ -60,7 +62,8 @@ struct run_audit {
 	struct run_built *built;
 };
 
-/* Loads the manifest at PATH and selects the cases (A->kernel). */
+/* Loads the manifest at PATH and selects the cases (A->kernel and A's
+ * shard); a selection of no case is EXIT_BAD_INPUT. */
 int run_audit_load(struct run_audit *a, const char *path, struct errbuf *e) KAUDIT_MUST_CHECK;
 
 /* Everything after the probe and the key: builds, trace, cases, verdicts,

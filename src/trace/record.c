@@ -53,6 +53,7 @@ static const struct field header_fields[] = {
 	{ "plugin", F_JSON, U(header.plugin), 0 },
 	{ "build", F_JSON, U(header.build), 0 },
 	{ "observe", F_JSON, U(header.observe), 0 },
+	{ "selection", F_JSON, U(header.selection), 0 },
 	END
 };
 

@@ -117,6 +117,9 @@ struct rec_header {
 				   traces older than the field */
 	json_t *observe;        /* kaudit observe: {argv, cwd, status, signal}; NULL
 				   for an audit of a claim */
+	json_t *selection;      /* which of the claim's cases this audit ran: {cases,
+				   kernel?, shard? {index, count}} (trace_selection_of),
+				   NULL in traces older than the field */
 };
 
 struct rec_device {

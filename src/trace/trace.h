@@ -186,6 +186,32 @@ json_t *trace_predicate_of(const struct rec_header *h, const struct rec_device *
 json_t *trace_predicate_case(int64_t case_index, const char *kernel, const char *verdict,
 			     double claimed, double measured);
 
+/* Which of its claim's cases an audit ran: the header's "selection"
+ * (kaudit-trace(5)).  Case I is in it when I < CASES, its kernel is
+ * KERNEL (when set: verify --kernel) and I mod SHARD_COUNT is SHARD_INDEX
+ * (verify --shard; 0 of 1 when not sharded). */
+#define TRACE_SHARD_MAX 1000000
+/* The most cases a selection may name: a manifest (1 MiB, 100,000 YAML
+ * nodes) holds far fewer, and a reader allocates per case. */
+#define TRACE_SELECTION_MAX_CASES (1 << 20)
+struct trace_selection {
+	int present;                 /* 0: a trace older than the field (every case in it) */
+	int64_t cases;               /* how many cases the claim has */
+	const char *kernel;          /* NULL: every kernel (borrowed from the header) */
+	int sharded;
+	int64_t shard_index, shard_count;
+};
+/* Reads H's selection (H may be NULL); -1 with E when it is malformed. */
+int trace_selection_of(const struct rec_header *h, struct trace_selection *out,
+		       struct errbuf *e) KAUDIT_MUST_CHECK;
+/* 1 when case CASE_INDEX of KERNEL is in S. */
+int trace_selection_has(const struct trace_selection *s, int64_t case_index, const char *kernel);
+/* 1 when CASE_INDEX falls in S's shard (whatever its kernel). */
+int trace_selection_in_shard(const struct trace_selection *s, int64_t case_index);
+/* {cases, kernel (when not NULL), shard {index, count} (when COUNT > 0)}
+ * as verify writes it (new reference). */
+json_t *trace_selection_json(int64_t cases, const char *kernel, int64_t index, int64_t count);
+
 /* What a reader knows about a trace beside its records: how it ended and
  * who signed it (trace_facts_of: from a trace read or streamed). */
 struct trace_facts {

@@ -71,6 +71,8 @@ json_t *trace_predicate_of(const struct rec_header *h, const struct rec_device *
 	record_json_put_str(p, "verdict", claim_verdict);
 	if (h)
 		record_json_put_real(p, "margin", h->margin);
+	if (h && h->selection) /* which cases, which shard: summary's coverage */
+		json_object_set(p, "selection", h->selection);
 	json_object_set_new(p, "cases", cases);
 	json_object_set_new(p, "sources", source_digests(h ? h->sources : NULL, 1));
 	json_object_set_new(p, "binaries", source_digests(h ? h->binaries : NULL, 0));

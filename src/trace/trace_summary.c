@@ -444,6 +444,11 @@ json_t *trace_summary_acc_finish_head(struct trace_summary_acc *a, const struct 
 		record_json_put_str(audit, "tool", h->tool);
 		record_json_put_int(audit, "root_seed", h->root_seed);
 		record_json_put_real(audit, "margin", h->margin);
+		struct trace_selection sel;
+		struct errbuf se = { "", 0 };
+		if (trace_selection_of(h, &sel, &se) == 0 && sel.present) /* check says when not */
+			json_object_set_new(audit, "selection", trace_selection_json(sel.cases,
+				sel.kernel, sel.shard_index, sel.sharded ? sel.shard_count : 0));
 		json_object_set_new(s, "audit", audit);
 		json_object_set_new(claim, "manifest_bytes", h->manifest_text ?
 				    json_integer((json_int_t)strlen(h->manifest_text)) : json_null());

@@ -1,5 +1,6 @@
 # json_schema.sh - every --json document validates against the documented
-# schema, man/kaudit-result.schema.json (JSON Schema draft 2020-12), with
+# schema, man/kaudit-result.schema.json (JSON Schema draft 2020-12; summary:
+# man/kaudit-summary.schema.json), with
 # python3's jsonschema: inspect --json and check --json on intact, resigned
 # and cut traces, verify --json (host test double), and the error objects;
 # and documents that break the schema are refused, so the schema is strict
@@ -17,7 +18,7 @@ fi
 # validate WANT FILE...: each FILE holds one or more JSON documents; WANT
 # is "valid" or "invalid" (every document must be refused).
 validate() {
-	python3 - "$schema" "$@" <<'PY'
+	python3 - "${use_schema:-$schema}" "$@" <<'PY'
 import json, sys
 import jsonschema
 schema = json.load(open(sys.argv[1]))
@@ -84,4 +85,32 @@ jq '. + {"error": {"exit": 4, "message": "x"}}' "$tmp/verify.json" >"$tmp/broken
 out=$(validate invalid "$tmp"/broken-*) || fail "the schema accepts a broken document: $out"
 # And each broken one was valid before it was broken (the edit is the cause).
 out=$(validate valid "$tmp/verify.json" "$tmp/err-nogpu.json") || fail "$out"
+
+# summary --json (man/kaudit-summary.schema.json): complete shards, a
+# missing one and a rejected trace, two claims, and its error object.
+use_schema=man/kaudit-summary.schema.json
+run "$KAUDIT" verify "$claim" --key "$key" -o "$tmp/s0.kat" --json --quick --shard 0/2 >"$tmp/verify-shard.json"
+run "$KAUDIT" verify "$claim" --key "$key" -o "$tmp/s1.kat" --quick --shard 1/2 >/dev/null
+jq -e '.audit.selection == {"cases": 2, "shard": {"index": 0, "count": 2}}' \
+	"$tmp/verify-shard.json" >/dev/null || fail "verify --shard --json: no selection"
+head -c 2000 "$tmp/s1.kat" >"$tmp/s1-cut.kat"
+mkdir "$tmp/sum"
+run "$KAUDIT" summary --json --pubkey "$pub" "$tmp/s0.kat" "$tmp/s1.kat" >"$tmp/sum/whole.json"
+run "$KAUDIT" summary --json --pubkey "$pub" "$tmp/s0.kat" "$tmp/s1-cut.kat" \
+	"$tmp/missing.kat" >"$tmp/sum/partial.json"
+run "$KAUDIT" summary --json --pubkey "$pub" "$tmp/s0.kat" "$tmp/t.kat" >"$tmp/sum/two.json"
+run "$KAUDIT" summary --json >"$tmp/sum/err-empty.json"
+jq -e '.claims[0].complete and (.claims[0].cases | length) == 2' "$tmp/sum/whole.json" \
+	>/dev/null || fail "summary whole: $(head -c 300 "$tmp/sum/whole.json")"
+jq -e '.summary.rejected == 2 and .claims[0].missing == 1 and .traces[2].claim_sha256 == null' \
+	"$tmp/sum/partial.json" >/dev/null || fail "summary partial: $(head -c 300 "$tmp/sum/partial.json")"
+jq -e '(.claims | length) == 1 and .claims[0].duplicated == 1' "$tmp/sum/two.json" >/dev/null ||
+	fail "summary two: $(head -c 300 "$tmp/sum/two.json")"
+jq -e '.error.exit == 2' "$tmp/sum/err-empty.json" >/dev/null || fail "summary err"
+out=$(validate valid "$tmp"/sum/*.json) || fail "not valid against $use_schema: $out"
+jq '.claims[0].cases[0].status = "fine"' "$tmp/sum/whole.json" >"$tmp/sum/broken-status"
+jq '.claims[0] += {"speedup": 3}' "$tmp/sum/whole.json" >"$tmp/sum/broken-claim"
+jq 'del(.traces)' "$tmp/sum/whole.json" >"$tmp/sum/broken-required"
+jq '.traces[0].shard = {"index": -1, "count": 2}' "$tmp/sum/whole.json" >"$tmp/sum/broken-shard"
+out=$(validate invalid "$tmp"/sum/broken-*) || fail "the summary schema accepts a broken document: $out"
 echo "json_schema: ok"
