@@ -42,7 +42,7 @@ ALL_CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-f
 SAN_LDFLAGS = -fsanitize=address,undefined
 endif
 
-CORE_SRC := $(filter-out src/cli/main.c src/gpu/%,$(wildcard src/*/*.c))
+CORE_SRC := $(filter-out src/cli/main.c src/gpu/% src/python/%,$(wildcard src/*/*.c))
 CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
 MAIN_OBJ := $(BUILD)/obj/src/cli/main.o
 GPU_C := $(wildcard src/gpu/*.c)
@@ -60,13 +60,18 @@ PLUGIN_SO := $(PLUGIN_SRC:tests/plugins/%.c=$(BUILD)/plugins/%.so)
 SH_TESTS := $(sort $(wildcard tests/sh/*.sh))
 MANPAGES := $(wildcard man/*.1 man/*.5 man/*.7)
 
+# The Python worker (kaudit-claim(5), PYTHON IMPLEMENTATIONS): the bridge
+# script, the worker library it loads with ctypes (the core, exporting only
+# kaudit_py_*), and the allocation-poisoning preload of the host double.
+PY_OUT := $(BUILD)/kaudit_bridge.py $(BUILD)/libkaudit-pyworker.so $(BUILD)/libkaudit-poison.so
+
 HAVE_NVCC := $(wildcard $(NVCC))
 ifneq ($(and $(HAVE_NVCC),$(GPU_OBJ)),)
 GPU_LIB := $(BUILD)/libkaudit-gpu.so
 endif
 
 .PHONY: tools all check unit shtest manlint asan fuzz bench bundle install clean check-headers check-deps FORCE
-all: $(BUILD)/kaudit $(GPU_LIB)
+all: $(BUILD)/kaudit $(GPU_LIB) $(PY_OUT)
 
 # What this build is, for --version and every trace header (header.build):
 # the commit, only when this directory is itself the top of a git checkout
@@ -120,6 +125,16 @@ $(BUILD)/libkaudit-gpu.so: $(GPU_OBJ) $(BUILD)/libkaudit-core.a
 		-lcudart -lcupti -Xlinker --exclude-libs,ALL $(PLUGIN_LIBS) \
 		-Xlinker -rpath,'$$ORIGIN' -Xlinker -rpath,$(CUDA_HOME)/lib64 \
 		-Xlinker -rpath,$(CUDA_HOME)/extras/CUPTI/lib64
+
+$(BUILD)/kaudit_bridge.py: src/python/kaudit_bridge.py
+	@mkdir -p $(dir $@)
+	cp $< $@
+$(BUILD)/libkaudit-pyworker.so: $(BUILD)/obj/src/run/pyworker.o $(BUILD)/libkaudit-core.a
+	$(CC) $(SAN_LDFLAGS) -shared -o $@ $(BUILD)/obj/src/run/pyworker.o \
+		$(BUILD)/libkaudit-core.a $(PLUGIN_PRIVATE) $(LIBS)
+$(BUILD)/libkaudit-poison.so: src/python/poison_preload.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fPIC -shared -o $@ $< -ldl
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libkaudit-core.a $(TEST_SUPPORT_OBJ)
 	@mkdir -p $(dir $@)
@@ -234,6 +249,9 @@ install: all
 		$(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man7
 	install -m 755 $(BUILD)/kaudit $(DESTDIR)$(PREFIX)/bin/kaudit
 	$(if $(GPU_LIB),install -m 755 $(GPU_LIB) $(DESTDIR)$(PREFIX)/lib/kaudit/)
+	install -m 755 $(BUILD)/libkaudit-pyworker.so $(BUILD)/libkaudit-poison.so \
+		$(DESTDIR)$(PREFIX)/lib/kaudit/
+	install -m 644 $(BUILD)/kaudit_bridge.py $(DESTDIR)$(PREFIX)/lib/kaudit/
 	install -m 644 include/kaudit/launcher.h $(DESTDIR)$(PREFIX)/include/kaudit/
 	for m in $(MANPAGES); do s=$${m##*.}; \
 		install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man$$s/; done

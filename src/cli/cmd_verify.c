@@ -27,7 +27,8 @@
 #include "cli/verify.h"
 
 #define USAGE "kaudit verify CLAIM.yaml [-o OUT.kat] [--kernel ID] [--key KEY.pem] [--json]\n" \
-	      "                     [--quick] [--expect] [--margin PCT] [--timeout S]"
+	      "                     [--quick] [--expect] [--margin PCT] [--timeout S]\n" \
+	      "                     [--python PY]"
 
 static volatile sig_atomic_t interrupted;
 
@@ -69,12 +70,14 @@ static const char help_text[] =
 	"      --expect          exit 0 iff every kernel's `expect` holds\n"
 	"      --margin PCT      shortfall from the claimed speedup still counted as\n"
 	"                        reproduced, 0 to 50 (default 10)\n"
-	"      --timeout S       seconds per case before its worker is killed (300)\n\n"
+	"      --timeout S       seconds per case before its worker is killed (300)\n"
+	"      --python PY       the interpreter of Python implementations (default\n"
+	"                        $KAUDIT_PYTHON, else python3 with torch)\n\n"
 	"exit: 0 reproduced, 1 not reproduced/invalid/error/interrupted, 2 bad input,\n"
 	"      3 environment (no GPU, driver, CUPTI or nvcc)\n";
 
 enum { OPT_OUT = 1, OPT_KERNEL, OPT_KEY, OPT_JSON, OPT_QUICK, OPT_EXPECT, OPT_MARGIN,
-       OPT_TIMEOUT };
+       OPT_TIMEOUT, OPT_PYTHON };
 static const struct cli_opt opts[] = {
 	{ "output", 'o', CLI_VALUE, OPT_OUT },
 	{ "kernel", 0, CLI_VALUE, OPT_KERNEL },
@@ -84,6 +87,7 @@ static const struct cli_opt opts[] = {
 	{ "expect", 0, CLI_FLAG, OPT_EXPECT },
 	{ "margin", 0, CLI_VALUE, OPT_MARGIN },
 	{ "timeout", 0, CLI_VALUE, OPT_TIMEOUT },
+	{ "python", 0, CLI_VALUE, OPT_PYTHON },
 	{ NULL, 0, 0, 0 },
 };
 static const struct cli_command verify_cmd = {
@@ -119,6 +123,7 @@ static int parse_opts(int argc, char **argv, struct verify_opts *o)
 		case OPT_JSON: o->json = 1; break;
 		case OPT_QUICK: o->quick = 1; break;
 		case OPT_EXPECT: o->expect = 1; break;
+		case OPT_PYTHON: o->python = p.value; break;
 		case OPT_MARGIN:
 			if (parse_number(p.value, 0, MARGIN_MAX_PCT, &pct) < 0)
 				return cli_opts_error(&verify_cmd, "--margin must be a percentage "
@@ -251,6 +256,7 @@ int cmd_verify(int argc, char **argv)
 	a.quick = o.quick;
 	a.margin = o.margin;
 	a.timeout_s = o.timeout_s;
+	a.python = o.python;
 	a.stop = &interrupted;
 	a.note = print_note;
 	struct errbuf e = { "", 0 };

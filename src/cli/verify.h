@@ -19,6 +19,7 @@ struct verify_opts {
 	int json, quick, expect;
 	double margin;      /* a fraction (--margin 10 -> 0.10) */
 	double timeout_s;   /* per case */
+	const char *python; /* --python; NULL: $KAUDIT_PYTHON, python3 */
 };
 
 /* Rendering (report.c), all of it from SUMMARY: report_summary() of the

@@ -25,6 +25,7 @@
 #include "util/util.h"
 
 struct run_built; /* what building one kernel's two sides gave */
+struct run_py_files;
 
 struct run_audit {
 	/* Set by the caller before run_audit_execute(). */
@@ -37,6 +38,9 @@ struct run_audit {
 	double timeout_s;           /* per case */
 	volatile sig_atomic_t *stop; /* raised by Ctrl-C */
 	void (*note)(const char *msg); /* "the cache entry was rebuilt"...; may be NULL */
+	/* --python; NULL: $KAUDIT_PYTHON, else python3 on PATH, else
+	 * /usr/bin/python3, the first that has torch. */
+	const char *python;
 
 	/* Filled by run_audit_load(). */
 	struct claim *claim;
@@ -58,6 +62,7 @@ struct run_audit {
 	int64_t ceiling_dropped;    /* activity not written since the last note */
 	int64_t ceiling_case;       /* the case it belonged to */
 	struct run_built *built;
+	struct run_py_files *py;    /* NULL until a Python implementation is built */
 };
 
 /* Loads the manifest at PATH and selects the cases (A->kernel). */
