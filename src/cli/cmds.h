@@ -9,6 +9,7 @@ int cmd_inspect(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_keygen(int argc, char **argv);
+int cmd_import(int argc, char **argv);
 int cmd_worker(int argc, char **argv); /* hidden: one case, in a child process */
 
 #endif

@@ -23,6 +23,7 @@ static const struct cmd cmds[] = {
 	{ "inspect", cmd_inspect, "summarise a trace: verdicts, findings, timings" },
 	{ "report", cmd_report, "write a self-contained HTML or markdown report of a trace" },
 	{ "export", cmd_export, "export a trace to Perfetto or an in-toto attestation" },
+	{ "import", cmd_import, "write a manifest for a KernelBench problem and solution" },
 	{ "keygen", cmd_keygen, "create an Ed25519 signing key pair" },
 	{ "__worker", cmd_worker, NULL },
 };

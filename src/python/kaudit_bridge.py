@@ -36,13 +36,14 @@ PREPARE = ctypes.CFUNCTYPE(ctypes.c_void_p, ctypes.c_int, ctypes.c_char_p, ctype
                            ctypes.c_void_p, ctypes.c_size_t)
 CHECK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_void_p,
                          ctypes.c_size_t)
+DESCRIBE = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_char_p, ctypes.c_void_p, ctypes.c_size_t)
 
 EXIT_BAD_INPUT = 2
 EXIT_ENVIRONMENT = 3
 
 
 class Hooks(ctypes.Structure):
-    _fields_ = [("prepare", PREPARE), ("check", CHECK)]
+    _fields_ = [("prepare", PREPARE), ("check", CHECK), ("describe", DESCRIBE)]
 
 
 class Buffer(ctypes.Structure):
@@ -74,6 +75,17 @@ def put(buf, cap, text):
         return
     data = text.encode("utf-8", "replace")[-(cap - 1):]
     ctypes.memmove(buf, data + b"\0", len(data) + 1)
+
+
+def one_line(e):
+    """The exception E on one line: what was raised, and where in the
+    claim's code (the traceback's last frame)."""
+    what = "".join(traceback.format_exception_only(type(e), e)).strip().replace("\n", " ")
+    tb = traceback.extract_tb(e.__traceback__)
+    if tb:
+        f = tb[-1]
+        what += " (%s:%d, in %s)" % (os.path.basename(f.filename), f.lineno, f.name)
+    return what
 
 
 def import_file(path, name):
@@ -156,8 +168,9 @@ def check(file, entry, err, cap):
         t0 = time.monotonic()
         try:
             mod = import_file(file, "kaudit_check")
-        except BaseException:
-            put(err, cap, "importing %s failed: %s" % (file, traceback.format_exc()))
+        except BaseException as e:
+            sys.stderr.write(traceback.format_exc())
+            put(err, cap, "importing %s failed: %s" % (file, one_line(e)))
             return EXIT_BAD_INPUT
         took = time.monotonic() - t0
         obj = getattr(mod, entry, None)
@@ -179,6 +192,67 @@ def check(file, entry, err, cap):
         return 0
     except BaseException:
         put(err, cap, traceback.format_exc())
+        return EXIT_BAD_INPUT
+
+
+TORCH_TO_MANIFEST = {"float16": "f16", "bfloat16": "bf16", "float32": "f32", "float64": "f64",
+                     "int8": "i8", "uint8": "u8", "int16": "i16", "int32": "i32",
+                     "int64": "i64"}
+
+
+def describe_tensor(t, what):
+    import torch
+    if not isinstance(t, torch.Tensor):
+        raise OutputError("%s is a %s, not a tensor (kaudit passes and takes tensors only)" % (
+            what, type(t).__name__))
+    dt = TORCH_TO_MANIFEST.get(str(t.dtype).replace("torch.", ""))
+    if dt is None:
+        raise OutputError("%s has dtype %s, which a manifest cannot name" % (what, t.dtype))
+    d = {"shape": list(t.shape), "dtype": dt}
+    if t.numel() > 0:
+        v = t.detach().double()
+        d["min"] = float(v.min())
+        d["max"] = float(v.max())
+    return d
+
+
+def describe_problem(file, err, cap):
+    """kaudit import kernelbench: run FILE's Model once on get_inputs()."""
+    try:
+        import inspect
+        import json
+        import torch
+        file = file.decode()
+        mod = import_file(file, "kaudit_problem")
+        for need in ("Model", "get_inputs"):
+            if not hasattr(mod, need):
+                put(err, cap, "%s has no %s (not a KernelBench problem file)" % (file, need))
+                return EXIT_BAD_INPUT
+        torch.manual_seed(0)
+        init = list(mod.get_init_inputs()) if hasattr(mod, "get_init_inputs") else []
+        model = mod.Model(*init)
+        model.eval()
+        inputs = list(mod.get_inputs())
+        with torch.no_grad():
+            out = model(*inputs)
+        outs = list(out) if isinstance(out, (tuple, list)) else [out]
+        try:
+            names = list(inspect.signature(model.forward).parameters)
+        except (TypeError, ValueError):
+            names = []
+        consts = {k: v for k, v in vars(mod).items()
+                  if not k.startswith("_") and type(v) is int and -2**62 < v < 2**62}
+        doc = {"inputs": [describe_tensor(t, "input %d" % i) for i, t in enumerate(inputs)],
+               "outputs": [describe_tensor(t, "output %d" % i) for i, t in enumerate(outs)],
+               "args": names, "constants": consts, "versions": versions()}
+        sys.stdout.write(json.dumps(doc) + "\n")
+        sys.stdout.flush()
+        return 0
+    except OutputError as e:
+        put(err, cap, "%s: %s" % (file, e))
+        return EXIT_BAD_INPUT
+    except BaseException as e:
+        put(err, cap, "running %s failed: %s" % (file, one_line(e)))
         return EXIT_BAD_INPUT
 
 
@@ -410,7 +484,7 @@ def main(argv):
     LIB.kaudit_py_serve.restype = ctypes.c_int
     LIB.kaudit_py_fail.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
     LIB.kaudit_py_pattern.restype = ctypes.c_uint32
-    hooks = Hooks(PREPARE(prepare), CHECK(check))
+    hooks = Hooks(PREPARE(prepare), CHECK(check), DESCRIBE(describe_problem))
     return LIB.kaudit_py_serve(argv[2].encode(), ctypes.byref(hooks))
 
 

@@ -25,6 +25,9 @@
 
 /* What a plan names instead of a shared object for a Python side. */
 #define RUN_PY_PREFIX "python:"
+/* An entry-check plan whose object is this prefix and a KernelBench
+ * problem file asks the bridge to describe it (kaudit import). */
+#define RUN_PY_DESCRIBE_PREFIX "kernelbench:"
 
 typedef int (*run_py_launcher)(const kaudit_launch *l);
 
@@ -42,6 +45,10 @@ struct run_py_hooks {
 	 * (interpreter, torch, triton, CUDA versions; inline sources) on
 	 * stdout.  0, or an exit code with the message in ERR. */
 	int (*check)(const char *file, const char *entry, char *err, size_t cap);
+	/* Runs the KernelBench problem FILE once (seed 0) and prints one JSON
+	 * object on stdout: inputs and outputs (shape, dtype, value range),
+	 * forward's argument names, integer constants.  Like check. */
+	int (*describe)(const char *file, char *err, size_t cap);
 };
 
 /* Serves the worker of mode M with the Python hooks H (run_worker_serve's

@@ -287,7 +287,12 @@ static int load_error_code(const char *so, const char *msg)
 static int check_entry(const struct run_plan *p, const struct run_py_hooks *py,
 		       struct errbuf *e)
 {
-	size_t plen = strlen(RUN_PY_PREFIX);
+	size_t plen = strlen(RUN_PY_PREFIX), dlen = strlen(RUN_PY_DESCRIBE_PREFIX);
+	if (py && strncmp(p->so, RUN_PY_DESCRIBE_PREFIX, dlen) == 0) {
+		char err[ERRBUF_LEN] = "";
+		int rc = py->describe(p->so + dlen, err, sizeof err);
+		return rc == 0 ? 0 : errbuf_set(e, rc, "%s", err[0] ? err : "cannot run it");
+	}
 	if (py && strncmp(p->so, RUN_PY_PREFIX, plen) == 0) {
 		char err[ERRBUF_LEN] = "";
 		int rc = py->check(p->so + plen, p->entry, err, sizeof err);

@@ -76,7 +76,7 @@ static int confined_init(struct confined *c, const char *prog, enum run_mode m,
 static int confined_init_py(struct confined *c, const struct run_audit *a, enum run_mode m,
 			    const struct run_plan *plan, struct errbuf *e)
 {
-	if (confined_init(c, a->prog, m, plan, a->claim->dir, e) < 0)
+	if (confined_init(c, a->prog, m, plan, a->claim ? a->claim->dir : a->py_dir, e) < 0)
 		return -1;
 	run_py_argv(a->py->python, a->py, m, c->argv);
 	c->env = run_py_env(c->env, a->py, c->scratch);
@@ -262,6 +262,70 @@ static int check_python_with(struct run_audit *a, const struct claim_impl *impl,
 		disabled_report(rep);
 	free(r);
 	confined_release(&c);
+	return rc;
+}
+
+/* The interpreter: --python, $KAUDIT_PYTHON, or the first of python3 on
+ * PATH and /usr/bin/python3 that has torch, into A->py (already located). */
+static void choose_python(struct run_audit *a, const char *try)
+{
+	const char *env = getenv("KAUDIT_PYTHON");
+	const char *given = a->python ? a->python : env && *env ? env : try;
+	snprintf(a->py->python, sizeof a->py->python, "%s", given);
+	run_py_interpreter_tree(a->py->python, a->py->tree, sizeof a->py->tree);
+}
+
+int run_py_describe(const char *prog, const char *python, const char *dir, const char *problem,
+		    char **json, struct errbuf *e)
+{
+	struct run_audit a;
+	memset(&a, 0, sizeof a);
+	a.prog = prog;
+	a.python = python;
+	a.py_dir = dir;
+	a.py = xcalloc(1, sizeof *a.py);
+	*json = NULL;
+	int rc = run_py_locate(a.py, e);
+	static const char *const tries[] = { "python3", "/usr/bin/python3" };
+	for (size_t t = 0; rc == 0 && t < 2; t++) {
+		choose_python(&a, tries[t]);
+		char so[PATH_MAX + 16];
+		snprintf(so, sizeof so, "%s%s", RUN_PY_DESCRIBE_PREFIX, problem);
+		struct run_plan plan = { .mode = RUN_MODE_ENTRY_CHECK, .case_index = REC_NONE,
+					 .so = so, .entry = "Model" };
+		struct confined c;
+		if (confined_init_py(&c, &a, RUN_MODE_ENTRY_CHECK, &plan, e) < 0) {
+			rc = -1;
+			break;
+		}
+		struct run_opts ro = { .timeout_s = PY_BUILD_TIMEOUT_S, .case_index = REC_NONE };
+		confined_opts(&c, &ro, "describe");
+		struct run_result *r = xcalloc(1, sizeof *r);
+		rc = run_worker(&ro, r, e);
+		if (rc == 0 && r->status == RUN_OK) {
+			*json = xstrdup(r->out.buf);
+		} else if (rc == 0) {
+			char why[ERRBUF_LEN];
+			run_tail_last_line(&r->err, why, sizeof why);
+			if (r->status == RUN_EXIT && why[0])
+				rc = errbuf_set(e, r->exit_code == EXIT_ENVIRONMENT ? EXIT_ENVIRONMENT
+										     : EXIT_BAD_INPUT, "%s",
+						strncmp(why, "kaudit: ", 8) == 0 ? why + 8 : why);
+			else if (r->status == RUN_SPAWN_FAILED)
+				rc = errbuf_set(e, EXIT_ENVIRONMENT, "cannot start the Python "
+						"interpreter '%s': %s", a.py->python, r->problem);
+			else {
+				char d[ERRBUF_LEN + 300];
+				run_result_describe(r, d, sizeof d);
+				rc = errbuf_set(e, EXIT_BAD_INPUT, "running %s failed: %s", problem, d);
+			}
+		}
+		free(r);
+		confined_release(&c);
+		if (rc == 0 || e->code != EXIT_ENVIRONMENT || a.python || getenv("KAUDIT_PYTHON"))
+			break;
+	}
+	free(a.py);
 	return rc;
 }
 

@@ -63,6 +63,7 @@ struct run_audit {
 	int64_t ceiling_case;       /* the case it belonged to */
 	struct run_built *built;
 	struct run_py_files *py;    /* NULL until a Python implementation is built */
+	const char *py_dir;         /* run_py_describe: the directory workers read */
 };
 
 /* Loads the manifest at PATH and selects the cases (A->kernel). */
@@ -75,6 +76,15 @@ int run_audit_execute(struct run_audit *a, struct trace_key *key,
 		      struct errbuf *e) KAUDIT_MUST_CHECK;
 
 void run_audit_free(struct run_audit *a);
+
+/* `kaudit import kernelbench`: runs the KernelBench problem file PROBLEM
+ * (get_init_inputs, Model, get_inputs, one forward under seed 0) in a
+ * confined Python worker that may read DIR, and returns in *JSON what it
+ * saw (kaudit_bridge.py, describe): the inputs' and outputs' shapes and
+ * dtypes, forward's argument names, the module's integer constants.
+ * PYTHON as --python (NULL: $KAUDIT_PYTHON, python3 with torch). */
+int run_py_describe(const char *prog, const char *python, const char *dir, const char *problem,
+		    char **json, struct errbuf *e) KAUDIT_MUST_CHECK;
 
 /* Runs `__worker --probe` (no claimant code): 0, or -1 with a one-line
  * message and EXIT_ENVIRONMENT when there is no usable device. */

@@ -131,6 +131,46 @@ for f in problem.py model_new.py model_empty.py model_bad.py; do
 	cmp -s "$tmp/src" "$d/$f" || fail "inspect --source $f differs from the file"
 done
 
+# kaudit import kernelbench: a manifest lint accepts and verify reproduces,
+# from the two files as they are; refusals are one line, exit 2.
+"$KAUDIT" import kernelbench "$d/problem.py" "$d/model_new.py" -o "$d/imported.yaml" \
+	2>"$tmp/err" || fail "import: $(cat "$tmp/err")"
+grep -q 'candidate: {python: "model_new.py", entry: ModelNew, init_inputs: "problem.py"}' \
+	"$d/imported.yaml" || fail "import: no candidate line: $(cat "$d/imported.yaml")"
+grep -q 'params: {M: 64, K: 64}' "$d/imported.yaml" ||
+	fail "import: params not named after the module's constants"
+grep -q '{name: A, role: in, dtype: f32, shape: \[M, K\]' "$d/imported.yaml" ||
+	fail "import: input A: $(grep 'name: A' "$d/imported.yaml")"
+grep -q '{name: out, role: out, dtype: f32, shape: \[M, ' "$d/imported.yaml" ||
+	fail "import: no output buffer"
+"$KAUDIT" lint "$d/imported.yaml" >/dev/null || fail "import: lint rejects what it wrote"
+"$KAUDIT" verify "$d/imported.yaml" --quick --key "$key" -o "$tmp/imported.kat" >"$tmp/out" 2>&1 ||
+	fail "import: the imported pair does not reproduce: $(cat "$tmp/out")"
+( cd "$d" && "$KAUDIT" import kernelbench problem.py model_new.py ) >"$tmp/stdout.yaml" ||
+	fail "import to stdout failed"
+grep -q '^kaudit: 1$' "$tmp/stdout.yaml" || fail "import to stdout: no manifest"
+expect_refusal() { # what, then the command
+	what=$1
+	shift
+	"$@" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	[ "$rc" -eq 2 ] || fail "import $what: exit $rc (expected 2)"
+	[ "$(wc -l <"$tmp/err")" -eq 1 ] || fail "import $what: not one line: $(cat "$tmp/err")"
+}
+expect_refusal "of a file without ModelNew" \
+	"$KAUDIT" import kernelbench "$d/problem.py" "$d/problem.py" -o "$d/x.yaml"
+expect_refusal "of files outside the manifest's tree" \
+	"$KAUDIT" import kernelbench "$d/problem.py" "$d/model_new.py" -o "$outside/x.yaml"
+expect_refusal "over its own input" \
+	"$KAUDIT" import kernelbench "$d/problem.py" "$d/model_new.py" -o "$d/model_new.py"
+"$KAUDIT" import sakana "$d/problem.py" "$d/model_new.py" >/dev/null 2>"$tmp/err"
+[ $? -eq 2 ] && grep -q "unknown format 'sakana'" "$tmp/err" || fail "import sakana: $(cat "$tmp/err")"
+printf 'import torch\nclass Model(torch.nn.Module):\n    def forward(self, x):\n        raise RuntimeError("no")\ndef get_inputs():\n    return [torch.randn(4)]\n' >"$d/broken.py"
+expect_refusal "of a problem whose forward raises" \
+	"$KAUDIT" import kernelbench "$d/broken.py" "$d/model_new.py" -o "$d/x.yaml"
+grep -q 'RuntimeError: no' "$tmp/err" || fail "import of a raising problem: $(cat "$tmp/err")"
+cmp -s "$d/model_new.py" tests/python/model_new.py || fail "import overwrote its input"
+
 # An interpreter without torch (site-packages off): exit 3 with one line
 # naming it, before any case runs.
 mkdir -p "$tmp/notorch/bin"
@@ -143,5 +183,5 @@ rc=$?
 grep -q 'has no torch' "$tmp/err" || fail "a python without torch: $(cat "$tmp/err")"
 [ "$(wc -l <"$tmp/err")" -eq 1 ] || fail "a python without torch: more than one line"
 [ -e "$tmp/none.kat" ] && fail "a python without torch: a trace was written"
-echo "python_host.sh: KernelBench pair reproduces; empty, first-row, alias, shape, dtype," \
+echo "python_host.sh: KernelBench pair reproduces, import writes it; empty, first-row, alias, shape, dtype," \
 	"cached, exception and sandbox cases caught: ok"
