@@ -16,8 +16,16 @@
  *
  * Only posix_memalign, aligned_alloc and memalign are wrapped: plain
  * malloc serves the interpreter's own objects, and calloc must stay zero.
+ *
+ * One more job, for load_inline: torch builds extensions with ninja, and
+ * ninja starts every compiler in a process group of its own
+ * (POSIX_SPAWN_SETPGROUP), which the worker's seccomp filter refuses
+ * (setpgid: a worker's processes stay in the group kaudit kills).  The
+ * preload is inherited by ninja, and there it clears the flag: compilers
+ * run in the worker's group, and the build works confined.
  */
 #include <dlfcn.h>
+#include <spawn.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -92,4 +100,14 @@ void *memalign(size_t align, size_t n)
 	void *p = real ? real(align, n) : NULL;
 	fill(p, n);
 	return p;
+}
+
+int posix_spawnattr_setflags(posix_spawnattr_t *attr, short flags)
+{
+	static int (*real)(posix_spawnattr_t *, short);
+	if (!real)
+		*(void **)&real = dlsym(RTLD_NEXT, "posix_spawnattr_setflags");
+	if (!real)
+		return 22; /* EINVAL */
+	return real(attr, (short)(flags & ~POSIX_SPAWN_SETPGROUP));
 }

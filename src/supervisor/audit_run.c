@@ -74,12 +74,14 @@ static int confined_init(struct confined *c, const char *prog, enum run_mode m,
 /* The same for a Python worker: the interpreter running the bridge, its
  * installation readable, the poisoning preload and private caches. */
 static int confined_init_py(struct confined *c, const struct run_audit *a, enum run_mode m,
-			    const struct run_plan *plan, struct errbuf *e)
+			    const struct run_plan *plan, const char *ext, struct errbuf *e)
 {
 	if (confined_init(c, a->prog, m, plan, a->claim ? a->claim->dir : a->py_dir, e) < 0)
 		return -1;
 	run_py_argv(a->py->python, a->py, m, c->argv);
-	c->env = run_py_env(c->env, a->py, c->scratch);
+	c->env = run_py_env(c->env, a->py, c->scratch, ext);
+	if (ext)
+		run_confine_write(&c->confine, ext);
 	if (a->py->tree[0])
 		run_confine_read(&c->confine, a->py->tree);
 	run_confine_read_dir_of(&c->confine, a->py->bridge);
@@ -210,8 +212,8 @@ int run_check_entry_sandboxed(const char *prog, const char *claim_dir, const cha
  * imports the file, resolves the entry; its answer (versions, inline
  * sources) becomes the build log. */
 static int check_python_with(struct run_audit *a, const struct claim_impl *impl,
-			     struct build_result *br, struct sandbox_report *rep, int *reported,
-			     struct errbuf *e)
+			     const char *ext, struct build_result *br, struct sandbox_report *rep,
+			     int *reported, struct errbuf *e)
 {
 	char key[PATH_MAX];
 	if (a->key_path && a->py->tree[0] && realpath(a->key_path, key) &&
@@ -224,7 +226,7 @@ static int check_python_with(struct run_audit *a, const struct claim_impl *impl,
 	struct run_plan plan = { .mode = RUN_MODE_ENTRY_CHECK, .case_index = REC_NONE,
 				 .so = so, .entry = impl->entry };
 	struct confined c;
-	if (confined_init_py(&c, a, RUN_MODE_ENTRY_CHECK, &plan, e) < 0)
+	if (confined_init_py(&c, a, RUN_MODE_ENTRY_CHECK, &plan, ext, e) < 0)
 		return -1;
 	/* Import-time compilation (load_inline, Triton) happens here: a
 	 * build's time, not a case's. */
@@ -294,7 +296,7 @@ int run_py_describe(const char *prog, const char *python, const char *dir, const
 		struct run_plan plan = { .mode = RUN_MODE_ENTRY_CHECK, .case_index = REC_NONE,
 					 .so = so, .entry = "Model" };
 		struct confined c;
-		if (confined_init_py(&c, &a, RUN_MODE_ENTRY_CHECK, &plan, e) < 0) {
+		if (confined_init_py(&c, &a, RUN_MODE_ENTRY_CHECK, &plan, NULL, e) < 0) {
 			rc = -1;
 			break;
 		}
@@ -331,7 +333,7 @@ int run_py_describe(const char *prog, const char *python, const char *dir, const
 
 /* The interpreter: --python, $KAUDIT_PYTHON, or the first of python3 on
  * PATH and /usr/bin/python3 that has torch (the first check decides). */
-static int check_python(struct run_audit *a, const struct claim_impl *impl,
+static int check_python(struct run_audit *a, const struct claim_impl *impl, const char *ext,
 			struct build_result *br, struct sandbox_report *rep, int *reported,
 			struct errbuf *e)
 {
@@ -341,14 +343,14 @@ static int check_python(struct run_audit *a, const struct claim_impl *impl,
 		if (!a->py->python[0])
 			snprintf(a->py->python, sizeof a->py->python, "%s", given);
 		run_py_interpreter_tree(a->py->python, a->py->tree, sizeof a->py->tree);
-		return check_python_with(a, impl, br, rep, reported, e);
+		return check_python_with(a, impl, ext, br, rep, reported, e);
 	}
 	static const char *const tries[] = { "python3", "/usr/bin/python3" };
 	int rc = -1;
 	for (size_t i = 0; i < 2; i++) {
 		snprintf(a->py->python, sizeof a->py->python, "%s", tries[i]);
 		run_py_interpreter_tree(a->py->python, a->py->tree, sizeof a->py->tree);
-		rc = check_python_with(a, impl, br, rep, reported, e);
+		rc = check_python_with(a, impl, ext, br, rep, reported, e);
 		if (rc == 0 || e->code != EXIT_ENVIRONMENT)
 			return rc;
 	}
@@ -356,17 +358,25 @@ static int check_python(struct run_audit *a, const struct claim_impl *impl,
 }
 
 /* The build of one Python side: its files, then the confined import. */
-static int build_python(struct run_audit *a, const struct claim_impl *impl, struct run_built *b,
-			int side, struct errbuf *e)
+static int build_python(struct run_audit *a, size_t k, const struct claim_impl *impl,
+			struct run_built *b, int side, struct errbuf *e)
 {
 	if (!a->py) {
 		a->py = xcalloc(1, sizeof *a->py);
 		if (run_py_locate(a->py, e) < 0)
 			return -1;
 	}
-	if (run_py_build(a->claim, impl, &b->res[side], e) < 0)
+	char work[PATH_MAX], store[PATH_MAX];
+	if (run_py_ext_dir(a->py, k, side, store, sizeof store, e) < 0 ||
+	    run_py_ext_work(a->py, work, sizeof work, e) < 0 ||
+	    run_py_build(a->claim, impl, &b->res[side], e) < 0)
 		return -1;
-	return check_python(a, impl, &b->res[side], &b->check_sandbox[side], &b->checked[side], e);
+	int rc = check_python(a, impl, work, &b->res[side], &b->check_sandbox[side],
+			      &b->checked[side], e);
+	struct errbuf ke = { "", 0 };
+	if (rc == 0 && run_py_ext_keep(work, store, &ke) < 0)
+		rc = errbuf_set(e, ke.code, "%s", ke.msg);
+	return rc;
 }
 
 int run_audit_load(struct run_audit *a, const char *path, struct errbuf *e)
@@ -414,7 +424,7 @@ static int build_all(struct run_audit *a, struct errbuf *e)
 			struct errbuf be = { "", 0 };
 			memset(&b->res[side], 0, sizeof b->res[side]);
 			if (impl->python) {
-				if (build_python(a, impl, b, side, &be) < 0) {
+				if (build_python(a, k, impl, b, side, &be) < 0) {
 					/* No interpreter with torch, no bridge: the
 					 * machine's problem, for every Python side. */
 					if (be.code == EXIT_ENVIRONMENT)
@@ -632,7 +642,19 @@ static int run_case(struct run_audit *a, size_t i, uint64_t seed)
 	audit_opts_init(&plan.opts, seed, a->quick);
 	struct errbuf e = { "", 0 };
 	struct confined c;
-	if ((python ? confined_init_py(&c, a, RUN_MODE_CASE, &plan, &e)
+	/* What each Python side's build compiled, copied into the working
+	 * extension directory (baseline first): the case imports without
+	 * compiling again. */
+	char work[PATH_MAX] = "";
+	for (int side = 0; python && side < 2; side++) {
+		char built[PATH_MAX];
+		if ((!work[0] && run_py_ext_work(a->py, work, sizeof work, &e) < 0) ||
+		    (run_side_impl(cc->kernel, side)->python &&
+		     (run_py_ext_dir(a->py, cc->kernel_index, side, built, sizeof built, &e) < 0 ||
+		      run_py_ext_seed(built, work, &e) < 0)))
+			return case_error(a, i, "setup", e.msg);
+	}
+	if ((python ? confined_init_py(&c, a, RUN_MODE_CASE, &plan, work, &e)
 		    : confined_init(&c, a->prog, RUN_MODE_CASE, &plan, a->claim->dir, &e)) < 0)
 		return case_error(a, i, "setup", e.msg);
 	for (int side = 0; side < 2; side++)
@@ -660,6 +682,8 @@ static int run_case(struct run_audit *a, size_t i, uint64_t seed)
 	struct run_result *r = xcalloc(1, sizeof *r);
 	int rc = run_worker(&ro, r, &e);
 	confined_release(&c);
+	if (work[0])
+		run_scratch_remove(work);
 	if (rc < 0 || a->write_failed) {
 		if (!a->write_failed) {
 			a->werr = e; /* the supervisor itself failed: end the audit */
@@ -894,6 +918,8 @@ void run_audit_free(struct run_audit *a)
 			for (int s = 0; s < 2; s++)
 				build_result_release(&a->built[k].res[s]);
 	free(a->built);
+	if (a->py && a->py->ext[0])
+		run_scratch_remove(a->py->ext);
 	free(a->py);
 	a->py = NULL;
 	record_list_free(&a->recs);

@@ -171,6 +171,31 @@ expect_refusal "of a problem whose forward raises" \
 grep -q 'RuntimeError: no' "$tmp/err" || fail "import of a raising problem: $(cat "$tmp/err")"
 cmp -s "$d/model_new.py" tests/python/model_new.py || fail "import overwrote its input"
 
+# load_inline: compiled once, in the build phase (its C++ string in the
+# build record with its sha256), and the case imports the compiled
+# extension under the sandbox (ninja kept in the worker's process group).
+cat >"$d/inline.yaml" <<'EOF'
+kaudit: 1
+claim: {title: "load_inline on CPU torch"}
+kernels:
+  - id: inline
+    claimed_speedup: 1.0
+    baseline:  {python: relu.py, entry: Model}
+    candidate: {python: model_inline.py, entry: ModelNew, init_inputs: relu.py}
+    params: {N: 4096}
+    buffers:
+      - {name: x, role: in, dtype: f32, shape: [N]}
+      - {name: y, role: out, dtype: f32, shape: [N]}
+    expect: reproduced
+EOF
+"$KAUDIT" verify "$d/inline.yaml" --quick --expect --key "$key" -o "$tmp/inline.kat" \
+	>"$tmp/out" 2>&1 || fail "load_inline: $(tail -n 5 "$tmp/out")"
+want=$(cd "$d" && "$py" -c 'import re, hashlib; t = open("model_inline.py").read()
+print(hashlib.sha256(re.search(r"cpp = r\"\"\"(.*?)\"\"\"", t, re.S).group(1).encode()).hexdigest())')
+gzip -dc "$tmp/inline.kat" | grep '"type":"build"' | grep '"impl":"candidate"' |
+	grep -q "load_inline kaudit_cpu_relu cpp source (sha256 $want" ||
+	fail "load_inline: the build record lacks the inline source's sha256 $want"
+
 # An interpreter without torch (site-packages off): exit 3 with one line
 # naming it, before any case runs.
 mkdir -p "$tmp/notorch/bin"
@@ -183,5 +208,5 @@ rc=$?
 grep -q 'has no torch' "$tmp/err" || fail "a python without torch: $(cat "$tmp/err")"
 [ "$(wc -l <"$tmp/err")" -eq 1 ] || fail "a python without torch: more than one line"
 [ -e "$tmp/none.kat" ] && fail "a python without torch: a trace was written"
-echo "python_host.sh: KernelBench pair reproduces, import writes it; empty, first-row, alias, shape, dtype," \
+echo "python_host.sh: KernelBench pair reproduces, import writes it, load_inline builds; empty, first-row, alias, shape, dtype," \
 	"cached, exception and sandbox cases caught: ok"
