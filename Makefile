@@ -40,6 +40,9 @@ ifeq ($(SAN),1)
 override BUILD := $(BUILD)/san
 ALL_CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 SAN_LDFLAGS = -fsanitize=address,undefined
+# The Python worker preloads the ASan runtime (src/supervisor/audit_python.c).
+$(BUILD)/obj/src/supervisor/audit_python.o: ALL_CFLAGS += \
+	-DKAUDIT_ASAN_LIB='"$(shell $(CC) -print-file-name=libasan.so)"'
 endif
 
 CORE_SRC := $(filter-out src/cli/main.c src/gpu/% src/python/%,$(wildcard src/*/*.c))
@@ -132,9 +135,11 @@ $(BUILD)/kaudit_bridge.py: src/python/kaudit_bridge.py
 $(BUILD)/libkaudit-pyworker.so: $(BUILD)/obj/src/run/pyworker.o $(BUILD)/libkaudit-core.a
 	$(CC) $(SAN_LDFLAGS) -shared -o $@ $(BUILD)/obj/src/run/pyworker.o \
 		$(BUILD)/libkaudit-core.a $(PLUGIN_PRIVATE) $(LIBS)
+# Never sanitized: it is preloaded into processes (ninja, compilers) that
+# do not have the sanitizer runtime.
 $(BUILD)/libkaudit-poison.so: src/python/poison_preload.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -fPIC -shared -o $@ $< -ldl
+	$(CC) $(filter-out -fsanitize% -fno-sanitize%,$(ALL_CFLAGS)) -fPIC -shared -o $@ $< -ldl
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libkaudit-core.a $(TEST_SUPPORT_OBJ)
 	@mkdir -p $(dir $@)

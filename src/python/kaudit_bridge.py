@@ -479,6 +479,11 @@ def main(argv):
         sys.stderr.write("kaudit: kaudit_bridge.py is run by kaudit (usage: "
                          "kaudit_bridge.py LIB MODE)\n")
         return EXIT_BAD_INPUT
+    # A sanitized kaudit preloads the ASan runtime into this interpreter
+    # only: the compilers load_inline starts must not inherit it.
+    pre = os.environ.get("LD_PRELOAD", "")
+    if "libasan" in pre:
+        os.environ["LD_PRELOAD"] = ":".join(p for p in pre.split(":") if "libasan" not in p)
     LIB = ctypes.CDLL(argv[1])
     LIB.kaudit_py_serve.argtypes = [ctypes.c_char_p, ctypes.POINTER(Hooks)]
     LIB.kaudit_py_serve.restype = ctypes.c_int

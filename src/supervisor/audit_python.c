@@ -104,6 +104,19 @@ char **run_py_env(char **env, const struct run_py_files *f, const char *scratch,
 						    : "TORCH_EXTENSIONS_DIR=%s/torch_extensions",
 			      "TRITON_CACHE_DIR=%s/triton", "PYTHONDONTWRITEBYTECODE=%s" };
 	const char *arg[] = { f->poison, ext ? ext : scratch, scratch, "1" };
+#if defined(__SANITIZE_ADDRESS__) && defined(KAUDIT_ASAN_LIB)
+	/* A sanitized kaudit's worker library needs the ASan runtime in the
+	 * interpreter, loaded after the poisoning preload (whose allocation
+	 * wrappers must come first), hence no link-order check. */
+	static char preload[2 * PATH_MAX + 2];
+	snprintf(preload, sizeof preload, "%s:%s", f->poison, KAUDIT_ASAN_LIB);
+	arg[0] = preload;
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(env[i], "ASAN_OPTIONS=", 13) == 0) {
+			free(env[i]);
+			env[i] = xstrdup("ASAN_OPTIONS=detect_leaks=0:verify_asan_link_order=0");
+		}
+#endif
 	for (size_t i = 0; i < 4; i++) {
 		size_t len = strlen(fmt[i]) + strlen(arg[i]) + 1;
 		env[n] = xmalloc(len);
