@@ -213,7 +213,7 @@ bench: $(BENCH_BIN) $(BUILD)/kaudit
 # Self-contained folder for GPU nodes (DESIGN section 8): libyaml, jansson,
 # zlib and libcrypto linked statically; the CUDA runtime and CUPTI beside it.
 BUNDLE ?= $(BUILD)/bundle
-bundle: $(BUILD)/libkaudit-core.a $(MAIN_OBJ) $(GPU_LIB)
+bundle: $(BUILD)/libkaudit-core.a $(MAIN_OBJ) $(GPU_LIB) $(PY_OUT)
 	rm -rf $(BUNDLE) && mkdir -p $(BUNDLE)/include/kaudit $(BUNDLE)/man
 	$(CC) -o $(BUNDLE)/kaudit $(MAIN_OBJ) -Wl,--whole-archive \
 		$(BUILD)/libkaudit-core.a -Wl,--no-whole-archive \
@@ -233,6 +233,14 @@ bundle: $(BUILD)/libkaudit-core.a $(MAIN_OBJ) $(GPU_LIB)
 		[ -z "$$p" ] || cp -L "$$p" $(BUNDLE)/; done
 	cp -L $(CUDA_HOME)/lib64/libcudart.so.[0-9]* $(BUNDLE)/ 2>/dev/null || true
 	cp -L $$(ls $(CUDA_HOME)/lib64/libcupti.so.[0-9]* $(CUDA_HOME)/extras/CUPTI/lib64/libcupti.so.[0-9]* 2>/dev/null | head -n 1) $(BUNDLE)/
+	@# The Python worker: the bridge, its preload, and the worker library,
+	@# which carries the libraries it links (as the plugin does).
+	cp $(BUILD)/kaudit_bridge.py $(BUILD)/libkaudit-poison.so $(BUNDLE)/
+	$(CC) -shared -o $(BUNDLE)/libkaudit-pyworker.so $(BUILD)/obj/src/run/pyworker.o \
+		$(BUILD)/libkaudit-core.a $(PLUGIN_PRIVATE) $(LIBS) -Wl,-rpath,'$$ORIGIN'
+	for l in libyaml libjansson libcrypto libz libseccomp; do \
+		p=$$(ldd $(BUNDLE)/libkaudit-pyworker.so | awk -v l="$$l" 'index($$1, l) == 1 { print $$3 }'); \
+		[ -z "$$p" ] || [ -e "$(BUNDLE)/$$(basename "$$p")" ] || cp -L "$$p" $(BUNDLE)/; done
 	cp include/kaudit/launcher.h $(BUNDLE)/include/kaudit/
 	$(if $(MANPAGES),cp $(MANPAGES) $(BUNDLE)/man/)
 	@# Self-contained or nothing: kaudit links no libyaml/jansson/libcrypto/

@@ -57,6 +57,7 @@ int run_worker_serve_py(enum run_mode m, const struct run_py_hooks *h, struct er
 
 /* Installs the Python loading around B for case plan P of claim kernel K:
  * B's load and invoke are wrapped (one case per worker process). */
+__attribute__((visibility("hidden")))
 void run_py_wrap_backend(struct backend *b, const struct run_py_hooks *h,
 			 const struct claim_kernel *k, uint64_t seed);
 
