@@ -41,9 +41,12 @@ ifeq ($(SAN),1)
 override BUILD := $(BUILD)/san
 ALL_CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 SAN_LDFLAGS = -fsanitize=address,undefined
+# The Python worker preloads the ASan runtime (src/supervisor/audit_python.c).
+$(BUILD)/obj/src/supervisor/audit_python.o: ALL_CFLAGS += \
+	-DKAUDIT_ASAN_LIB='"$(shell $(CC) -print-file-name=libasan.so)"'
 endif
 
-CORE_SRC := $(filter-out src/cli/main.c src/gpu/% src/observe/%,$(wildcard src/*/*.c))
+CORE_SRC := $(filter-out src/cli/main.c src/gpu/% src/observe/% src/python/%,$(wildcard src/*/*.c))
 CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
 MAIN_OBJ := $(BUILD)/obj/src/cli/main.o
 GPU_C := $(wildcard src/gpu/*.c)
@@ -61,6 +64,11 @@ PLUGIN_SO := $(PLUGIN_SRC:tests/plugins/%.c=$(BUILD)/plugins/%.so)
 SH_TESTS := $(sort $(wildcard tests/sh/*.sh))
 MANPAGES := $(wildcard man/*.1 man/*.5 man/*.7)
 
+# The Python worker (kaudit-claim(5), PYTHON IMPLEMENTATIONS): the bridge
+# script, the worker library it loads with ctypes (the core, exporting only
+# kaudit_py_*), and the allocation-poisoning preload of the host double.
+PY_OUT := $(BUILD)/kaudit_bridge.py $(BUILD)/libkaudit-pyworker.so $(BUILD)/libkaudit-poison.so
+
 HAVE_NVCC := $(wildcard $(NVCC))
 ifneq ($(and $(HAVE_NVCC),$(GPU_OBJ)),)
 GPU_LIB := $(BUILD)/libkaudit-gpu.so
@@ -76,7 +84,7 @@ OBSERVE_LIB := $(BUILD)/libkaudit-observe.so
 endif
 
 .PHONY: probes tools all check unit shtest manlint asan fuzz bench bundle install clean check-headers check-deps FORCE
-all: $(BUILD)/kaudit $(GPU_LIB) $(OBSERVE_LIB)
+all: $(BUILD)/kaudit $(GPU_LIB) $(OBSERVE_LIB) $(PY_OUT)
 
 # What this build is, for --version and every trace header (header.build):
 # the commit, only when this directory is itself the top of a git checkout
@@ -145,6 +153,17 @@ $(BUILD)/libkaudit-observe.so: $(OBSERVE_C) src/run/observe_wire.h
 		-L$(CUDA_HOME)/extras/CUPTI/lib64 -lcupti -lpthread \
 		-Wl,-rpath,'$$ORIGIN' -Wl,-rpath,$(CUDA_HOME)/lib64 \
 		-Wl,-rpath,$(CUDA_HOME)/extras/CUPTI/lib64
+$(BUILD)/kaudit_bridge.py: src/python/kaudit_bridge.py
+	@mkdir -p $(dir $@)
+	cp $< $@
+$(BUILD)/libkaudit-pyworker.so: $(BUILD)/obj/src/run/pyworker.o $(BUILD)/libkaudit-core.a
+	$(CC) $(SAN_LDFLAGS) -shared -o $@ $(BUILD)/obj/src/run/pyworker.o \
+		$(BUILD)/libkaudit-core.a $(PLUGIN_PRIVATE) $(LIBS)
+# Never sanitized: it is preloaded into processes (ninja, compilers) that
+# do not have the sanitizer runtime.
+$(BUILD)/libkaudit-poison.so: src/python/poison_preload.c
+	@mkdir -p $(dir $@)
+	$(CC) $(filter-out -fsanitize% -fno-sanitize%,$(ALL_CFLAGS)) -fPIC -shared -o $@ $< -ldl
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libkaudit-core.a $(TEST_SUPPORT_OBJ)
 	@mkdir -p $(dir $@)
@@ -246,7 +265,7 @@ probes: $(PROBE_BIN)
 # Self-contained folder for GPU nodes (DESIGN section 8): libyaml, jansson,
 # zlib and libcrypto linked statically; the CUDA runtime and CUPTI beside it.
 BUNDLE ?= $(BUILD)/bundle
-bundle: $(BUILD)/libkaudit-core.a $(MAIN_OBJ) $(GPU_LIB) $(OBSERVE_LIB) $(PROBE_BIN)
+bundle: $(BUILD)/libkaudit-core.a $(MAIN_OBJ) $(GPU_LIB) $(OBSERVE_LIB) $(PROBE_BIN) $(PY_OUT)
 	rm -rf $(BUNDLE) && mkdir -p $(BUNDLE)/include/kaudit $(BUNDLE)/man $(BUNDLE)/probes
 	$(CC) -o $(BUNDLE)/kaudit $(MAIN_OBJ) -Wl,--whole-archive \
 		$(BUILD)/libkaudit-core.a -Wl,--no-whole-archive \
@@ -267,6 +286,14 @@ bundle: $(BUILD)/libkaudit-core.a $(MAIN_OBJ) $(GPU_LIB) $(OBSERVE_LIB) $(PROBE_
 	cp -L $(CUDA_HOME)/lib64/libcudart.so.[0-9]* $(BUNDLE)/ 2>/dev/null || true
 	cp -L $$(ls $(CUDA_HOME)/lib64/libcupti.so.[0-9]* $(CUDA_HOME)/extras/CUPTI/lib64/libcupti.so.[0-9]* 2>/dev/null | head -n 1) $(BUNDLE)/
 	$(if $(OBSERVE_LIB),cp $(OBSERVE_LIB) $(BUNDLE)/)
+	@# The Python worker: the bridge, its preload, and the worker library,
+	@# which carries the libraries it links (as the plugin does).
+	cp $(BUILD)/kaudit_bridge.py $(BUILD)/libkaudit-poison.so $(BUNDLE)/
+	$(CC) -shared -o $(BUNDLE)/libkaudit-pyworker.so $(BUILD)/obj/src/run/pyworker.o \
+		$(BUILD)/libkaudit-core.a $(PLUGIN_PRIVATE) $(LIBS) -Wl,-rpath,'$$ORIGIN'
+	for l in libyaml libjansson libcrypto libz libseccomp; do \
+		p=$$(ldd $(BUNDLE)/libkaudit-pyworker.so | awk -v l="$$l" 'index($$1, l) == 1 { print $$3 }'); \
+		[ -z "$$p" ] || [ -e "$(BUNDLE)/$$(basename "$$p")" ] || cp -L "$$p" $(BUNDLE)/; done
 	cp include/kaudit/launcher.h $(BUNDLE)/include/kaudit/
 	cp src/slurm/kaudit-array.sbatch $(BUNDLE)/
 	cp $(PROBE_BIN) $(BUNDLE)/probes/
@@ -302,6 +329,9 @@ install: all
 	install -m 755 src/slurm/kaudit-array.sbatch $(DESTDIR)$(PREFIX)/share/kaudit/
 	$(if $(GPU_LIB),install -m 755 $(GPU_LIB) $(DESTDIR)$(PREFIX)/lib/kaudit/)
 	$(if $(OBSERVE_LIB),install -m 755 $(OBSERVE_LIB) $(DESTDIR)$(PREFIX)/lib/kaudit/)
+	install -m 755 $(BUILD)/libkaudit-pyworker.so $(BUILD)/libkaudit-poison.so \
+		$(DESTDIR)$(PREFIX)/lib/kaudit/
+	install -m 644 $(BUILD)/kaudit_bridge.py $(DESTDIR)$(PREFIX)/lib/kaudit/
 	install -m 644 include/kaudit/launcher.h $(DESTDIR)$(PREFIX)/include/kaudit/
 	for m in $(MANPAGES); do s=$${m##*.}; \
 		install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man$$s/; done

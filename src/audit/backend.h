@@ -55,7 +55,11 @@ enum window_clock { WINDOW_CLOCK_NONE = 0, WINDOW_CLOCK_DEVICE, WINDOW_CLOCK_HOS
 struct invoke_result {
 	int entry_rc;            /* the entry point's return value */
 	int failed;              /* CUDA error during or after the call */
-	char error[256];         /* what failed */
+	char error[384];         /* what failed */
+	/* "" (a CUDA error), or where else the call failed: "python" (the
+	 * entry raised), "output" (what it returned cannot be the output);
+	 * becomes the error record's `where` (src/run/pyworker.c sets it). */
+	char where[16];
 	double event_ns;         /* timed: stop - start, CUDA events */
 	int64_t window_start, window_end; /* timed: start/stop of the timed window */
 	int window_clock;        /* enum window_clock: whose clock the window is on */
@@ -107,6 +111,14 @@ struct backend {
 	/* Writes at least twice the L2 size so the next call starts cold. */
 	int (*flush_l2)(void *self, struct errbuf *e);
 	void (*close)(void *self);
+	/* Optional (may be NULL): an implementation that is already a function
+	 * in this process (the Python bridge's launcher, src/run/pyworker.c),
+	 * named NAME in messages; invoked exactly like a loaded entry. */
+	int (*adopt)(void *self, const char *name, int (*launcher)(const kaudit_launch *l),
+		     struct backend_impl **out, struct errbuf *e);
+	/* Nonzero when buffer data are host pointers (the test double), so the
+	 * Python bridge wraps them as CPU tensors; 0: CUDA device pointers. */
+	int host_memory;
 	/* Optional (may be NULL): free and total device memory in bytes, so
 	 * the protocol refuses plans that do not fit before allocating. */
 	int (*mem_info)(void *self, size_t *free_bytes, size_t *total_bytes,

@@ -301,7 +301,7 @@ int plan_invoke(struct plan *p, int side, enum record_phase phase, int timed,
 				  (long long)io.call);
 	}
 	if (r->failed) {
-		p->where = "cuda";
+		p->where = r->where[0] == 'p' ? "python" : r->where[0] == 'o' ? "output" : "cuda";
 		return errbuf_set(e, EXIT_NOT_REPRODUCED, "%s entry '%s' failed (call %lld): %s",
 				  record_impl_name(sd->impl), sd->entry, (long long)io.call,
 				  r->error[0] ? r->error : "CUDA error");

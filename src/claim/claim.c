@@ -11,6 +11,8 @@ static void impl_release(struct claim_impl *im)
 {
 	free(im->source);
 	free(im->path);
+	free(im->init_source);
+	free(im->init_path);
 	free(im->entry);
 	for (size_t i = 0; i < im->nflags; i++)
 		free(im->flags[i]);

@@ -58,6 +58,15 @@ struct claim_buffer {
 };
 
 struct claim_impl {
+	/* A Python implementation ({python: FILE.py, entry: NAME}, run by the
+	 * bridge, src/python/): SOURCE/PATH are the .py file, ENTRY a Python
+	 * identifier (an nn.Module subclass or a function), no flags. */
+	int python;
+	/* Python only: the .py file whose get_init_inputs() gives the
+	 * module's constructor arguments (init_inputs: FILE.py; a KernelBench
+	 * problem file), as written and its real path; NULL: the implementation's
+	 * own file, when it defines get_init_inputs, else no arguments. */
+	char *init_source, *init_path;
 	char *source;   /* as written in the manifest */
 	char *path;     /* the real path (no symlinks), inside the claim's tree */
 	char *entry;    /* a C identifier */

@@ -71,52 +71,59 @@ static const char *file_type(mode_t m)
 /* Sources are relative to the manifest's directory, so a claim folder can
  * be moved or checked out anywhere, and they stay inside it: after every
  * link is followed the file must lie in the claim's tree, be a regular
- * file, and not be a kernel or device file.  IM->path is the real path. */
-static int resolve_source(struct claim_loader *L, const struct claim *c,
-			  const yaml_node_t *n, struct claim_impl *im)
+ * file, and not be a kernel or device file.  *REAL_OUT is the real path. */
+static int resolve_file(struct claim_loader *L, const struct claim *c, const yaml_node_t *n,
+			const char *source, char **real_out)
 {
-	if (!ends_with(im->source, ".cu") && !ends_with(im->source, ".so"))
-		return yd_err(L, n, "source '%.200s' is neither .cu nor .so (expected CUDA "
-				    "source or a shared object)", im->source);
 	char joined[PATH_MAX], real[PATH_MAX];
 	int len;
-	if (im->source[0] == '/' || strcmp(c->dir, ".") == 0)
-		len = snprintf(joined, sizeof joined, "%s", im->source);
+	if (source[0] == '/' || strcmp(c->dir, ".") == 0)
+		len = snprintf(joined, sizeof joined, "%s", source);
 	else
-		len = snprintf(joined, sizeof joined, "%s/%s", c->dir, im->source);
+		len = snprintf(joined, sizeof joined, "%s/%s", c->dir, source);
 	if (len < 0 || (size_t)len >= sizeof joined)
-		return yd_err(L, n, "source '%.200s': path too long", im->source);
+		return yd_err(L, n, "source '%.200s': path too long", source);
 	struct stat st;
 	if (stat(joined, &st) != 0)
 		return yd_err(L, n, "source '%.200s' not found (looked for '%.200s': %s)",
-			      im->source, joined, strerror(errno));
+			      source, joined, strerror(errno));
 	if (!c->root)
 		return yd_err(L, n, "source '%.200s': the manifest's directory '%.200s' cannot "
-				    "be resolved", im->source, c->dir);
+				    "be resolved", source, c->dir);
 	if (!realpath(joined, real))
-		return yd_err(L, n, "source '%.200s' cannot be resolved: %s", im->source,
+		return yd_err(L, n, "source '%.200s' cannot be resolved: %s", source,
 			      strerror(errno));
 	static const char *const pseudo[] = { "/proc", "/sys", "/dev" };
 	for (size_t i = 0; i < sizeof pseudo / sizeof pseudo[0]; i++) {
 		size_t plen = strlen(pseudo[i]);
 		if (strncmp(real, pseudo[i], plen) == 0 && (!real[plen] || real[plen] == '/'))
 			return yd_err(L, n, "source '%.200s' resolves into %s (kernel and device "
-					    "files are never sources)", im->source, pseudo[i]);
+					    "files are never sources)", source, pseudo[i]);
 	}
 	if (!S_ISREG(st.st_mode))
-		return yd_err(L, n, "source '%.200s' is %s, not a regular file", im->source,
+		return yd_err(L, n, "source '%.200s' is %s, not a regular file", source,
 			      file_type(st.st_mode));
 	const char *rel = claim_tree_rel(c->root, real);
 	if (!rel || claim_path_secret(real))
 		return yd_err(L, n, "source '%.200s' leaves the claim directory '%.200s' "
 				    "(links followed; sources must stay inside the manifest's "
-				    "directory)", im->source, c->dir);
+				    "directory)", source, c->dir);
 	if (!claim_shell_safe(rel))
 		return yd_err(L, n, "source '%.200s': its path holds characters nvcc would "
 				    "hand to a shell (allowed: letters, digits and _ . / + = @ %% "
-				    ": -)", im->source);
-	im->path = xstrdup(real);
+				    ": -)", source);
+	*real_out = xstrdup(real);
 	return 0;
+}
+
+static int resolve_source(struct claim_loader *L, const struct claim *c,
+			  const yaml_node_t *n, struct claim_impl *im)
+{
+	if (!ends_with(im->source, ".cu") && !ends_with(im->source, ".so"))
+		return yd_err(L, n, "source '%.200s' is neither .cu nor .so (expected CUDA "
+				    "source or a shared object; a Python file is named with "
+				    "'python:')", im->source);
+	return resolve_file(L, c, n, im->source, &im->path);
 }
 
 /* Flags are checked against the allowlist here, so `kaudit lint` refuses
@@ -144,18 +151,67 @@ static int load_flags(struct claim_loader *L, const struct claim *c, const yaml_
 	return 0;
 }
 
+/* {python: FILE.py, entry: NAME, init_inputs: PROBLEM.py}: run by the
+ * bridge (kaudit-claim(5), PYTHON IMPLEMENTATIONS).  Whether NAME exists
+ * and what it is can only be known by importing the file, which is
+ * claimant code: the build does that, confined. */
+static int load_python(struct claim_loader *L, const struct claim *c, const yaml_node_t *n,
+		       yaml_node_t *const *v, const char *what, struct claim_impl *im)
+{
+	im->python = 1;
+	if (v[0])
+		return yd_err(L, v[0], "%s has both 'source' and 'python' (a C launcher or a "
+				       "Python entry, not both)", what);
+	if (v[2])
+		return yd_err(L, v[2], "'flags' are nvcc arguments: a Python implementation "
+				       "has none");
+	if (!v[1])
+		return yd_err(L, n, "missing required key 'entry' in %s (the nn.Module "
+				    "subclass or function to call, e.g. ModelNew)", what);
+	if (yd_string(L, v[3], "python", &im->source) != 0)
+		return -1;
+	if (!ends_with(im->source, ".py"))
+		return yd_err(L, v[3], "python '%.200s' is not a .py file", im->source);
+	if (resolve_file(L, c, v[3], im->source, &im->path) != 0)
+		return -1;
+	if (yd_string(L, v[1], "entry", &im->entry) != 0)
+		return -1;
+	im->entry_pos = yd_pos(v[1]);
+	if (!is_identifier(im->entry))
+		return yd_err(L, v[1], "entry '%.80s' is not a Python identifier (expected the "
+				       "name of an nn.Module subclass or a function)", im->entry);
+	if (v[4]) {
+		if (yd_string(L, v[4], "init_inputs", &im->init_source) != 0)
+			return -1;
+		if (!ends_with(im->init_source, ".py"))
+			return yd_err(L, v[4], "init_inputs '%.200s' is not a .py file (expected "
+					       "the problem file defining get_init_inputs)",
+				      im->init_source);
+		if (resolve_file(L, c, v[4], im->init_source, &im->init_path) != 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int load_impl(struct claim_loader *L, const struct claim *c, const yaml_node_t *kn,
 		     const yaml_node_t *n, const char *what, struct claim_impl *im)
 {
-	static const char *const keys[] = { "source", "entry", "flags", NULL };
-	yaml_node_t *v[3];
+	static const char *const keys[] = { "source", "entry", "flags", "python",
+					     "init_inputs", NULL };
+	yaml_node_t *v[5];
 	if (!n)
 		return yd_err(L, kn, "missing required key '%s' in kernel", what);
 	if (yd_fields(L, n, what, keys, v, NULL) != 0)
 		return -1;
 	im->pos = yd_pos(n);
+	if (v[3])
+		return load_python(L, c, n, v, what, im);
+	if (v[4])
+		return yd_err(L, v[4], "'init_inputs' belongs to a Python implementation "
+				       "(python: FILE.py)");
 	if (!v[0])
-		return yd_err(L, n, "missing required key 'source' in %s", what);
+		return yd_err(L, n, "missing required key 'source' in %s (or 'python' for a "
+				    "Python implementation)", what);
 	if (!v[1])
 		return yd_err(L, n, "missing required key 'entry' in %s", what);
 	if (yd_string(L, v[0], "source", &im->source) != 0 ||
@@ -442,6 +498,14 @@ int claim_load_kernel(struct claim_loader *L, struct claim *c, size_t idx,
 		return yd_err(L, n, "missing required key 'buffers' in kernel '%s'", k->id);
 	if (claim_load_buffers(L, k, v[KK_BUFFERS]) != 0)
 		return -1;
+	/* A Python entry returns its outputs (kaudit copies them into the out
+	 * buffers); an in-place inout has no returned value to audit. */
+	for (size_t b = 0; b < k->nbuffers; b++)
+		if (k->buffers[b].role == CLAIM_INOUT && (k->baseline.python || k->candidate.python))
+			return yd_err_at(L, k->buffers[b].pos, "buffer '%s': role inout is not "
+					 "supported with a Python implementation (its outputs are "
+					 "the values it returns: use in and out buffers)",
+					 k->buffers[b].name);
 	if (v[KK_TOLERANCE] && load_tolerance(L, k, v[KK_TOLERANCE]) != 0)
 		return -1;
 	if (v[KK_DETERMINISTIC] &&

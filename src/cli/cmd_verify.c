@@ -27,7 +27,8 @@
 #include "cli/verify.h"
 
 #define USAGE "kaudit verify CLAIM.yaml [-o OUT.kat] [--kernel ID] [--key KEY.pem] [--json]\n" \
-	      "                     [--quick] [--expect] [--margin PCT] [--timeout S] [--shard I/N]"
+	      "                     [--quick] [--expect] [--margin PCT] [--timeout S] [--shard I/N]\n" \
+	      "                     [--python PY]"
 
 static volatile sig_atomic_t interrupted;
 
@@ -71,12 +72,14 @@ static const char help_text[] =
 	"                        reproduced, 0 to 50 (default 10)\n"
 	"      --timeout S       seconds per case before its worker is killed (300)\n"
 	"      --shard I/N       audit only the cases whose index mod N is I, 0 <= I < N\n"
-	"                        (one task of a job array; kaudit summary joins them)\n\n"
+	"                        (one task of a job array; kaudit summary joins them)\n"
+	"      --python PY       the interpreter of Python implementations (default\n"
+	"                        $KAUDIT_PYTHON, else python3 with torch)\n\n"
 	"exit: 0 reproduced, 1 not reproduced/invalid/error/interrupted, 2 bad input,\n"
 	"      3 environment (no GPU, driver, CUPTI or nvcc)\n";
 
 enum { OPT_OUT = 1, OPT_KERNEL, OPT_KEY, OPT_JSON, OPT_QUICK, OPT_EXPECT, OPT_MARGIN,
-       OPT_TIMEOUT, OPT_SHARD };
+       OPT_TIMEOUT, OPT_SHARD, OPT_PYTHON };
 static const struct cli_opt opts[] = {
 	{ "output", 'o', CLI_VALUE, OPT_OUT },
 	{ "kernel", 0, CLI_VALUE, OPT_KERNEL },
@@ -87,6 +90,7 @@ static const struct cli_opt opts[] = {
 	{ "margin", 0, CLI_VALUE, OPT_MARGIN },
 	{ "timeout", 0, CLI_VALUE, OPT_TIMEOUT },
 	{ "shard", 0, CLI_VALUE, OPT_SHARD },
+	{ "python", 0, CLI_VALUE, OPT_PYTHON },
 	{ NULL, 0, 0, 0 },
 };
 static const struct cli_command verify_cmd = {
@@ -149,6 +153,7 @@ static int parse_opts(int argc, char **argv, struct verify_opts *o)
 		case OPT_JSON: o->json = 1; break;
 		case OPT_QUICK: o->quick = 1; break;
 		case OPT_EXPECT: o->expect = 1; break;
+		case OPT_PYTHON: o->python = p.value; break;
 		case OPT_MARGIN:
 			if (parse_number(p.value, 0, MARGIN_MAX_PCT, &pct) < 0)
 				return cli_opts_error(&verify_cmd, "--margin must be a percentage "
@@ -288,6 +293,7 @@ int cmd_verify(int argc, char **argv)
 	a.quick = o.quick;
 	a.margin = o.margin;
 	a.timeout_s = o.timeout_s;
+	a.python = o.python;
 	a.stop = &interrupted;
 	a.note = print_note;
 	struct errbuf e = { "", 0 };

@@ -11,6 +11,7 @@ int cmd_report(int argc, char **argv);
 int cmd_keygen(int argc, char **argv);
 int cmd_observe(int argc, char **argv);
 int cmd_summary(int argc, char **argv);
+int cmd_import(int argc, char **argv);
 int cmd_worker(int argc, char **argv); /* hidden: one case, in a child process */
 
 #endif

@@ -25,6 +25,7 @@ static const struct cmd cmds[] = {
 	{ "export", cmd_export, "export a trace to Perfetto or an in-toto attestation" },
 	{ "observe", cmd_observe, "run an unchanged benchmark under CUPTI: what its timers missed" },
 	{ "summary", cmd_summary, "many traces (the shards of a job array), one table per claim" },
+	{ "import", cmd_import, "write a manifest for a KernelBench problem and solution" },
 	{ "keygen", cmd_keygen, "create an Ed25519 signing key pair" },
 	{ "__worker", cmd_worker, NULL },
 };

@@ -20,6 +20,7 @@ struct verify_opts {
 	double margin;      /* a fraction (--margin 10 -> 0.10) */
 	double timeout_s;   /* per case */
 	int64_t shard_index, shard_count; /* --shard I/N; count 0: none */
+	const char *python; /* --python; NULL: $KAUDIT_PYTHON, python3 */
 };
 
 /* Rendering (report.c), all of it from SUMMARY: report_summary() of the

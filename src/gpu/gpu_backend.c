@@ -328,6 +328,20 @@ static int g_load(void *self, const char *so, const char *entry, struct backend_
 	return 0;
 }
 
+static int g_adopt(void *self, const char *name, int (*launcher)(const kaudit_launch *l),
+		   struct backend_impl **out, struct errbuf *e)
+{
+	struct gpu *g = self;
+	if (g->nimpls == MAX_IMPLS)
+		return errbuf_set(e, EXIT_BAD_INPUT, "adopt %s: more than %d implementations",
+				  name, MAX_IMPLS);
+	struct backend_impl *impl = xcalloc(1, sizeof *impl);
+	impl->fn = launcher; /* no handle: nothing to close */
+	g->impls[g->nimpls++] = impl;
+	*out = impl;
+	return 0;
+}
+
 /* Records what failed in R (the call's failure, not the backend's). */
 static void note_failure(struct invoke_result *r, const char *what, cudaError_t rc)
 {
@@ -425,7 +439,8 @@ static void g_close(void *self)
 	(void)cudaDeviceSynchronize();
 	gpu_collect_close();
 	for (int i = 0; i < g->nimpls; i++) {
-		dlclose(g->impls[i]->handle);
+		if (g->impls[i]->handle)
+			dlclose(g->impls[i]->handle);
 		free(g->impls[i]);
 	}
 	if (g->flush_buf)
@@ -538,6 +553,7 @@ int kaudit_gpu_backend_open(struct backend *out, int device, struct errbuf *e)
 	out->self = g;
 	out->environment = g_environment;
 	out->load = g_load;
+	out->adopt = g_adopt;
 	out->alloc = g_alloc;
 	out->release = g_release;
 	out->data = g_data;

@@ -11,6 +11,7 @@
  */
 #include "run/worker.h"
 #include "run/plugin.h"
+#include "run/pyworker.h"
 #include "run/sandbox.h"
 
 #include <dlfcn.h>
@@ -244,7 +245,7 @@ static int plan_claim(const struct run_plan *p, struct claim **c, struct errbuf 
 	return 0;
 }
 
-static int run_case(const struct run_plan *p, struct errbuf *e)
+static int run_case(const struct run_plan *p, const struct run_py_hooks *py, struct errbuf *e)
 {
 	struct claim *c = NULL;
 	if (plan_claim(p, &c, e) < 0)
@@ -259,6 +260,11 @@ static int run_case(const struct run_plan *p, struct errbuf *e)
 	memset(&b, 0, sizeof b);
 	int rc = open_backend(p->device, &b, e);
 	if (rc == 0) {
+		size_t n = 0;
+		struct claim_case *cases = claim_cases(c, &n);
+		if (py)
+			run_py_wrap_backend(&b, py, cases[p->case_index].kernel, p->opts.seed);
+		free(cases);
 		rc = audit_case(p, c, &b, fd, e);
 		b.close(b.self);
 	}
@@ -278,8 +284,20 @@ static int load_error_code(const char *so, const char *msg)
 
 /* Loads the object and resolves its entry; no GPU is touched (the CUDA
  * runtime initialises lazily). */
-static int check_entry(const struct run_plan *p, struct errbuf *e)
+static int check_entry(const struct run_plan *p, const struct run_py_hooks *py,
+		       struct errbuf *e)
 {
+	size_t plen = strlen(RUN_PY_PREFIX), dlen = strlen(RUN_PY_DESCRIBE_PREFIX);
+	if (py && strncmp(p->so, RUN_PY_DESCRIBE_PREFIX, dlen) == 0) {
+		char err[ERRBUF_LEN] = "";
+		int rc = py->describe(p->so + dlen, err, sizeof err);
+		return rc == 0 ? 0 : errbuf_set(e, rc, "%s", err[0] ? err : "cannot run it");
+	}
+	if (py && strncmp(p->so, RUN_PY_PREFIX, plen) == 0) {
+		char err[ERRBUF_LEN] = "";
+		int rc = py->check(p->so + plen, p->entry, err, sizeof err);
+		return rc == 0 ? 0 : errbuf_set(e, rc, "%s", err[0] ? err : "cannot import it");
+	}
 	void *h = dlopen(p->so, RTLD_NOW | RTLD_LOCAL);
 	if (!h) {
 		const char *err = dlerror();
@@ -297,7 +315,19 @@ static int check_entry(const struct run_plan *p, struct errbuf *e)
 	return 0;
 }
 
+static int serve(enum run_mode m, const struct run_py_hooks *py, struct errbuf *e);
+
 int run_worker_serve(enum run_mode m, struct errbuf *e)
+{
+	return serve(m, NULL, e);
+}
+
+int run_worker_serve_py(enum run_mode m, const struct run_py_hooks *h, struct errbuf *e)
+{
+	return serve(m, h, e);
+}
+
+static int serve(enum run_mode m, const struct run_py_hooks *py, struct errbuf *e)
 {
 	/* Confined by the spawn primitive (no_new_privs is its first layer):
 	 * narrow /proc to this process before anything reads it. */
@@ -316,10 +346,10 @@ int run_worker_serve(enum run_mode m, struct errbuf *e)
 	memset(&b, 0, sizeof b);
 	switch (m) {
 	case RUN_MODE_CASE:
-		rc = run_case(&p, e);
+		rc = run_case(&p, py, e);
 		break;
 	case RUN_MODE_ENTRY_CHECK:
-		rc = check_entry(&p, e);
+		rc = check_entry(&p, py, e);
 		break;
 	default:
 		rc = open_backend(p.device, &b, e);

@@ -29,11 +29,14 @@
 #include "run/run.h"
 #include "run/run_check.h"
 #include "run/wire.h"
+#include "run/pyworker.h"
 
 /* Probing a device takes seconds even on a big node; a minute means hung. */
 #define PROBE_TIMEOUT_S 60.0
 #define ENV_TIMEOUT_S 300.0
 #define CHECK_ENTRY_TIMEOUT_S 60.0
+/* Importing a Python implementation may compile (load_inline, Triton). */
+#define PY_BUILD_TIMEOUT_S 900.0
 
 /* $KAUDIT_SANDBOX=off: run workers unconfined (to tell a sandbox problem
  * from a CUDA one on a new machine).  Every sandbox record then says so
@@ -51,7 +54,7 @@ struct confined {
 	char **env;
 	char *plan;
 	size_t plan_len;
-	char *argv[4];
+	char *argv[6];
 };
 
 static int confined_init(struct confined *c, const char *prog, enum run_mode m,
@@ -65,6 +68,25 @@ static int confined_init(struct confined *c, const char *prog, enum run_mode m,
 	c->env = run_confine_env(c->scratch);
 	c->plan = run_plan_encode(plan, &c->plan_len);
 	run_worker_argv(prog, m, c->argv);
+	return 0;
+}
+
+/* The same for a Python worker: the interpreter running the bridge, its
+ * installation readable, the poisoning preload and private caches. */
+static int confined_init_py(struct confined *c, const struct run_audit *a, enum run_mode m,
+			    const struct run_plan *plan, const char *ext, struct errbuf *e)
+{
+	if (confined_init(c, a->prog, m, plan, a->claim ? a->claim->dir : a->py_dir, e) < 0)
+		return -1;
+	run_py_argv(a->py->python, a->py, m, c->argv);
+	c->env = run_py_env(c->env, a->py, c->scratch, ext);
+	if (ext)
+		run_confine_write(&c->confine, ext);
+	if (a->py->tree[0])
+		run_confine_read(&c->confine, a->py->tree);
+	run_confine_read_dir_of(&c->confine, a->py->bridge);
+	run_confine_read_dir_of(&c->confine, a->py->lib);
+	run_confine_read_dir_of(&c->confine, a->py->poison);
 	return 0;
 }
 
@@ -186,6 +208,177 @@ int run_check_entry_sandboxed(const char *prog, const char *claim_dir, const cha
 	return rc;
 }
 
+/* `--check-entry` of a Python implementation with interpreter A->py->python:
+ * imports the file, resolves the entry; its answer (versions, inline
+ * sources) becomes the build log. */
+static int check_python_with(struct run_audit *a, const struct claim_impl *impl,
+			     const char *ext, struct build_result *br, struct sandbox_report *rep,
+			     int *reported, struct errbuf *e)
+{
+	char key[PATH_MAX];
+	if (a->key_path && a->py->tree[0] && realpath(a->key_path, key) &&
+	    path_within(key, a->py->tree))
+		return errbuf_set(e, EXIT_BAD_INPUT, "the signing key %s lies in the Python "
+				  "interpreter's tree %s, which its workers may read: move it",
+				  a->key_path, a->py->tree);
+	char so[PATH_MAX + 16];
+	snprintf(so, sizeof so, "%s%s", RUN_PY_PREFIX, impl->path);
+	struct run_plan plan = { .mode = RUN_MODE_ENTRY_CHECK, .case_index = REC_NONE,
+				 .so = so, .entry = impl->entry };
+	struct confined c;
+	if (confined_init_py(&c, a, RUN_MODE_ENTRY_CHECK, &plan, ext, e) < 0)
+		return -1;
+	/* Import-time compilation (load_inline, Triton) happens here: a
+	 * build's time, not a case's. */
+	struct run_opts ro = { .timeout_s = PY_BUILD_TIMEOUT_S, .case_index = REC_NONE };
+	confined_opts(&c, &ro, "entry-check");
+	struct run_result *r = xcalloc(1, sizeof *r);
+	int rc = 0;
+	if (run_worker(&ro, r, e) < 0) {
+		rc = -1;
+	} else if (r->status == RUN_OK) {
+		free(br->log);
+		br->log = xstrdup(r->out.buf);
+	} else if (r->status == RUN_EXIT && (r->exit_code == EXIT_BAD_INPUT ||
+					     r->exit_code == EXIT_ENVIRONMENT)) {
+		char why[ERRBUF_LEN];
+		run_tail_last_line(&r->err, why, sizeof why);
+		rc = errbuf_set(e, r->exit_code, "%s",
+				strncmp(why, "kaudit: ", 8) == 0 ? why + 8 : why);
+		free(br->log);
+		br->log = xstrdup(r->err.buf);
+	} else if (r->status == RUN_SPAWN_FAILED) {
+		rc = errbuf_set(e, EXIT_ENVIRONMENT, "cannot start the Python interpreter '%s': %s",
+				a->py->python, r->problem);
+	} else {
+		char why[ERRBUF_LEN + 300];
+		run_result_describe(r, why, sizeof why);
+		rc = errbuf_set(e, EXIT_BAD_INPUT, "importing '%s' failed: %s", impl->source, why);
+		free(br->log);
+		br->log = xstrdup(r->err.buf);
+	}
+	*reported = 1;
+	if (r->sandboxed)
+		*rep = r->sandbox;
+	else
+		disabled_report(rep);
+	free(r);
+	confined_release(&c);
+	return rc;
+}
+
+/* The interpreter: --python, $KAUDIT_PYTHON, or the first of python3 on
+ * PATH and /usr/bin/python3 that has torch, into A->py (already located). */
+static void choose_python(struct run_audit *a, const char *try)
+{
+	const char *env = getenv("KAUDIT_PYTHON");
+	const char *given = a->python ? a->python : env && *env ? env : try;
+	snprintf(a->py->python, sizeof a->py->python, "%s", given);
+	run_py_interpreter_tree(a->py->python, a->py->tree, sizeof a->py->tree);
+}
+
+int run_py_describe(const char *prog, const char *python, const char *dir, const char *problem,
+		    char **json, struct errbuf *e)
+{
+	struct run_audit a;
+	memset(&a, 0, sizeof a);
+	a.prog = prog;
+	a.python = python;
+	a.py_dir = dir;
+	a.py = xcalloc(1, sizeof *a.py);
+	*json = NULL;
+	int rc = run_py_locate(a.py, e);
+	static const char *const tries[] = { "python3", "/usr/bin/python3" };
+	for (size_t t = 0; rc == 0 && t < 2; t++) {
+		choose_python(&a, tries[t]);
+		char so[PATH_MAX + 16];
+		snprintf(so, sizeof so, "%s%s", RUN_PY_DESCRIBE_PREFIX, problem);
+		struct run_plan plan = { .mode = RUN_MODE_ENTRY_CHECK, .case_index = REC_NONE,
+					 .so = so, .entry = "Model" };
+		struct confined c;
+		if (confined_init_py(&c, &a, RUN_MODE_ENTRY_CHECK, &plan, NULL, e) < 0) {
+			rc = -1;
+			break;
+		}
+		struct run_opts ro = { .timeout_s = PY_BUILD_TIMEOUT_S, .case_index = REC_NONE };
+		confined_opts(&c, &ro, "describe");
+		struct run_result *r = xcalloc(1, sizeof *r);
+		rc = run_worker(&ro, r, e);
+		if (rc == 0 && r->status == RUN_OK) {
+			*json = xstrdup(r->out.buf);
+		} else if (rc == 0) {
+			char why[ERRBUF_LEN];
+			run_tail_last_line(&r->err, why, sizeof why);
+			if (r->status == RUN_EXIT && why[0])
+				rc = errbuf_set(e, r->exit_code == EXIT_ENVIRONMENT ? EXIT_ENVIRONMENT
+										     : EXIT_BAD_INPUT, "%s",
+						strncmp(why, "kaudit: ", 8) == 0 ? why + 8 : why);
+			else if (r->status == RUN_SPAWN_FAILED)
+				rc = errbuf_set(e, EXIT_ENVIRONMENT, "cannot start the Python "
+						"interpreter '%s': %s", a.py->python, r->problem);
+			else {
+				char d[ERRBUF_LEN + 300];
+				run_result_describe(r, d, sizeof d);
+				rc = errbuf_set(e, EXIT_BAD_INPUT, "running %s failed: %s", problem, d);
+			}
+		}
+		free(r);
+		confined_release(&c);
+		if (rc == 0 || e->code != EXIT_ENVIRONMENT || a.python || getenv("KAUDIT_PYTHON"))
+			break;
+	}
+	free(a.py);
+	return rc;
+}
+
+/* The interpreter: --python, $KAUDIT_PYTHON, or the first of python3 on
+ * PATH and /usr/bin/python3 that has torch (the first check decides). */
+static int check_python(struct run_audit *a, const struct claim_impl *impl, const char *ext,
+			struct build_result *br, struct sandbox_report *rep, int *reported,
+			struct errbuf *e)
+{
+	const char *env = getenv("KAUDIT_PYTHON");
+	const char *given = a->python ? a->python : env && *env ? env : NULL;
+	if (given || a->py->python[0]) {
+		if (!a->py->python[0])
+			snprintf(a->py->python, sizeof a->py->python, "%s", given);
+		run_py_interpreter_tree(a->py->python, a->py->tree, sizeof a->py->tree);
+		return check_python_with(a, impl, ext, br, rep, reported, e);
+	}
+	static const char *const tries[] = { "python3", "/usr/bin/python3" };
+	int rc = -1;
+	for (size_t i = 0; i < 2; i++) {
+		snprintf(a->py->python, sizeof a->py->python, "%s", tries[i]);
+		run_py_interpreter_tree(a->py->python, a->py->tree, sizeof a->py->tree);
+		rc = check_python_with(a, impl, ext, br, rep, reported, e);
+		if (rc == 0 || e->code != EXIT_ENVIRONMENT)
+			return rc;
+	}
+	return rc;
+}
+
+/* The build of one Python side: its files, then the confined import. */
+static int build_python(struct run_audit *a, size_t k, const struct claim_impl *impl,
+			struct run_built *b, int side, struct errbuf *e)
+{
+	if (!a->py) {
+		a->py = xcalloc(1, sizeof *a->py);
+		if (run_py_locate(a->py, e) < 0)
+			return -1;
+	}
+	char work[PATH_MAX], store[PATH_MAX];
+	if (run_py_ext_dir(a->py, k, side, store, sizeof store, e) < 0 ||
+	    run_py_ext_work(a->py, work, sizeof work, e) < 0 ||
+	    run_py_build(a->claim, impl, &b->res[side], e) < 0)
+		return -1;
+	int rc = check_python(a, impl, work, &b->res[side], &b->check_sandbox[side],
+			      &b->checked[side], e);
+	struct errbuf ke = { "", 0 };
+	if (rc == 0 && run_py_ext_keep(work, store, &ke) < 0)
+		rc = errbuf_set(e, ke.code, "%s", ke.msg);
+	return rc;
+}
+
 int run_audit_load(struct run_audit *a, const char *path, struct errbuf *e)
 {
 	if (claim_load(path, &a->claim, e) < 0)
@@ -243,6 +436,18 @@ static int build_all(struct run_audit *a, struct errbuf *e)
 			const struct claim_impl *impl = run_side_impl(&c->kernels[k], side);
 			struct errbuf be = { "", 0 };
 			memset(&b->res[side], 0, sizeof b->res[side]);
+			if (impl->python) {
+				if (build_python(a, k, impl, b, side, &be) < 0) {
+					/* No interpreter with torch, no bridge: the
+					 * machine's problem, for every Python side. */
+					if (be.code == EXIT_ENVIRONMENT)
+						return errbuf_set(e, EXIT_ENVIRONMENT, "%s", be.msg);
+					snprintf(b->err[side], sizeof b->err[side], "%s", be.msg);
+					continue;
+				}
+				b->ok[side] = 1;
+				continue;
+			}
 			if (build_impl(c, impl, &bo, &b->res[side], &be) < 0) {
 				if (be.code == EXIT_ENVIRONMENT)
 					return errbuf_set(e, EXIT_ENVIRONMENT, "%s", be.msg);
@@ -430,8 +635,10 @@ static int run_case(struct run_audit *a, size_t i, uint64_t seed)
 		return case_error(a, i, "build", msg);
 	}
 	char why[ERRBUF_LEN];
+	int python = cc->kernel->baseline.python || cc->kernel->candidate.python;
 	for (int side = 0; side < 2; side++)
-		if (!object_unchanged(kb, side, why, sizeof why))
+		if (!run_side_impl(cc->kernel, side)->python &&
+		    !object_unchanged(kb, side, why, sizeof why))
 			return case_error(a, i, "build", why);
 
 	struct run_plan plan = {
@@ -440,16 +647,32 @@ static int run_case(struct run_audit *a, size_t i, uint64_t seed)
 		.manifest_text = a->claim->text,
 		.manifest_len = a->claim->text_len,
 		.case_index = (int64_t)i,
-		.baseline_so = (char *)kb->res[0].so_path,
-		.candidate_so = (char *)kb->res[1].so_path,
+		.baseline_so = cc->kernel->baseline.python ? RUN_PY_PREFIX "baseline"
+							    : (char *)kb->res[0].so_path,
+		.candidate_so = cc->kernel->candidate.python ? RUN_PY_PREFIX "candidate"
+							      : (char *)kb->res[1].so_path,
 	};
 	audit_opts_init(&plan.opts, seed, a->quick);
 	struct errbuf e = { "", 0 };
 	struct confined c;
-	if (confined_init(&c, a->prog, RUN_MODE_CASE, &plan, a->claim->dir, &e) < 0)
+	/* What each Python side's build compiled, copied into the working
+	 * extension directory (baseline first): the case imports without
+	 * compiling again. */
+	char work[PATH_MAX] = "";
+	for (int side = 0; python && side < 2; side++) {
+		char built[PATH_MAX];
+		if ((!work[0] && run_py_ext_work(a->py, work, sizeof work, &e) < 0) ||
+		    (run_side_impl(cc->kernel, side)->python &&
+		     (run_py_ext_dir(a->py, cc->kernel_index, side, built, sizeof built, &e) < 0 ||
+		      run_py_ext_seed(built, work, &e) < 0)))
+			return case_error(a, i, "setup", e.msg);
+	}
+	if ((python ? confined_init_py(&c, a, RUN_MODE_CASE, &plan, work, &e)
+		    : confined_init(&c, a->prog, RUN_MODE_CASE, &plan, a->claim->dir, &e)) < 0)
 		return case_error(a, i, "setup", e.msg);
-	run_confine_read_dir_of(&c.confine, kb->res[0].so_path);
-	run_confine_read_dir_of(&c.confine, kb->res[1].so_path);
+	for (int side = 0; side < 2; side++)
+		if (!run_side_impl(cc->kernel, side)->python)
+			run_confine_read_dir_of(&c.confine, kb->res[side].so_path);
 
 	struct run_check chk;
 	run_check_init(&chk, RUN_MODE_CASE, (int64_t)i, &plan.opts);
@@ -472,6 +695,8 @@ static int run_case(struct run_audit *a, size_t i, uint64_t seed)
 	struct run_result *r = xcalloc(1, sizeof *r);
 	int rc = run_worker(&ro, r, &e);
 	confined_release(&c);
+	if (work[0])
+		run_scratch_remove(work);
 	if (rc < 0 || a->write_failed) {
 		if (!a->write_failed) {
 			a->werr = e; /* the supervisor itself failed: end the audit */
@@ -714,6 +939,10 @@ void run_audit_free(struct run_audit *a)
 			for (int s = 0; s < 2; s++)
 				build_result_release(&a->built[k].res[s]);
 	free(a->built);
+	if (a->py && a->py->ext[0])
+		run_scratch_remove(a->py->ext);
+	free(a->py);
+	a->py = NULL;
 	record_list_free(&a->recs);
 	free(a->selected);
 	free(a->cases);

@@ -25,6 +25,7 @@
 #include "util/util.h"
 
 struct run_built; /* what building one kernel's two sides gave */
+struct run_py_files;
 
 struct run_audit {
 	/* Set by the caller before run_audit_execute(). */
@@ -39,6 +40,9 @@ struct run_audit {
 	double timeout_s;           /* per case */
 	volatile sig_atomic_t *stop; /* raised by Ctrl-C */
 	void (*note)(const char *msg); /* "the cache entry was rebuilt"...; may be NULL */
+	/* --python; NULL: $KAUDIT_PYTHON, else python3 on PATH, else
+	 * /usr/bin/python3, the first that has torch. */
+	const char *python;
 
 	/* Filled by run_audit_load(). */
 	struct claim *claim;
@@ -60,6 +64,8 @@ struct run_audit {
 	int64_t ceiling_dropped;    /* activity not written since the last note */
 	int64_t ceiling_case;       /* the case it belonged to */
 	struct run_built *built;
+	struct run_py_files *py;    /* NULL until a Python implementation is built */
+	const char *py_dir;         /* run_py_describe: the directory workers read */
 };
 
 /* Loads the manifest at PATH and selects the cases (A->kernel and A's
@@ -73,6 +79,15 @@ int run_audit_execute(struct run_audit *a, struct trace_key *key,
 		      struct errbuf *e) KAUDIT_MUST_CHECK;
 
 void run_audit_free(struct run_audit *a);
+
+/* `kaudit import kernelbench`: runs the KernelBench problem file PROBLEM
+ * (get_init_inputs, Model, get_inputs, one forward under seed 0) in a
+ * confined Python worker that may read DIR, and returns in *JSON what it
+ * saw (kaudit_bridge.py, describe): the inputs' and outputs' shapes and
+ * dtypes, forward's argument names, the module's integer constants.
+ * PYTHON as --python (NULL: $KAUDIT_PYTHON, python3 with torch). */
+int run_py_describe(const char *prog, const char *python, const char *dir, const char *problem,
+		    char **json, struct errbuf *e) KAUDIT_MUST_CHECK;
 
 /* Runs `__worker --probe` (no claimant code): 0, or -1 with a one-line
  * message and EXIT_ENVIRONMENT when there is no usable device. */

@@ -50,4 +50,53 @@ int run_check_entry_sandboxed(const char *prog, const char *claim_dir, const cha
 void run_error_record(int64_t index, const char *where, const char *message,
 		      struct record *out);
 
+/* --- Python implementations (audit_python.c) --- */
+
+#include "run/wire.h"
+
+/* The bridge and the libraries a Python worker runs with. */
+struct run_py_files {
+	char bridge[PATH_MAX], lib[PATH_MAX], poison[PATH_MAX];
+	char python[PATH_MAX];  /* the interpreter the builds chose */
+	char tree[PATH_MAX];    /* its installation (read-only to workers), or "" */
+	/* torch's compiled extensions, one directory per implementation
+	 * (kernel K, side S: ext/kK-baseline), written only by that side's
+	 * build; removed with the audit.  "" until the first Python build. */
+	char ext[PATH_MAX];
+};
+/* Finds the bridge files beside the executable or in ../lib/kaudit/;
+ * EXIT_ENVIRONMENT when they are missing. */
+int run_py_locate(struct run_py_files *f, struct errbuf *e) KAUDIT_MUST_CHECK;
+/* The installation tree of interpreter PYTHON (PREFIX of PREFIX/bin/python),
+ * "" when it cannot be resolved or is "/". */
+void run_py_interpreter_tree(const char *python, char *out, size_t cap);
+/* { PYTHON, "-I", BRIDGE, LIB, FLAG, NULL }. */
+void run_py_argv(const char *python, const struct run_py_files *f, enum run_mode m,
+		 char *argv[6]);
+/* ENV (run_confine_env's, reallocated) plus the preload and the torch and
+ * triton caches inside SCRATCH (torch's at EXT instead when not NULL). */
+char **run_py_env(char **env, const struct run_py_files *f, const char *scratch,
+		  const char *ext);
+/* Where side SIDE of kernel KERNEL keeps what its build compiled (F->ext
+ * is created when missing; the directory itself may not exist). */
+int run_py_ext_dir(struct run_py_files *f, size_t kernel, int side, char *out, size_t cap,
+		   struct errbuf *e) KAUDIT_MUST_CHECK;
+/* The one working extension directory, F->ext/cur, emptied: every Python
+ * worker (one at a time) compiles and imports there, so the paths ninja
+ * recorded in a build are the paths a case finds. */
+int run_py_ext_work(struct run_py_files *f, char *out, size_t cap, struct errbuf *e)
+	KAUDIT_MUST_CHECK;
+/* After a build: WORK becomes that side's STORE. */
+int run_py_ext_keep(const char *work, const char *store, struct errbuf *e) KAUDIT_MUST_CHECK;
+/* Copies what BUILT (one side's store) holds into DEST (the working
+ * directory of a case's worker), skipping any extension name DEST
+ * already has: a case's import finds its build current instead of
+ * compiling again, and neither side can overwrite the other's. */
+int run_py_ext_seed(const char *built, const char *dest, struct errbuf *e) KAUDIT_MUST_CHECK;
+/* The build of a Python implementation before its import check: every
+ * file it names (the .py, its init_inputs file) as deps with text and
+ * sha256. */
+int run_py_build(const struct claim *c, const struct claim_impl *impl,
+		 struct build_result *out, struct errbuf *e) KAUDIT_MUST_CHECK;
+
 #endif

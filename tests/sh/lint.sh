@@ -40,6 +40,11 @@ done
 [ "$n" -ge 40 ] || bad "only $n bad manifests found"
 
 # Good manifests: exit 0 and a summary naming kernels, speedups and sizes.
+# Python implementations: accepted without importing (lint never runs
+# claimant code without --build), shown as ENTRY@FILE.
+"$KAUDIT" lint tests/lint/good_python.yaml >"$tmp/out" 2>"$tmp/err" ||
+	bad "good_python.yaml rejected: $(cat "$tmp/err")"
+grep -q 'candidate  Model@kernels/model.py' "$tmp/out" || bad "good_python.yaml: no candidate line"
 "$KAUDIT" lint tests/lint/good.yaml >"$tmp/out" 2>"$tmp/err" || bad "good.yaml rejected: $(cat "$tmp/err")"
 [ -s "$tmp/err" ] && bad "good.yaml: printed on stderr"
 grep -qx 'claim: Fused softmax, 12x over the reference' "$tmp/out" || bad "good.yaml: no title"

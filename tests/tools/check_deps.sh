@@ -4,16 +4,17 @@
 # always spelled "module/x.h" (never "../", never a bare "x.h").  Lowest
 # first; a module includes only modules of a lower rank:
 #   util 0, trace 1, claim 2, detect 3, audit 4, run 5, build 6,
-#   gpu 7, supervisor 7, observe 7, cli 8
+#   gpu 7, python 7, supervisor 7, observe 7, cli 8
 # (run's spawn primitive is below build, which compiles through it; the
-# supervisor, which builds and then runs, is above both).  Exits 1 listing
+# supervisor, which builds and then runs, is above both; python is the
+# bridge's preload, a leaf like gpu).  Exits 1 listing
 # every include that points up or sideways, or is spelled another way.
 # $1: the tree to check (default: this repository).
 cd "${1:-$(dirname "$0")/../..}" || exit 2
 rank() {
 	case $1 in
 	util) echo 0 ;; trace) echo 1 ;; claim) echo 2 ;; detect) echo 3 ;;
-	audit) echo 4 ;; run) echo 5 ;; build) echo 6 ;; gpu | supervisor | observe) echo 7 ;;
+	audit) echo 4 ;; run) echo 5 ;; build) echo 6 ;; gpu | python | supervisor | observe) echo 7 ;;
 	cli) echo 8 ;; *) echo -1 ;;
 	esac
 }

@@ -92,6 +92,23 @@ static int host_load_dl(struct host *h, const char *so, const char *entry,
 	return 0;
 }
 
+static int host_adopt(void *self, const char *name, int (*launcher)(const kaudit_launch *l),
+		      struct backend_impl **out, struct errbuf *e)
+{
+	(void)e;
+	struct host *h = self;
+	struct backend_impl *im = xcalloc(1, sizeof *im);
+	im->launcher = launcher;
+	im->dl_entry = xstrdup(name);
+	im->dl_def.entry = im->dl_entry;
+	im->dl_def.cost_ns = HOST_DL_COST_NS;
+	im->def = &im->dl_def;
+	im->next = h->impls;
+	h->impls = im;
+	*out = im;
+	return 0;
+}
+
 static int host_load(void *self, const char *so, const char *entry,
 		     struct backend_impl **out, struct errbuf *e)
 {
@@ -522,6 +539,8 @@ void host_backend_open(struct backend *b, const struct host_impl_def *defs)
 	b->invoke = host_invoke;
 	b->flush_l2 = host_flush_l2;
 	b->close = host_close;
+	b->adopt = host_adopt;
+	b->host_memory = 1;
 }
 
 void host_backend_open_dl(struct backend *b)

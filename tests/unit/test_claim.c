@@ -301,14 +301,14 @@ static const struct bad bads[] = {
 	{ HEAD "  - id: a b\n", P "4:9: invalid kernel id 'a b' (expected letters, digits, '_', '.' or '-')" },
 	{ HEAD KERNEL OUT KERNEL OUT, P "9:9: duplicate kernel id 'k' (first at line 4)" },
 	{ HEAD "  - id: k\n", P "4:5: missing required key 'baseline' in kernel" },
-	{ HEAD "  - id: k\n    baseline: {entry: ref}\n", P "5:15: missing required key 'source' in baseline" },
+	{ HEAD "  - id: k\n    baseline: {entry: ref}\n", P "5:15: missing required key 'source' in baseline (or 'python' for a Python implementation)" },
 	{ HEAD "  - id: k\n    baseline: {source: kernels/ref.cu}\n",
 	  P "5:15: missing required key 'entry' in baseline" },
 	{ HEAD "  - id: k\n    baseline: {source: kernels/none.cu, entry: f}\n",
 	  P "5:24: source 'kernels/none.cu' not found (looked for 'tests/lint/kernels/none.cu': "
 	    "No such file or directory)" },
 	{ HEAD "  - id: k\n    baseline: {source: kernels, entry: f}\n",
-	  P "5:24: source 'kernels' is neither .cu nor .so (expected CUDA source or a shared object)" },
+	  P "5:24: source 'kernels' is neither .cu nor .so (expected CUDA source or a shared object; a Python file is named with 'python:')" },
 	{ HEAD "  - id: k\n    baseline: {source: kernels.cu, entry: f}\n",
 	  P "5:24: source 'kernels.cu' not found (looked for 'tests/lint/kernels.cu': No such file "
 	    "or directory)" },
@@ -345,7 +345,7 @@ static const struct bad bads[] = {
 	{ HEAD "  - id: k\n    baseline: {source: kernels/ref.cu, entry: ref, flags: [-Ikernels/ref.cu]}\n",
 	  P "5:60: nvcc flag '-Ikernels/ref.cu': not a directory" },
 	{ HEAD "  - id: k\n    baseline: {source: kernels/ref.cu, entry: ref, cflags: []}\n",
-	  P "5:52: unknown key 'cflags' in baseline (expected one of source entry flags)" },
+	  P "5:52: unknown key 'cflags' in baseline (expected one of source entry flags python init_inputs)" },
 	{ HEAD "  - id: k\n    baseline: {source: kernels/ref.cu, entry: ref}\n",
 	  P "4:5: missing required key 'candidate' in kernel" },
 	{ HEAD "  - id: k\n    baseline: {source: kernels/ref.cu, entry: ref}\n"
