@@ -107,6 +107,51 @@ void detect_checks(const struct detect_index *ix, struct record_list *out)
 	}
 }
 
+/*
+ * invalid-return: a Python implementation returned something that cannot
+ * be the output the manifest declares (an input or another output, a
+ * tensor it returned on an earlier call, the wrong shape, dtype, device or
+ * count).  The worker stops the call there and records an error with
+ * where "output"; the audit could not check such an output, and a harness
+ * that takes it (KernelBench copies returned tensors) would be fooled by
+ * exactly this, so it invalidates the case rather than leave it an error.
+ * One finding per (case, implementation): the first such call's message.
+ */
+void detect_invalid_return(const struct detect_index *ix, struct record_list *out)
+{
+	for (size_t ci = 0; ci < ix->ncases; ci++) {
+		const struct detect_case *c = &ix->cases[ci];
+		const struct record *first[IMPL_HARNESS + 1] = { NULL };
+		struct detect_ids ids[IMPL_HARNESS + 1];
+		int64_t count[IMPL_HARNESS + 1] = { 0 };
+		for (size_t i = 0; i < c->n; i++) {
+			const struct record *r = c->recs[i];
+			if (r->type != REC_ERROR || !r->u.error.where ||
+			    strcmp(r->u.error.where, "output") != 0 || (unsigned)r->impl > IMPL_HARNESS)
+				continue;
+			if (!first[r->impl]) {
+				first[r->impl] = r;
+				detect_ids_init(&ids[r->impl]);
+			}
+			count[r->impl]++;
+			detect_ids_add(&ids[r->impl], r);
+		}
+		for (int impl = 0; impl <= IMPL_HARNESS; impl++) {
+			const struct record *r = first[impl];
+			if (!r)
+				continue;
+			json_t *ev = json_object();
+			record_json_put_int(ev, "calls", count[impl]);
+			detect_ids_into(&ids[impl], ev);
+			const char *name = record_impl_name((enum record_impl)impl);
+			detect_emit(out, c->case_index, (enum record_impl)impl, "invalid-return", r->call,
+				    REC_NONE, REC_NONE, ev, "%s: what it returned cannot be the output: %.400s",
+				    name ? name : "implementation",
+				    r->u.error.message ? r->u.error.message : "(no message)");
+		}
+	}
+}
+
 /* Missing tolerances count as 0: only an exactly constant or all-zero
  * reference is then degenerate, which is right for integer outputs. */
 static double tol(double v)

@@ -10,6 +10,7 @@
  * then the confinement the audited code ran under. */
 const struct detector detect_detectors[] = {
 	{ "checks", detect_checks },
+	{ "invalid-return", detect_invalid_return },
 	{ "degenerate-reference", detect_degenerate },
 	{ "foreign-stream", detect_foreign_stream },
 	{ "timing-escape", detect_timing_escape },

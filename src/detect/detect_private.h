@@ -75,6 +75,7 @@ extern const struct detector detect_detectors[];
 
 /* The detectors (one file per finding family). */
 void detect_checks(const struct detect_index *ix, struct record_list *out);
+void detect_invalid_return(const struct detect_index *ix, struct record_list *out);
 void detect_degenerate(const struct detect_index *ix, struct record_list *out);
 void detect_foreign_stream(const struct detect_index *ix, struct record_list *out);
 void detect_timing_escape(const struct detect_index *ix, struct record_list *out);

@@ -17,6 +17,7 @@ static const struct {
 	{ "input-mutation", SEV_INVALIDATING },
 	{ "out-of-bounds-write", SEV_INVALIDATING },
 	{ "nondeterministic-output", SEV_INVALIDATING },
+	{ "invalid-return", SEV_INVALIDATING },
 	{ "foreign-stream", SEV_INVALIDATING },
 	{ "timing-escape", SEV_INVALIDATING },
 	{ "deferred-launch", SEV_INVALIDATING },

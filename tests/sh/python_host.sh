@@ -81,10 +81,10 @@ EOF
 	kernel function model_bad.py scaled_mm reproduced
 	kernel empty model_empty.py ModelNew '{verdict: invalid, findings: [unwritten-output]}'
 	kernel firstrow model_bad.py FirstRow '{verdict: invalid, findings: [wrong-output]}'
-	kernel alias model_bad.py AliasInput error
-	kernel shape model_bad.py WrongShape error
-	kernel dtype model_bad.py WrongDtype error
-	kernel cached model_bad.py Cached error
+	kernel alias model_bad.py AliasInput '{verdict: invalid, findings: [invalid-return]}'
+	kernel shape model_bad.py WrongShape '{verdict: invalid, findings: [invalid-return]}'
+	kernel dtype model_bad.py WrongDtype '{verdict: invalid, findings: [invalid-return]}'
+	kernel cached model_bad.py Cached '{verdict: invalid, findings: [invalid-return]}'
 	kernel raises model_bad.py Raises error
 	kernel attack model_attack.py ModelNew error
 } >"$d/claim.yaml"

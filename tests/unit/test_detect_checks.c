@@ -133,13 +133,13 @@ static void code_table(void **state)
 		"wrong-output", "unwritten-output", "stale-output", "input-insensitive",
 		"input-mutation", "out-of-bounds-write", "nondeterministic-output",
 		"foreign-stream", "timing-escape", "deferred-launch", "work-drift",
-		"roofline-violation"
+		"roofline-violation", "invalid-return"
 	};
 	static const char *const warnings[] = {
 		"degenerate-reference", "unstable-timing", "launch-bound", "clock-throttled",
 		"trace-incomplete", "tracing-overhead", "sandbox-degraded"
 	};
-	for (size_t i = 0; i < 12; i++) {
+	for (size_t i = 0; i < sizeof invalidating / sizeof invalidating[0]; i++) {
 		assert_true(finding_code_known(invalidating[i]));
 		assert_int_equal(finding_code_severity(invalidating[i]), SEV_INVALIDATING);
 	}
@@ -150,10 +150,73 @@ static void code_table(void **state)
 	size_t n = 0;
 	while (finding_code_name(n))
 		n++;
-	assert_int_equal(n, 19);
+	assert_int_equal(n, 20);
 	assert_false(finding_code_known("made-up"));
 	assert_false(finding_code_known(NULL));
 	assert_int_equal(finding_code_severity("made-up"), SEV_WARNING);
+}
+
+static struct record *error_of(struct detfix *f, int64_t c, enum record_impl impl,
+				int64_t call, const char *where, const char *msg)
+{
+	struct record *r = detfix_add(f, REC_ERROR, c, impl, call, PHASE_CORRECTNESS);
+	r->u.error.where = xstrdup(where);
+	r->u.error.message = xstrdup(msg);
+	return r;
+}
+
+/* The verdict of case 0 of F (detect_all, then detect_verdicts). */
+static char *verdict_of(struct detfix *f, struct record_list *found)
+{
+	struct record_list v = { NULL, 0, 0 };
+	assert_int_equal(detect_verdicts(f->l.v, f->l.n, found->v, found->n, 0.10, &v), 0);
+	char *got = NULL;
+	for (size_t i = 0; i < v.n; i++)
+		if (v.v[i].case_index == 0)
+			got = xstrdup(v.v[i].u.verdict.verdict);
+	record_list_free(&v);
+	return got;
+}
+
+/* invalid-return: a returned output the worker refused (error where
+ * "output") invalidates the case, once per implementation with the first
+ * message and the count; an exception (where "python") does not, and
+ * stays an error. */
+static void invalid_return_both_ways(void **state)
+{
+	(void)state;
+	struct detfix f;
+	struct record_list out;
+	detfix_init(&f);
+	detfix_honest_case(&f, 0, 10, 200000, 20000, 3, 2, 4);
+	int64_t id = error_of(&f, 0, IMPL_CANDIDATE, 1, "output",
+			      "AliasInput output 0 (C) aliases input A")->id;
+	error_of(&f, 0, IMPL_CANDIDATE, 2, "output", "a second call");
+	detfix_detect(&f, &out);
+	assert_int_equal(detfix_count(&out, "invalid-return", 0, IMPL_CANDIDATE), 1);
+	const struct record *r = detfix_find(&out, "invalid-return");
+	assert_string_equal(r->u.finding.severity, "invalidating");
+	assert_non_null(strstr(r->u.finding.message, "aliases input A"));
+	assert_int_equal(r->call, 1);
+	assert_int_equal(json_integer_value(json_object_get(r->u.finding.evidence, "calls")), 2);
+	assert_int_equal(json_integer_value(json_array_get(
+		json_object_get(r->u.finding.evidence, "records"), 0)), id);
+	char *v = verdict_of(&f, &out);
+	assert_string_equal(v, "invalid");
+	free(v);
+	record_list_free(&out);
+	detfix_free(&f);
+
+	detfix_init(&f);
+	detfix_honest_case(&f, 0, 10, 200000, 20000, 3, 2, 4);
+	error_of(&f, 0, IMPL_CANDIDATE, 1, "python", "ValueError: boom");
+	detfix_detect(&f, &out);
+	assert_int_equal(detfix_count(&out, "invalid-return", 0, IMPL_CANDIDATE), 0);
+	v = verdict_of(&f, &out);
+	assert_string_equal(v, "error");
+	free(v);
+	record_list_free(&out);
+	detfix_free(&f);
 }
 
 /* kaudit-findings(7) documents every code (tests run from the repo root). */
@@ -182,6 +245,7 @@ int main(void)
 		cmocka_unit_test(repeat_allowed_when_not_deterministic),
 		cmocka_unit_test(degenerate_reference),
 		cmocka_unit_test(code_table),
+		cmocka_unit_test(invalid_return_both_ways),
 		cmocka_unit_test(man_page_lists_every_code),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
