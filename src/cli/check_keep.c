@@ -208,7 +208,7 @@ static void derived_next_verdict(struct derived *x)
 }
 
 /* Reads back the stored conclusions of case K from V[*I..N). */
-static int take_stored(struct check_keep *k, const struct kept *v, size_t n, size_t *i,
+static int take_stored(struct check_keep *k, struct kept *v, size_t n, size_t *i,
 		       int64_t key, struct record_list *out)
 {
 	for (; *i < n && v[*i].case_index == key; (*i)++) {

@@ -270,7 +270,7 @@ int detect_stream_next_finding(struct detect_stream *s, struct record *r)
 {
 	if (!s->ended || s->fnext >= s->nfound)
 		return 0;
-	const struct kept_finding *k = &s->found[s->forder[s->fnext++]];
+	struct kept_finding *k = &s->found[s->forder[s->fnext++]];
 	return trace_spill_get_record(s->spill, &k->item, r) < 0 ? -1 : 1;
 }
 
@@ -298,7 +298,7 @@ int detect_stream_next_verdict(struct detect_stream *s, struct record *r)
 	if (!s->ended || s->claim_given)
 		return 0;
 	if (s->vnext < s->nverdicts) {
-		const struct kept_verdict *kv = &s->verdicts[s->vorder[s->vnext++]];
+		struct kept_verdict *kv = &s->verdicts[s->vorder[s->vnext++]];
 		if (trace_spill_get_record(s->spill, &kv->item, r) < 0)
 			return -1;
 		complete_verdict(s, r, kv);

@@ -279,6 +279,7 @@ struct trace_spill_item {
 	uint64_t off;        /* where its text starts in the file */
 	size_t len;
 	char *mem;           /* its text, when the file could not take it */
+	struct record *rec;  /* a record kept as it is (trace_spill_put_record) */
 };
 struct trace_spill;
 struct trace_spill *trace_spill_new(void);
@@ -287,10 +288,14 @@ void trace_spill_put(struct trace_spill *s, const json_t *j, struct trace_spill_
 /* The value back (new reference; NULL only if the file could not be read). */
 json_t *trace_spill_get(struct trace_spill *s, const struct trace_spill_item *it);
 /* Record R (borrowed), every digit kept; and back, into *R (0, or -1
- * when the file could not be read or the line does not decode). */
+ * when the file could not be read or the line does not decode).  The
+ * first TRACE_SPILL_HELD records of a spill stay in memory as records
+ * (a trace of a few thousand cases pays no encoding), the rest go to the
+ * file; either way a record item gives its record once (it is moved out). */
+#define TRACE_SPILL_HELD 16384
 void trace_spill_put_record(struct trace_spill *s, const struct record *r,
 			    struct trace_spill_item *it);
-int trace_spill_get_record(struct trace_spill *s, const struct trace_spill_item *it,
+int trace_spill_get_record(struct trace_spill *s, struct trace_spill_item *it,
 			   struct record *r) KAUDIT_MUST_CHECK;
 void trace_spill_item_clear(struct trace_spill_item *it);
 void trace_spill_free(struct trace_spill *s);

@@ -169,4 +169,14 @@ says 'status    TRUNCATED:' "cut file"
 zcat "$kat" | sed '0,/"regs":32/s//"regs":33/' | gzip > "$tmp/digit.kat"
 expect 4 "$KAUDIT" check "$tmp/digit.kat"
 says 'status    TAMPERED: sha256 of the records does not match the footer' "changed record"
+# The same judgements with every kept conclusion going through check's
+# spill file (KAUDIT_SPILL_HELD=0) instead of memory: word for word.
+for t in "$kat" "$tmp"/*.kat; do
+	"$KAUDIT" check "$t" --pubkey "$pub" > "$tmp/held.out" 2>&1
+	a=$?
+	KAUDIT_SPILL_HELD=0 "$KAUDIT" check "$t" --pubkey "$pub" > "$tmp/spilled.out" 2>&1
+	b=$?
+	[ $a = $b ] && cmp -s "$tmp/held.out" "$tmp/spilled.out" ||
+		{ diff "$tmp/held.out" "$tmp/spilled.out" | head; fail "$t: spilled check differs"; }
+done
 echo "check_strict: ok"

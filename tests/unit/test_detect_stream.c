@@ -109,7 +109,9 @@ static void stream(const struct detfix *f, struct record_list *found, struct rec
 
 static void stream_equals_whole(void **state)
 {
-	(void)state;
+	/* second run: every kept conclusion through the spill file */
+	if (*state)
+		setenv("KAUDIT_SPILL_HELD", "0", 1);
 	struct detfix f;
 	build(&f);
 	struct record_list wf = { 0 }, wv = { 0 }, sf = { 0 }, sv = { 0 };
@@ -151,6 +153,7 @@ static void stream_equals_whole(void **state)
 	record_list_free(&sf);
 	record_list_free(&sv);
 	detfix_free(&f);
+	unsetenv("KAUDIT_SPILL_HELD");
 }
 
 /* The streaming verdict is not blind to its case: a case that lost its
@@ -176,6 +179,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(stream_equals_whole),
+		cmocka_unit_test_prestate(stream_equals_whole, (void *)1), /* spilled */
 		cmocka_unit_test(stream_sees_each_case),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
