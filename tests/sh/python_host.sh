@@ -208,5 +208,12 @@ rc=$?
 grep -q 'has no torch' "$tmp/err" || fail "a python without torch: $(cat "$tmp/err")"
 [ "$(wc -l <"$tmp/err")" -eq 1 ] || fail "a python without torch: more than one line"
 [ -e "$tmp/none.kat" ] && fail "a python without torch: a trace was written"
+# The gallery's Python cheat (claims/gallery/invalid-return.yaml) meets its
+# expect here too: the returned tensor is the input.
+"$KAUDIT" verify claims/gallery/invalid-return.yaml --quick --expect --key "$key" \
+	-o "$tmp/gallery.kat" >"$tmp/out" 2>"$tmp/err" ||
+	{ cat "$tmp/out" "$tmp/err"; fail "gallery invalid-return: expect not met"; }
+grep -q 'relu_inplace: expect ok' "$tmp/out" || fail "gallery invalid-return: no 'expect ok'"
+
 echo "python_host.sh: KernelBench pair reproduces, import writes it, load_inline builds; empty, first-row, alias, shape, dtype," \
-	"cached, exception and sandbox cases caught: ok"
+	"cached, exception and sandbox cases caught; the gallery's invalid-return: ok"
