@@ -230,26 +230,6 @@ static const struct record **pointers(const struct record_list *l,
 	return p;
 }
 
-static int verdict_rank(const char *v)
-{
-	static const char *const order[] = { "reproduced", "inconclusive", "not-reproduced",
-					     "error", "invalid" };
-	for (int i = 0; v && i < 5; i++)
-		if (strcmp(order[i], v) == 0)
-			return i;
-	return 3; /* none or unknown counts as an error */
-}
-
-static void add_code(json_t *codes, const char *code)
-{
-	size_t i;
-	json_t *v;
-	json_array_foreach(codes, i, v)
-		if (strcmp(json_string_value(v), code) == 0)
-			return;
-	json_array_append_new(codes, json_string(code));
-}
-
 /* What the case records of case KEY (K->cases[*I..]) add to their kernels:
  * the case's derived verdict (error if none) and its findings' codes
  * (DF sorted by check_cmp_finding_ptr). */
@@ -260,13 +240,13 @@ static void add_to_kernels(struct check_keep *k, size_t *i, int64_t key,
 	for (; *i < k->ncases && k->cases[*i].case_index == key; (*i)++) {
 		struct kernel_acc *g = &k->kernels[k->cases[*i].kernel];
 		const char *vs = ndv && dv[0]->u.verdict.verdict ? dv[0]->u.verdict.verdict : "error";
-		if (!g->got || verdict_rank(vs) > verdict_rank(g->got))
+		if (!g->got || detect_verdict_rank(vs) > detect_verdict_rank(g->got))
 			g->got = intern(&k->strings, vs);
 		if (!g->codes)
 			g->codes = json_array();
 		for (size_t f = 0; f < ndf; f++)
 			if (df[f]->u.finding.code)
-				add_code(g->codes, df[f]->u.finding.code);
+				detect_codes_add(g->codes, df[f]->u.finding.code);
 	}
 }
 

@@ -175,13 +175,3 @@ void check_trace_release(struct check_trace *t)
 	trace_contents_free(&t->c);
 	memset(t, 0, sizeof *t);
 }
-
-int check_verdict_rank(const char *v)
-{
-	static const char *const order[] = { "reproduced", "inconclusive", "not-reproduced",
-					     "error", "invalid" };
-	for (int i = 0; v && i < 5; i++)
-		if (strcmp(order[i], v) == 0)
-			return i;
-	return 3; /* none or unknown counts as an error */
-}

@@ -80,8 +80,4 @@ int check_trace_run(const char *path, const struct check_opts *o, struct check_t
 		    struct errbuf *e) KAUDIT_MUST_CHECK;
 void check_trace_release(struct check_trace *t);
 
-/* reproduced < inconclusive < not-reproduced < error < invalid; none or
- * unknown counts as error.  A claim's verdict is the worst of its cases'. */
-int check_verdict_rank(const char *verdict);
-
 #endif

@@ -257,7 +257,7 @@ static void claim_cases(struct summary_claim *c, const struct summary_result *r,
 			k->first = first + i;
 			while (i < n && r[i].case_index == k->case_index) {
 				const char *v = r[i].verdict;
-				if (!k->verdict || check_verdict_rank(v) > check_verdict_rank(k->verdict))
+				if (!k->verdict || detect_verdict_rank(v) > detect_verdict_rank(k->verdict))
 					k->verdict = v;
 				if (k->n && strcmp(v, r[k->first - first].verdict) != 0)
 					k->disagree = 1;
@@ -277,7 +277,7 @@ static void claim_cases(struct summary_claim *c, const struct summary_result *r,
 		c->duplicated += k->n > 1;
 		c->disagreeing += (size_t)k->disagree;
 		const char *v = k->n ? k->verdict : "error"; /* a case not run is an error */
-		if (!c->verdict || check_verdict_rank(v) > check_verdict_rank(c->verdict))
+		if (!c->verdict || detect_verdict_rank(v) > detect_verdict_rank(c->verdict))
 			c->verdict = v;
 	}
 	c->complete = c->cases_total >= 0 && c->missing == 0;

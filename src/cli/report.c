@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "detect/detect.h"
 
 #define COLS 80
 
@@ -161,7 +162,7 @@ void report_expectations(const struct run_audit *a, const json_t *summary, size_
 				continue;
 			any = 1;
 			const char *vs = case_verdict(cs);
-			if (!got || run_verdict_rank(vs) > run_verdict_rank(got))
+			if (!got || detect_verdict_rank(vs) > detect_verdict_rank(got))
 				got = vs;
 			json_array_foreach(json_object_get(cs, "findings"), j, f) {
 				const char *code = sget(f, "code");

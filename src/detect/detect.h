@@ -27,6 +27,14 @@ int detect_verdicts(const struct record *recs, size_t n,
 		    const struct record *findings, size_t nfindings,
 		    double margin, struct record_list *out) KAUDIT_MUST_CHECK;
 
+/* 0 reproduced, 1 inconclusive, 2 not-reproduced, 3 error, 4 invalid:
+ * the order in which a claim's verdict is the worst of its cases'; none
+ * or unknown text ranks as error. */
+int detect_verdict_rank(const char *verdict);
+/* Appends CODE (a finding code) to the JSON array CODES unless it is there:
+ * the union of codes a verdict lists, in first-seen order. */
+void detect_codes_add(json_t *codes, const char *code);
+
 /*
  * The same analysis one case at a time, for a reader that streams a trace
  * (check): memory is one case's records plus a few words per case and per

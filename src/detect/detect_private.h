@@ -122,8 +122,6 @@ int detect_finding_invalidating(const struct record *f);
 /* Makes V invalid because of F (verdict and reason; the rest of a verdict
  * does not depend on findings). */
 void detect_verdict_invalidate(struct record *v, const struct record *f);
-/* 0 reproduced .. 4 invalid; unknown text ranks as error. */
-int detect_verdict_rank(const char *verdict);
 
 /* A JSON array of record ids, capped at DETECT_MAX_EVIDENCE_IDS. */
 struct detect_ids {

@@ -168,16 +168,6 @@ void detect_stream_case(struct detect_stream *s, const struct record *recs, size
 	detect_index_free(&ix);
 }
 
-static void add_code(json_t *a, const char *code)
-{
-	size_t i;
-	json_t *v;
-	json_array_foreach(a, i, v)
-		if (strcmp(json_string_value(v), code) == 0)
-			return;
-	json_array_append_new(a, json_string(code));
-}
-
 /* V's codes again, with the audit-wide findings in their place, in
  * detect_all's order. */
 static void complete_verdict(const struct detect_stream *s, struct record *v,
@@ -192,7 +182,7 @@ static void complete_verdict(const struct detect_stream *s, struct record *v,
 			const struct record *x = &s->wide.v[w];
 			if (x->type != REC_FINDING || !x->u.finding.code)
 				continue;
-			add_code(codes, x->u.finding.code);
+			detect_codes_add(codes, x->u.finding.code);
 			if (!wide_inv && !case_inv && detect_finding_invalidating(x))
 				wide_inv = x;
 		}
@@ -200,7 +190,7 @@ static void complete_verdict(const struct detect_stream *s, struct record *v,
 			const struct kept_finding *k = &s->found[f];
 			if (k->case_index != v->case_index || !k->code)
 				continue;
-			add_code(codes, k->code);
+			detect_codes_add(codes, k->code);
 			if (!wide_inv && k->invalidating)
 				case_inv = 1;
 		}

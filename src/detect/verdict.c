@@ -46,7 +46,7 @@ static int finding_invalidating(const struct record *f)
 }
 
 /* Appends CODE to the JSON array A unless it is there already. */
-static void add_code(json_t *a, const char *code)
+void detect_codes_add(json_t *a, const char *code)
 {
 	size_t i;
 	json_t *v;
@@ -121,7 +121,7 @@ int detect_case_verdict(const struct detect_case *c, const struct record *const 
 		if (f->type != REC_FINDING || !f->u.finding.code ||
 		    (f->case_index != c->case_index && f->case_index != REC_NONE))
 			continue;
-		add_code(d->findings, f->u.finding.code);
+		detect_codes_add(d->findings, f->u.finding.code);
 		if (!invalidating && finding_invalidating(f))
 			invalidating = f;
 	}
@@ -221,7 +221,7 @@ void detect_claim_add(struct detect_claim_acc *a, struct record *claim, const st
 	size_t i;
 	json_t *code;
 	json_array_foreach(v->u.verdict.findings, i, code)
-		add_code(claim->u.verdict.findings, json_string_value(code));
+		detect_codes_add(claim->u.verdict.findings, json_string_value(code));
 	if (v->u.verdict.kernel) {
 		if (claim->u.verdict.kernel && strcmp(claim->u.verdict.kernel, v->u.verdict.kernel) != 0)
 			a->one_kernel = 0;
@@ -280,7 +280,7 @@ void detect_observe_verdict(const struct record *const *global, size_t n,
 	for (size_t i = 0; i < nf; i++) {
 		if (f[i]->type != REC_FINDING || !f[i]->u.finding.code)
 			continue;
-		add_code(claim->u.verdict.findings, f[i]->u.finding.code);
+		detect_codes_add(claim->u.verdict.findings, f[i]->u.finding.code);
 		if (!inv && finding_invalidating(f[i]))
 			inv = f[i];
 	}

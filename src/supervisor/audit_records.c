@@ -193,18 +193,6 @@ void run_error_record(int64_t index, const char *where, const char *message,
 	out->u.error.message = xstrdup(message);
 }
 
-int run_verdict_rank(const char *v)
-{
-	static const char *const order[] = { "reproduced", "inconclusive", "not-reproduced",
-					     "error", "invalid" };
-	if (!v)
-		return 3; /* no verdict at all counts as an error */
-	for (int i = 0; i < 5; i++)
-		if (strcmp(order[i], v) == 0)
-			return i;
-	return 3;
-}
-
 const struct record *run_audit_find(const struct run_audit *a, enum record_type t,
 				    int64_t case_index)
 {

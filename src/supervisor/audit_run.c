@@ -115,6 +115,15 @@ static void disabled_report(struct sandbox_report *r)
 		snprintf(r->why[l], sizeof r->why[l], "disabled by $KAUDIT_SANDBOX=off");
 }
 
+/* The sandbox report of a check worker's run R into *REP. */
+static void worker_report(const struct run_result *r, struct sandbox_report *rep)
+{
+	if (r->sandboxed)
+		*rep = r->sandbox;
+	else
+		disabled_report(rep);
+}
+
 int run_probe(const char *prog, volatile sig_atomic_t *stop, struct errbuf *e)
 {
 	struct run_plan plan = { .mode = RUN_MODE_PROBE, .case_index = REC_NONE };
@@ -198,10 +207,7 @@ int run_check_entry_sandboxed(const char *prog, const char *claim_dir, const cha
 	}
 	if (rep && reported) {
 		*reported = 1;
-		if (r->sandboxed)
-			*rep = r->sandbox;
-		else
-			disabled_report(rep);
+		worker_report(r, rep);
 	}
 	free(r);
 	confined_release(&c);
@@ -258,10 +264,7 @@ static int check_python_with(struct run_audit *a, const struct claim_impl *impl,
 		br->log = xstrdup(r->err.buf);
 	}
 	*reported = 1;
-	if (r->sandboxed)
-		*rep = r->sandbox;
-	else
-		disabled_report(rep);
+	worker_report(r, rep);
 	free(r);
 	confined_release(&c);
 	return rc;
@@ -750,7 +753,7 @@ static int fallback_verdicts(struct run_audit *a)
 				return -1;
 			v = run_audit_find(a, REC_VERDICT, (int64_t)i);
 		}
-		if (!worst || run_verdict_rank(v->u.verdict.verdict) > run_verdict_rank(worst))
+		if (!worst || detect_verdict_rank(v->u.verdict.verdict) > detect_verdict_rank(worst))
 			worst = v->u.verdict.verdict;
 	}
 	if (!run_audit_find(a, REC_VERDICT, REC_NONE)) {

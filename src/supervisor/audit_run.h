@@ -104,7 +104,5 @@ int run_check_entry(const char *prog, const char *claim_dir, const char *so,
  * of type T; NULL when absent. */
 const struct record *run_audit_find(const struct run_audit *a, enum record_type t,
 				    int64_t case_index);
-/* Verdict ranking: the claim's verdict is the worst of its cases'. */
-int run_verdict_rank(const char *verdict);
 
 #endif
