@@ -27,14 +27,18 @@
  * (tag, a, b)), sort the slices once to give them lanes, then emit in
  * record order (linking api records by correlation id within each case)
  * and the per-case phases.  Everything is linear in the records but that
- * sort.  Streamed (export_perfetto_stream), the indexing is one pass over
- * the file and the emitting a second, one case's records at a time; what
- * stays for the whole trace: the cases, tracks and lanes, each call's,
- * sample's and trial's start, every GPU stream slice's (track, start, end,
- * record) until the end (a stream's lanes span cases: one sort of them all
- * keeps the output; a case's other tracks get their lanes when it ends),
- * the few slices not on their track's first lane, and the records that
- * findings name.
+ * sort.  Streamed (export_perfetto_stream), two passes over the file, one
+ * case's records at a time.  Pass 1 indexes what spans cases: the devices,
+ * the GPU streams' tracks and their lanes (given case by case: a lane
+ * keeps only its open slices), each case's findings track, and what the
+ * findings will look up (the records, calls, samples and trials they
+ * name).  Pass 2 indexes a case's own tracks when its records arrive,
+ * gives them lanes and ids, names them, draws the case, answers the
+ * findings' lookups and forgets the case.  What stays for the whole trace
+ * is the streams, the devices, and per finding a few words; memory
+ * follows the largest case and the findings, not the trace (make bench).
+ * Process ids are odd and thread ids even there, so a case's can be
+ * given as it comes; Perfetto orders tracks by their sort indices.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -64,6 +68,7 @@ enum tag {
 	M_LANE,      /* (record index, ITEM_*) -> its lane, only where not its base track */
 	M_WANT,      /* streaming: (id, 0) of a record some finding's evidence names */
 	M_PROC,      /* (kind, key) -> index in procs */
+	M_FIRST,     /* streaming: (case, 0) -> the case's first timestamp, for findings */
 	M_TRACK      /* + track kind: (case or device, key) -> index in tracks */
 };
 
@@ -110,7 +115,7 @@ static struct hent *hfind(const struct hmap *m, int64_t tag, int64_t a, int64_t 
 static struct hent *hput(struct hmap *m, int64_t tag, int64_t a, int64_t b, int64_t v, int *added)
 {
 	if ((m->n + 1) * 2 > m->cap) {
-		size_t cap = m->cap ? m->cap * 2 : 1024;
+		size_t cap = m->cap ? m->cap * 2 : 16;
 		struct hent *e = xcalloc(cap, sizeof *e);
 		for (size_t i = 0; i < m->cap; i++) {
 			struct hent *x = &m->e[i];
@@ -311,6 +316,8 @@ struct track {
 	int timed;         /* T_STREAM: the harness's start/stop events are on it */
 	size_t base;       /* the track it is a lane of (itself for lane 0) */
 	int lane;          /* 0, or 1.. for the lanes its overlapping slices spill to */
+	size_t lset;       /* streaming, a GPU stream's base track: 1 + its index in lsets */
+	int64_t sort;      /* streaming: its thread_sort_index */
 };
 
 /* A slice to draw, for giving overlapping slices lanes of their own: a
@@ -336,6 +343,20 @@ struct kase {
 };
 
 #define NO_LINK SIZE_MAX
+
+/* A track's lanes as one slice after another is given one (lanes_place):
+ * each lane's open slices, innermost last, and its last slice's start. */
+struct lane {
+	size_t track;
+	int64_t *ends;
+	size_t n, cap;
+	int64_t last;
+};
+
+struct lane_set {
+	struct lane *lanes;
+	size_t n, cap;
+};
 
 struct w {
 	const struct record *recs;
@@ -368,9 +389,42 @@ struct w {
 	int streaming;
 	struct item *items;
 	size_t nitems, capitems;
-	struct item *scratch;          /* streaming: one case's slices (case_lanes) */
-	size_t capscratch;
+	/* Streaming.  Pass 1 indexes what spans cases: the GPU streams (their
+	 * lanes given case by case, each lane's open slices kept in lsets),
+	 * the devices, the findings' tracks and what findings look up.  Pass 2
+	 * indexes each case's own tracks in cm when the case arrives, names
+	 * them, draws the case and forgets them: tracks[gtracks..] and
+	 * procs[gprocs..] are the case's.  Process ids are odd, thread ids
+	 * even, so that neither needs the count of the other in advance. */
+	int pass;                      /* 0 whole trace, else streaming pass 1 or 2 */
+	struct hmap cm;                /* pass 2: the case's M_CASE, M_CALL, M_SAMPLE,
+					* M_TRIAL, M_LANE, M_PROC and tracks */
+	size_t gtracks, gprocs;
+	int64_t next_pid, next_tid;
+	int missing;                   /* pass 2 met a record pass 1 did not index */
+	struct lane_set *lsets;
+	size_t nlsets, caplsets;
 };
+
+/* Case K's place among the audit process's tracks (thread_sort_index):
+ * its index, bounded so that sort indices stay small integers. */
+static int64_t case_slot(int64_t kase)
+{
+	if (kase < 0)
+		return 0;
+	return kase < ((int64_t)1 << 22) ? kase + 1 : (int64_t)1 << 22;
+}
+
+/* The map that holds case-local tags (the case's map in pass 2). */
+static struct hmap *cmap(struct w *w)
+{
+	return w->pass == 2 ? &w->cm : &w->m;
+}
+
+static const struct hmap *cmap_c(const struct w *w)
+{
+	return w->pass == 2 ? &w->cm : &w->m;
+}
 
 static void flush(struct w *w)
 {
@@ -422,10 +476,17 @@ static const char *impl_name(enum record_impl i)
 	return s ? s : "?";
 }
 
+/* Where track KIND is indexed: a GPU stream's and a case's findings span
+ * the trace (they are indexed in pass 1); the rest are a case's. */
+static struct hmap *tmap(struct w *w, enum track_kind kind)
+{
+	return kind == T_STREAM || kind == T_FINDINGS ? &w->m : cmap(w);
+}
+
 static struct kase *case_get(struct w *w, int64_t index)
 {
 	int added;
-	struct hent *x = hput(&w->m, M_CASE, index, 0, (int64_t)w->ncases, &added);
+	struct hent *x = hput(cmap(w), M_CASE, index, 0, (int64_t)w->ncases, &added);
 	if (added) {
 		xgrow((void **)&w->cases, &w->capcases, w->ncases + 1, sizeof *w->cases);
 		struct kase *k = &w->cases[w->ncases++];
@@ -443,7 +504,8 @@ static struct kase *case_get(struct w *w, int64_t index)
 static size_t proc_get(struct w *w, enum proc_kind kind, int64_t key)
 {
 	int added;
-	struct hent *x = hput(&w->m, M_PROC, kind, key, (int64_t)w->nprocs, &added);
+	struct hent *x = hput(kind == P_HOST ? cmap(w) : &w->m, M_PROC, kind, key,
+			      (int64_t)w->nprocs, &added);
 	if (added) {
 		xgrow((void **)&w->procs, &w->capprocs, w->nprocs + 1, sizeof *w->procs);
 		w->procs[w->nprocs++] = (struct proc){ kind, key, 0, 0 };
@@ -457,7 +519,8 @@ static struct track *track_get(struct w *w, enum track_kind kind, int64_t kase, 
 {
 	int added;
 	/* A new entry already holds the index the track gets below. */
-	struct hent *x = hput(&w->m, M_TRACK + kind, kase, key, (int64_t)w->ntracks, &added);
+	struct hent *x = hput(tmap(w, kind), M_TRACK + kind, kase, key, (int64_t)w->ntracks,
+			      &added);
 	if (!added)
 		return &w->tracks[x->v];
 	size_t proc;
@@ -484,7 +547,7 @@ static struct track *track_get(struct w *w, enum track_kind kind, int64_t kase, 
 static const struct track *track_find(const struct w *w, enum track_kind kind, int64_t kase,
 				      int64_t key)
 {
-	const struct hent *x = hfind(&w->m, M_TRACK + kind, kase, key);
+	const struct hent *x = hfind(tmap((struct w *)w, kind), M_TRACK + kind, kase, key);
 	return x ? &w->tracks[x->v] : NULL;
 }
 
@@ -578,12 +641,6 @@ static int cmp_item(const void *pa, const void *pb)
 	return (a->which > b->which) - (a->which < b->which);
 }
 
-struct lane {
-	size_t track;
-	int64_t *ends; /* the open slices, innermost last */
-	size_t n, cap;
-};
-
 /* Sorts the slices once and gives each the first lane of its track where it
  * nests or is disjoint (as Perfetto's slice tracker sees it: a slice ending
  * where the next begins is closed), adding lanes where none fits. */
@@ -604,7 +661,7 @@ static void assign_lanes_of(struct w *w, struct item *items, size_t nitems)
 			if (l == used) {
 				if (used == nlanes) {
 					xgrow((void **)&lanes, &caplanes, nlanes + 1, sizeof *lanes);
-					lanes[nlanes++] = (struct lane){ 0 };
+					lanes[nlanes++] = (struct lane){ .track = 0 };
 				}
 				lanes[l].n = 0;
 				lanes[l].track = l == 0 ? base : w->ntracks;
@@ -630,7 +687,8 @@ static void assign_lanes_of(struct w *w, struct item *items, size_t nitems)
 		if (it->which < ITEM_PHASE) {
 			/* Most slices are on their base track: only the others are kept. */
 			if (ln->track != it->track)
-				hput(&w->m, M_LANE, (int64_t)it->rec, it->which, (int64_t)ln->track, NULL);
+				hput(cmap(w), M_LANE, (int64_t)it->rec, it->which, (int64_t)ln->track,
+				     NULL);
 		} else
 			w->cases[it->rec].phase_track[it->which - ITEM_PHASE] = ln->track;
 	}
@@ -647,11 +705,14 @@ static void assign_lanes(struct w *w)
 	w->nitems = w->capitems = 0;
 }
 
-/* What record R, index I in the trace, adds to the indexes. */
+/* What record R, index I in the trace, adds to the indexes (streamed:
+ * pass 1 what spans cases, pass 2 what is the case's own). */
 static void index_record(struct w *w, const struct record *r, size_t i)
 {
 	{
 		int64_t s, e, ss = 0, se = 0;
+		if (w->pass == 2 && (r->type == REC_DEVICE || r->type == REC_FINDING))
+			return;
 		if (r->type == REC_DEVICE) {
 			xgrow((void **)&w->devnames, &w->capdevnames, w->ndevnames + 1,
 			      sizeof *w->devnames);
@@ -660,9 +721,12 @@ static void index_record(struct w *w, const struct record *r, size_t i)
 						      xstrdup(r->u.device.name) : r->u.device.name;
 			return;
 		}
-		if (r->type == REC_CASE && r->u.kase.kernel)
-			case_get(w, r->case_index)->kernel = w->streaming ? xstrdup(r->u.kase.kernel) :
-							     r->u.kase.kernel;
+		if (r->type == REC_CASE && r->u.kase.kernel && w->pass != 1) {
+			struct kase *k = case_get(w, r->case_index);
+			if (w->streaming) /* a case record twice: the last names it */
+				free((char *)k->kernel);
+			k->kernel = w->streaming ? xstrdup(r->u.kase.kernel) : r->u.kase.kernel;
+		}
 		if (r->type == REC_FINDING) {
 			track_get(w, T_FINDINGS, r->case_index, 0, i);
 			return;
@@ -670,15 +734,24 @@ static void index_record(struct w *w, const struct record *r, size_t i)
 		int k = rec_time(r, &s, &e);
 		int ks = r->type == REC_SAMPLE ?
 			 span(r->u.sample.span_start, r->u.sample.span_end, &ss, &se) : 0;
-		if (k < 0 || ks < 0)
+		if ((k < 0 || ks < 0) && w->pass != 2)
 			w->impossible++;
 		if (k <= 0)
 			return;
 		int64_t own = s; /* a sample's: its window start */
 		if (ks > 0 && ss < s)
 			s = ss;
-		if (w->t0 == REC_NONE || s < w->t0)
+		if (w->pass != 2 && (w->t0 == REC_NONE || s < w->t0))
 			w->t0 = s;
+		if (w->pass == 1) {
+			/* the audit process's tracks are pass 2's, the process is not */
+			if ((r->phase > PHASE_NONE && r->phase <= PHASE_ANALYSIS) ||
+			    r->type == REC_SAMPLE)
+				proc_get(w, P_AUDIT, 0);
+			if (r->type == REC_API || r->type == REC_SYNC || r->type == REC_SAMPLE)
+				return;
+			goto device_work;
+		}
 		struct kase *c = case_get(w, r->case_index);
 		if (c->first == REC_NONE || s < c->first)
 			c->first = s;
@@ -691,7 +764,7 @@ static void index_record(struct w *w, const struct record *r, size_t i)
 			track_get(w, T_PHASES, r->case_index, 0, i);
 		}
 		if (r->call != REC_NONE)
-			hmin(&w->m, M_CALL, r->case_index, r->call, s);
+			hmin(cmap(w), M_CALL, r->case_index, r->call, s);
 		switch (r->type) {
 		case REC_API: {
 			struct track *t = track_get(w, T_THREAD, r->case_index, r->u.api.thread, i);
@@ -707,7 +780,7 @@ static void index_record(struct w *w, const struct record *r, size_t i)
 			break;
 		case REC_SAMPLE:
 			if (r->u.sample.index != REC_NONE)
-				hput(&w->m, M_SAMPLE, r->case_index, r->u.sample.index, own, NULL);
+				hput(cmap(w), M_SAMPLE, r->case_index, r->u.sample.index, own, NULL);
 			if (r->u.sample.window_start != REC_NONE) /* rec_time gave the window */
 				add_item(w, (size_t)(track_get(w, T_WINDOWS, r->case_index, r->impl, i) -
 						     w->tracks), own, e, i, ITEM_RECORD);
@@ -715,7 +788,10 @@ static void index_record(struct w *w, const struct record *r, size_t i)
 				add_item(w, (size_t)(track_get(w, T_SPAN, r->case_index, r->impl, i) -
 						     w->tracks), ss, se, i, ITEM_SPAN);
 			break;
-		default: {
+		default:
+			if (w->pass == 2)
+				break;
+		device_work: {
 			struct track *t = track_get(w, T_STREAM, device_of(r), stream_key(r), i);
 			if (r->type != REC_EVENT) /* instants nest anywhere */
 				add_item(w, (size_t)(t - w->tracks), s, e, i, ITEM_RECORD);
@@ -736,9 +812,9 @@ static void index_trials(struct w *w, const struct record *recs, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		const struct record *r = &recs[i];
 		if (r->type == REC_CHECK && r->u.check.trial != REC_NONE && r->call != REC_NONE) {
-			const struct hent *x = hfind(&w->m, M_CALL, r->case_index, r->call);
+			const struct hent *x = hfind(cmap(w), M_CALL, r->case_index, r->call);
 			if (x)
-				hmin(&w->m, M_TRIAL, r->case_index, r->u.check.trial, x->v);
+				hmin(cmap(w), M_TRIAL, r->case_index, r->u.check.trial, x->v);
 		}
 	}
 }
@@ -763,25 +839,57 @@ static void index_end(struct w *w)
 	assign_lanes(w);
 }
 
-/* Streamed, at the end of a case: the lanes of its own tracks (every
- * track but a GPU stream's is one case's), so that only the streams'
- * slices wait for the end of the trace. */
-static void case_lanes(struct w *w, int64_t kase, size_t from)
+/* Streamed, pass 1, at the end of a case: the lanes of the GPU streams'
+ * slices it added (the only items of pass 1).  A stream's lanes go on
+ * from case to case: each lane keeps its open slices and its last slice's
+ * start, and a slice fits a lane where it starts no earlier than that and
+ * nests or is disjoint, so a lane stays a track Perfetto draws whole
+ * however a forged trace orders its cases' times. */
+static void stream_lanes(struct w *w)
 {
-	const struct hent *x = hfind(&w->m, M_CASE, kase, 0);
-	if (x)
-		add_phases(w, (size_t)x->v);
-	/* items[0..FROM) are earlier cases' stream slices, already apart */
-	size_t keep = from, m = 0;
-	xgrow((void **)&w->scratch, &w->capscratch, w->nitems - from + 1, sizeof *w->scratch);
-	for (size_t i = from; i < w->nitems; i++) {
-		if (w->tracks[w->items[i].track].kind == T_STREAM)
-			w->items[keep++] = w->items[i];
-		else
-			w->scratch[m++] = w->items[i];
+	if (w->nitems)
+		xsort(w->items, w->nitems, sizeof *w->items, cmp_item);
+	for (size_t i = 0; i < w->nitems; i++) {
+		const struct item *it = &w->items[i];
+		if (!w->tracks[it->track].lset) {
+			xgrow((void **)&w->lsets, &w->caplsets, w->nlsets + 1, sizeof *w->lsets);
+			w->lsets[w->nlsets++] = (struct lane_set){ 0 };
+			w->tracks[it->track].lset = w->nlsets;
+		}
+		struct lane_set *ls = &w->lsets[w->tracks[it->track].lset - 1];
+		size_t l;
+		for (l = 0;; l++) {
+			if (l == ls->n) {
+				size_t track = it->track;
+				if (l > 0) {
+					xgrow((void **)&w->tracks, &w->captracks, w->ntracks + 1,
+					      sizeof *w->tracks);
+					struct track *t = &w->tracks[w->ntracks];
+					*t = w->tracks[it->track];
+					t->lane = (int)l;
+					t->lset = 0;
+					t->first = it->rec;
+					track = w->ntracks++;
+				}
+				xgrow((void **)&ls->lanes, &ls->cap, ls->n + 1, sizeof *ls->lanes);
+				ls->lanes[ls->n++] = (struct lane){ .track = track, .last = INT64_MIN };
+			}
+			struct lane *ln = &ls->lanes[l];
+			if (it->s < ln->last)
+				continue;
+			while (ln->n && ln->ends[ln->n - 1] <= it->s)
+				ln->n--;
+			if (!ln->n || ln->ends[ln->n - 1] >= it->e)
+				break;
+		}
+		struct lane *ln = &ls->lanes[l];
+		xgrow((void **)&ln->ends, &ln->cap, ln->n + 1, sizeof *ln->ends);
+		ln->ends[ln->n++] = it->e;
+		ln->last = it->s;
+		if (ln->track != it->track)
+			hput(&w->m, M_LANE, (int64_t)it->rec, it->which, (int64_t)ln->track, NULL);
 	}
-	w->nitems = keep;
-	assign_lanes_of(w, w->scratch, m);
+	w->nitems = 0;
 }
 
 static void index_records(struct w *w)
@@ -805,6 +913,8 @@ static size_t gidx(const struct w *w, size_t i)
 static size_t rec_track(const struct w *w, size_t i, int which)
 {
 	const struct hent *x = hfind(&w->m, M_LANE, (int64_t)gidx(w, i), which);
+	if (!x && w->pass == 2)
+		x = hfind(&w->cm, M_LANE, (int64_t)gidx(w, i), which);
 	if (x)
 		return (size_t)x->v;
 	const struct record *r = &w->recs[i];
@@ -817,7 +927,7 @@ static size_t rec_track(const struct w *w, size_t i, int which)
 		t = track_find(w, which == ITEM_SPAN ? T_SPAN : T_WINDOWS, r->case_index, r->impl);
 	else
 		t = track_find(w, T_STREAM, device_of(r), stream_key(r));
-	return (size_t)(t - w->tracks);
+	return t ? (size_t)(t - w->tracks) : NO_LINK; /* streamed: not there in pass 1 */
 }
 
 /* For recs[0..n) (a case's records, or all): the track of each drawn
@@ -911,7 +1021,7 @@ static int cmp_track(const void *pa, const void *pb, void *ctx)
 		break;
 	case P_HOST: {
 		/* the entry thread, the other threads, the synchronizations */
-		const struct kase *k = &w->cases[hfind(&w->m, M_CASE, a->kase, 0)->v];
+		const struct kase *k = &w->cases[hfind(cmap_c(w), M_CASE, a->kase, 0)->v];
 		int oa = a->kind == T_SYNC ? 2 : a->key == k->entry_thread && k->entry_n ? 0 : 1;
 		int ob = b->kind == T_SYNC ? 2 : b->key == k->entry_thread && k->entry_n ? 0 : 1;
 		if (oa != ob)
@@ -926,7 +1036,7 @@ static int cmp_track(const void *pa, const void *pb, void *ctx)
 
 static const char *case_kernel(const struct w *w, int64_t kase)
 {
-	const struct hent *x = hfind(&w->m, M_CASE, kase, 0);
+	const struct hent *x = hfind(cmap_c(w), M_CASE, kase, 0);
 	const char *k = x ? w->cases[x->v].kernel : NULL;
 	return k ? k : "?";
 }
@@ -991,14 +1101,14 @@ static void base_name(const struct w *w, const struct track *t, struct sb *b)
 			     (long long)(t->key & (((int64_t)1 << STREAM_PID_SHIFT) - 1)));
 		else
 			sb_f(b, "stream %lld", (long long)t->key);
-		if (t->timed)
+		if (w->tracks[t->base].timed) /* a lane may be older than its mark */
 			sb_puts(b, " (timed)");
 		break;
 	case T_SYNC:
 		sb_puts(b, "CUDA synchronizations");
 		break;
 	case T_THREAD: {
-		const struct kase *k = &w->cases[hfind(&w->m, M_CASE, t->kase, 0)->v];
+		const struct kase *k = &w->cases[hfind(cmap_c(w), M_CASE, t->kase, 0)->v];
 		if (t->key == REC_NONE)
 			sb_puts(b, "host thread ?");
 		else
@@ -1209,7 +1319,7 @@ static void emit_metadata(struct w *w)
 		const struct track *t = &w->tracks[i];
 		if (t->kind != T_THREAD || !t->in_call || t->lane)
 			continue;
-		struct kase *k = &w->cases[hfind(&w->m, M_CASE, t->kase, 0)->v];
+		struct kase *k = &w->cases[hfind(cmap(w), M_CASE, t->kase, 0)->v];
 		if (t->in_call > k->entry_n || (t->in_call == k->entry_n && t->key < k->entry_thread)) {
 			k->entry_n = t->in_call;
 			k->entry_thread = t->key;
@@ -1221,29 +1331,84 @@ static void emit_metadata(struct w *w)
 	qsort_r(po, w->nprocs, sizeof *po, cmp_proc, w->procs);
 	for (size_t i = 0; i < w->nprocs; i++) {
 		w->procs[po[i]].rank = i;
-		w->procs[po[i]].pid = (int64_t)i + 1;
+		/* streamed, cases' processes and tracks get their ids later */
+		w->procs[po[i]].pid = w->pass ? 2 * (int64_t)i + 1 : (int64_t)i + 1;
 	}
 	size_t *to = xmalloc((w->ntracks + 1) * sizeof *to);
 	for (size_t i = 0; i < w->ntracks; i++)
 		to[i] = i;
 	struct order_ctx ctx = { w };
 	qsort_r(to, w->ntracks, sizeof *to, cmp_track, &ctx);
-	for (size_t i = 0; i < w->ntracks; i++)
-		w->tracks[to[i]].tid = (int64_t)(w->nprocs + 1 + i);
+	for (size_t i = 0; i < w->ntracks; i++) {
+		struct track *t = &w->tracks[to[i]];
+		t->tid = w->pass ? 2 * ((int64_t)i + 1) : (int64_t)(w->nprocs + 1 + i);
+		t->sort = w->pass && t->kind == T_FINDINGS ? case_slot(t->kase) * 256 + 255 :
+			  (int64_t)i;
+	}
 	for (size_t i = 0; i < w->nprocs; i++) {
 		const struct proc *p = &w->procs[po[i]];
 		proc_name(w, p, &w->name);
 		metadata(w, "process_name", p->pid, REC_NONE, "name", w->name.p, 0);
-		metadata(w, "process_sort_index", p->pid, REC_NONE, "sort_index", NULL, p->pid);
+		metadata(w, "process_sort_index", p->pid, REC_NONE, "sort_index", NULL,
+			 (int64_t)i + 1);
 	}
 	for (size_t i = 0; i < w->ntracks; i++) {
 		const struct track *t = &w->tracks[to[i]];
 		int64_t pid = w->procs[t->proc].pid;
 		track_name(w, t, &w->name);
 		metadata(w, "thread_name", pid, t->tid, "name", w->name.p, 0);
-		metadata(w, "thread_sort_index", pid, t->tid, "sort_index", NULL, (int64_t)i);
+		metadata(w, "thread_sort_index", pid, t->tid, "sort_index", NULL, t->sort);
 	}
+	w->gtracks = w->ntracks;
+	w->gprocs = w->nprocs;
+	w->next_pid = (int64_t)w->nprocs;
+	w->next_tid = (int64_t)w->ntracks + 1;
 	free(po);
+	free(to);
+}
+
+/* Streamed, pass 2: the ids and names of case's own processes and tracks
+ * (procs[gprocs..], tracks[gtracks..]), in the order emit_metadata gives
+ * them; its tracks in the audit process sort by case, beside its findings. */
+static void emit_case_metadata(struct w *w)
+{
+	for (size_t i = w->gtracks; i < w->ntracks; i++) {
+		const struct track *t = &w->tracks[i];
+		if (t->kind != T_THREAD || !t->in_call || t->lane)
+			continue;
+		struct kase *k = &w->cases[hfind(cmap(w), M_CASE, t->kase, 0)->v];
+		if (t->in_call > k->entry_n || (t->in_call == k->entry_n && t->key < k->entry_thread)) {
+			k->entry_n = t->in_call;
+			k->entry_thread = t->key;
+		}
+	}
+	for (size_t i = w->gprocs; i < w->nprocs; i++) {
+		struct proc *p = &w->procs[i];
+		p->rank = i; /* after the audit's and the devices' */
+		p->pid = 2 * w->next_pid++ + 1;
+		proc_name(w, p, &w->name);
+		metadata(w, "process_name", p->pid, REC_NONE, "name", w->name.p, 0);
+		metadata(w, "process_sort_index", p->pid, REC_NONE, "sort_index", NULL,
+			 (int64_t)w->gprocs + case_slot(p->key));
+	}
+	size_t n = w->ntracks - w->gtracks, audit = 0, host = 0;
+	size_t *to = xmalloc((n + 1) * sizeof *to);
+	for (size_t i = 0; i < n; i++)
+		to[i] = w->gtracks + i;
+	struct order_ctx ctx = { w };
+	qsort_r(to, n, sizeof *to, cmp_track, &ctx);
+	for (size_t i = 0; i < n; i++) {
+		struct track *t = &w->tracks[to[i]];
+		t->tid = 2 * w->next_tid++;
+		if (w->procs[t->proc].kind == P_AUDIT)
+			t->sort = case_slot(t->kase) * 256 + (int64_t)(audit < 254 ? audit++ : 254);
+		else
+			t->sort = (int64_t)host++;
+		track_name(w, t, &w->name);
+		metadata(w, "thread_name", w->procs[t->proc].pid, t->tid, "name", w->name.p, 0);
+		metadata(w, "thread_sort_index", w->procs[t->proc].pid, t->tid, "sort_index", NULL,
+			 t->sort);
+	}
 	free(to);
 }
 
@@ -1320,10 +1485,18 @@ static int64_t place_finding(struct w *w, const struct record *r)
 		sb_f(&w->name, "trial %lld", (long long)f->trial);
 		return at;
 	}
-	const struct hent *k = hfind(&w->m, M_CASE, r->case_index, 0);
-	if (k && w->cases[k->v].first != REC_NONE) {
-		sb_puts(&w->name, "the start of the case");
-		return w->cases[k->v].first;
+	if (w->pass) {
+		at = lookup(w, M_FIRST, r->case_index, 0);
+		if (at != REC_NONE) {
+			sb_puts(&w->name, "the start of the case");
+			return at;
+		}
+	} else {
+		const struct hent *k = hfind(&w->m, M_CASE, r->case_index, 0);
+		if (k && w->cases[k->v].first != REC_NONE) {
+			sb_puts(&w->name, "the start of the case");
+			return w->cases[k->v].first;
+		}
 	}
 	sb_puts(&w->name, "the start of the trace");
 	return w->t0;
@@ -1332,6 +1505,10 @@ static int64_t place_finding(struct w *w, const struct record *r)
 static void emit_finding(struct w *w, const struct record *r)
 {
 	const struct track *t = track_find(w, T_FINDINGS, r->case_index, 0);
+	if (!t) { /* streamed: not there in pass 1 */
+		w->missing = 1;
+		return;
+	}
 	int64_t at = place_finding(w, r);
 	const struct rec_finding *f = &r->u.finding;
 	instant(w, t, f->code, "finding", at);
@@ -1384,12 +1561,17 @@ static void sample_name(struct sb *b, const struct record *r, const char *what, 
 static void emit_sample(struct w *w, const struct record *r)
 {
 	const struct rec_sample *sm = &r->u.sample;
-	int64_t ws, we, ss, se;
+	int64_t ws, we, ss = 0, se = 0;
 	if (rec_time(r, &ws, &we) <= 0)
 		return; /* left out by the index too */
 	int kw = span(sm->window_start, sm->window_end, &ws, &we);
 	int ks = span(sm->span_start, sm->span_end, &ss, &se);
 	double out = kw > 0 && ks > 0 ? outside((double)ss, (double)se, (double)ws, (double)we) : NAN;
+	size_t lane = ks > 0 ? rec_track(w, (size_t)(r - w->recs), ITEM_SPAN) : 0;
+	if ((kw > 0 && w->track_of[r - w->recs] == NO_LINK) || lane == NO_LINK) {
+		w->missing = 1;
+		return;
+	}
 	if (kw > 0) {
 		sample_name(&w->name, r, "window", sm->event_ns);
 		slice(w, &w->tracks[w->track_of[r - w->recs]], w->name.p, "window", ws, we);
@@ -1413,7 +1595,6 @@ static void emit_sample(struct w *w, const struct record *r)
 		sample_name(&w->name, r, "GPU span", ns);
 		if (out > 1000) /* the escape detector's slack */
 			sb_f(&w->name, ", %.1f us outside the window", out / 1e3);
-		size_t lane = rec_track(w, (size_t)(r - w->recs), ITEM_SPAN);
 		slice(w, &w->tracks[lane], w->name.p, "span", ss, se);
 		args_common(w, r);
 		arg_i(w, "round", sm->round);
@@ -1545,6 +1726,11 @@ static void emit_range(struct w *w, size_t from, size_t to)
 		}
 		if (rec_time(r, &s, &e) <= 0)
 			continue;
+		if (w->track_of[i] == NO_LINK && (r->type == REC_API || r->type == REC_SYNC ||
+						  is_device_work(r))) {
+			w->missing = 1;
+			continue;
+		}
 		if (r->type == REC_API)
 			emit_api(w, i, s, e);
 		else if (r->type == REC_SYNC)
@@ -1621,7 +1807,8 @@ int perfetto_write(const struct record *recs, size_t n,
  * copy; anything else draws nothing) and merges it in by id. */
 struct held {
 	int64_t id;
-	struct record r; /* a finding's copy; type REC_HEADER: nothing to draw */
+	struct record *f; /* a finding's copy; NULL: nothing to draw (a verdict
+			   * of each case waits here for the last case) */
 };
 
 struct sw {
@@ -1638,7 +1825,8 @@ struct sw {
 /* Pass 1 refuses (then perfetto_write on the whole trace does it) what
  * pass 2 could not draw as it: an id that is not an index, a record of no
  * case that is drawn (its lanes and links would span cases) or that makes
- * a case, devices out of order, a finding naming a record after it. */
+ * a case, devices out of order, a finding naming a record after it or
+ * lying before its case's records (p1_case). */
 static void check_usable(struct sw *x, const struct record *r)
 {
 	int64_t s, e;
@@ -1668,6 +1856,14 @@ static void want_evidence(struct sw *x, const struct record *r)
 			x->usable = 0;
 		hput(&x->w.m, M_WANT, json_integer_value(v), 0, 0, NULL);
 	}
+	/* what place_finding looks up, answered as pass 2 reads the case */
+	const struct rec_finding *f = &r->u.finding;
+	if (r->call != REC_NONE)
+		hput(&x->w.m, M_CALL, r->case_index, r->call, REC_NONE, NULL);
+	if (f->sample != REC_NONE)
+		hput(&x->w.m, M_SAMPLE, r->case_index, f->sample, REC_NONE, NULL);
+	if (f->trial != REC_NONE)
+		hput(&x->w.m, M_TRIAL, r->case_index, f->trial, REC_NONE, NULL);
 }
 
 static void p1_record(void *ctx, const struct record *r)
@@ -1685,17 +1881,19 @@ static void p1_record(void *ctx, const struct record *r)
 static void p1_case(void *ctx, const struct record *recs, size_t n)
 {
 	struct sw *x = ctx;
-	size_t from = x->w.nitems;
 	x->nrecords += n;
 	for (size_t i = 0; i < n && x->usable; i++) {
 		check_usable(x, &recs[i]);
 		if (x->usable)
 			index_record(&x->w, &recs[i], (size_t)recs[i].id);
 	}
-	if (x->usable) {
-		index_trials(&x->w, recs, n);
-		case_lanes(&x->w, recs[0].case_index, from);
-	}
+	/* A finding of this case that came before its records began (among
+	 * another case's) would be drawn before pass 2 reads what it names. */
+	const struct track *f = track_find(&x->w, T_FINDINGS, recs[0].case_index, 0);
+	if (f && f->first < (size_t)recs[0].id)
+		x->usable = 0;
+	if (x->usable)
+		stream_lanes(&x->w);
 }
 
 /* Keeps the numbers of the records in RECS[0..N) a finding names (rec_time,
@@ -1714,6 +1912,8 @@ static void keep_named(struct w *w, const struct record *recs, size_t n)
 		c->call = recs[i].call;
 		if (rec_time(&recs[i], &(int64_t){ 0 }, &(int64_t){ 0 }) != 0)
 			c->u = recs[i].u; /* a timed record: only its integers are read */
+		else if (c->call != REC_NONE) /* its call's start is looked up */
+			hput(&w->m, M_CALL, c->case_index, c->call, REC_NONE, NULL);
 		hput(&w->m, M_ID, c->id, 0, (int64_t)w->nnamed++, NULL);
 	}
 }
@@ -1735,14 +1935,13 @@ static void hold(struct sw *x, const struct record *r)
 {
 	xgrow((void **)&x->held, &x->capheld, x->nheld + 1, sizeof *x->held);
 	struct held *h = &x->held[x->nheld++];
-	memset(h, 0, sizeof *h);
 	h->id = r->id;
-	h->r.type = REC_HEADER;
-	h->r.id = r->id;
+	h->f = NULL;
 	if (r->type != REC_FINDING)
 		return;
-	h->r = *r;
-	struct rec_finding *f = &h->r.u.finding;
+	h->f = xmalloc(sizeof *h->f);
+	*h->f = *r;
+	struct rec_finding *f = &h->f->u.finding;
 	f->code = f->code ? xstrdup(f->code) : NULL;
 	f->severity = f->severity ? xstrdup(f->severity) : NULL;
 	f->message = f->message ? xstrdup(f->message) : NULL;
@@ -1752,12 +1951,13 @@ static void hold(struct sw *x, const struct record *r)
 
 static void held_free(struct held *h)
 {
-	if (h->r.type != REC_FINDING)
+	if (!h->f)
 		return;
-	free(h->r.u.finding.code);
-	free(h->r.u.finding.severity);
-	free(h->r.u.finding.message);
-	json_decref(h->r.u.finding.evidence);
+	free(h->f->u.finding.code);
+	free(h->f->u.finding.severity);
+	free(h->f->u.finding.message);
+	json_decref(h->f->u.finding.evidence);
+	free(h->f);
 }
 
 /* Draws RECS[0..N) (a case's, linked as one) with the held records among
@@ -1773,8 +1973,8 @@ static void draw_merged(struct sw *x, const struct record *recs, size_t n)
 		if (h < x->nheld && (i == n || x->held[h].id < recs[i].id)) {
 			if (x->held[h].id != (int64_t)x->next++)
 				x->changed = 1;
-			if (x->held[h].r.type == REC_FINDING && !w->failed)
-				emit_finding(w, &x->held[h].r);
+			if (x->held[h].f && !w->failed)
+				emit_finding(w, x->held[h].f);
 			held_free(&x->held[h++]);
 			continue;
 		}
@@ -1797,11 +1997,51 @@ static void p2_record(void *ctx, const struct record *r)
 		draw_merged(x, r, 1);
 }
 
+/* What findings look up in the case just indexed, into the answers in m. */
+static void case_answers(struct w *w)
+{
+	for (size_t i = 0; i < w->cm.cap; i++) {
+		const struct hent *c = &w->cm.e[i];
+		if (c->tag != M_CALL && c->tag != M_SAMPLE && c->tag != M_TRIAL)
+			continue;
+		struct hent *x = hfind(&w->m, c->tag, c->a, c->b);
+		if (x)
+			x->v = c->v;
+	}
+	for (size_t k = 0; k < w->ncases; k++)
+		if (w->cases[k].first != REC_NONE && track_find(w, T_FINDINGS, w->cases[k].index, 0))
+			hput(&w->m, M_FIRST, w->cases[k].index, 0, w->cases[k].first, NULL);
+}
+
+/* After a case is drawn: what was its own only. */
+static void case_forget(struct w *w)
+{
+	w->ntracks = w->gtracks;
+	w->nprocs = w->gprocs;
+	for (size_t k = 0; k < w->ncases; k++)
+		free((char *)w->cases[k].kernel);
+	w->ncases = 0;
+	free(w->cm.e);
+	memset(&w->cm, 0, sizeof w->cm);
+}
+
+/* A case: its tracks, lanes and ids, then its records and phases. */
 static void p2_case(void *ctx, const struct record *recs, size_t n)
 {
 	struct sw *x = ctx;
-	keep_named(&x->w, recs, n);
+	struct w *w = &x->w;
+	keep_named(w, recs, n);
+	for (size_t i = 0; i < n; i++)
+		index_record(w, &recs[i], (size_t)recs[i].id);
+	index_trials(w, recs, n);
+	for (size_t k = 0; k < w->ncases; k++)
+		add_phases(w, k);
+	assign_lanes(w);
+	case_answers(w);
+	emit_case_metadata(w);
 	draw_merged(x, recs, n);
+	emit_phases(w);
+	case_forget(w);
 }
 
 static void w_free(struct w *w)
@@ -1823,8 +2063,14 @@ static void w_free(struct w *w)
 	free(w->track_of);
 	free(w->api_of);
 	free(w->named);
-	free(w->scratch);
 	free(w->items);
+	free(w->cm.e);
+	for (size_t i = 0; i < w->nlsets; i++) {
+		for (size_t l = 0; l < w->lsets[i].n; l++)
+			free(w->lsets[i].lanes[l].ends);
+		free(w->lsets[i].lanes);
+	}
+	free(w->lsets);
 }
 
 /* The trace at PATH through WRITE in two streaming passes: 1 done (0 or -1
@@ -1834,7 +2080,7 @@ static int stream_write(const char *path, int (*write)(void *, const void *, siz
 			void *self, int *rc, struct trace_contents *out, struct errbuf *e)
 {
 	struct sw x = { .w = { .write = write, .self = self, .first_event = 1, .streaming = 1,
-			       .t0 = REC_NONE }, .usable = 1, .last_device = -1 };
+			       .t0 = REC_NONE, .pass = 1 }, .usable = 1, .last_device = -1 };
 	struct trace_visitor v1 = { &x, p1_record, p1_case };
 	struct trace_contents c;
 	if (trace_stream(path, &v1, out, e) < 0) {
@@ -1853,12 +2099,13 @@ static int stream_write(const char *path, int (*write)(void *, const void *, siz
 	     "\"records\":%zu,\"impossible_times\":%lld},\"traceEvents\":[", KAUDIT_VERSION,
 	     (long long)w->t0, x.nrecords, (long long)w->impossible);
 	emit_metadata(w);
+	w->pass = 2;
 	struct trace_visitor v2 = { &x, p2_record, p2_case };
 	int ok = trace_stream(path, &v2, &c, e) == 0;
 	if (ok) {
 		trace_contents_free(&c);
 		draw_merged(&x, NULL, 0);
-		if (x.changed || x.next != x.nrecords)
+		if (x.changed || w->missing || x.next != x.nrecords)
 			ok = 0, errbuf_set(e, EXIT_BAD_INPUT, "%s: changed while exported", path);
 	}
 	for (size_t i = 0; i < x.nheld; i++)

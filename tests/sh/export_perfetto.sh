@@ -187,4 +187,74 @@ expect 0 "$KAUDIT" export "$tmp/cheat.kat" --perfetto "$tmp/alias.json.gz"
 [ -L "$tmp/alias.json.gz" ] || fail "the link was replaced"
 gzip -dc "$tmp/real.json.gz" | jq -e '.traceEvents | length > 0' > /dev/null ||
 	fail "the link's file was not written"
+# 5. Two cases, streamed one at a time (pass 2 forgets a case once drawn).
+# Case 1's kernel on stream 7 starts inside case 0's and ends after it: a
+# lane of its own across cases.  Case 1's findings, all after the cases,
+# are placed from what pass 2 read of case 1 (its trial, sample, call and
+# start); every event lies on a named thread of its own process, no id is
+# both a pid and a tid, and case 0's tracks sort before its findings, which
+# sort before case 1's.
+case1=$(zcat "$kat" | grep -m 1 '"type":"case"' | sed 's/"case":0,/"case":1,/; s/"kernel":"[^"]*"/"kernel":"k_one"/')
+trace two <<EOF
+{"type":"api","case":0,"phase":"timing","impl":"candidate","call":0,"name":"cudaLaunchKernel","thread":100,"start":1000000,"end":1002000,"corr":1,"stream":7,"in_call":true}
+{"type":"kernel","case":0,"phase":"timing","impl":"candidate","call":0,"name":"k_zero","stream":7,"start":1005000,"end":1010000,"corr":1,"device":0}
+$case1
+{"type":"api","case":1,"phase":"timing","impl":"candidate","call":0,"name":"cudaLaunchKernel","thread":300,"start":1004000,"end":1004500,"corr":1,"stream":7,"in_call":true}
+{"type":"kernel","case":1,"phase":"timing","impl":"candidate","call":0,"name":"k_one","stream":7,"start":1006000,"end":1020000,"corr":1,"device":0}
+{"type":"check","case":1,"phase":"correctness","impl":"candidate","call":0,"kind":"compare","trial":0,"buffer":"y","ok":true,"count":10,"mismatches":0}
+{"type":"sample","case":1,"phase":"timing","impl":"candidate","call":0,"round":0,"index":0,"input_set":0,"event_ns":17500.0,"window_start":1003500,"window_end":1021000,"checked":false,"traced":true}
+{"type":"finding","case":1,"phase":"analysis","code":"wrong-output","severity":"invalidating","trial":0,"message":"a trial named"}
+{"type":"finding","case":1,"phase":"analysis","code":"noisy-timing","severity":"warning","sample":0,"message":"a sample named"}
+{"type":"finding","case":1,"phase":"analysis","code":"trace-incomplete","severity":"warning","message":"nothing named"}
+{"type":"finding","case":0,"phase":"analysis","code":"deferred-launch","severity":"invalidating","message":"a record named","evidence":{"records":[4]}}
+{"type":"finding","case":1,"phase":"analysis","code":"timing-escape","severity":"invalidating","message":"a check named","evidence":{"records":[8]}}
+EOF
+expect 0 "$KAUDIT" export "$tmp/two.kat" --perfetto "$tmp/two.json.gz"
+q two "$jqdefs"'def named($n): [.traceEvents[] | select(.ph == "M" and .name == "thread_name" and
+		.args.name == $n) | .tid] | if length == 1 then .[0] else error("no track " + $n) end;
+	rec(4; "kernel").tid == named("stream 7") and rec(7; "kernel").tid == named("stream 7 [overlap 2]")' \
+	"case 1's overlapping kernel is not on a lane of its own"
+q two "$jqdefs"'rec(7; "kernel").args.api_record == 6 and rec(7; "kernel").bind_id == rec(6; "api").bind_id and
+	rec(4; "kernel").bind_id == rec(3; "api").bind_id and rec(4; "kernel").bind_id != rec(7; "kernel").bind_id' \
+	"a kernel linked to the other case's launch"
+for f in "10 3.5 trial 0" "11 3.5 sample 0" "12 3.5 the start of the case" "13 5 record 4" \
+	 "14 3.5 the call of record 8"; do
+	set -- $f
+	id=$1 ts=$2
+	shift 2
+	q two "$jqdefs"'rec('"$id"'; "finding") as $e | $e.ts == '"$ts"' and $e.args.placed_at == "'"$*"'"' \
+		"two: finding $id not at $ts ($*)"
+done
+q two "$jqdefs"'rec(10; "finding").tid == track("case 1: findings") and
+	rec(13; "finding").tid == track("case 0: findings")' "findings not on their case's track"
+q two '[.traceEvents[] | select(.ph == "M" and .name == "process_name") | .args.name] |
+	index("case 0 softmax_f32: host (worker process)") and index("case 1 k_one: host (worker process)")' \
+	"a case's host process is not named"
+q two '([.traceEvents[] | select(.ph == "M" and .name == "thread_name") | {key: "\(.tid)", value: .pid}] |
+	from_entries) as $owner | ([.traceEvents[] | select(.ph == "M" and .name == "process_name") | .pid]) as $pids |
+	all(.traceEvents[] | select(.ph != "M"); $owner["\(.tid)"] == .pid) and
+	all($owner | keys[]; . as $t | $pids | index($t | tonumber) | not)' \
+	"an event on an unnamed thread, or a tid that is a pid"
+q two '([.traceEvents[] | select(.ph == "M" and .name == "thread_name") | {key: .args.name, value: .tid}] | from_entries) as $tid |
+	([.traceEvents[] | select(.ph == "M" and .name == "thread_sort_index") | {key: "\(.tid)", value: .args.sort_index}] | from_entries) as $sort |
+	def at($n): $sort["\($tid[$n])"];
+	at("case 0 softmax_f32: phases") < at("case 0: findings") and
+	at("case 0: findings") < at("case 1 k_one: phases") and
+	at("case 1 k_one: phases") < at("case 1 candidate: timed windows") and
+	at("case 1 candidate: timed windows") < at("case 1: findings")' "the audit tracks are out of case order"
+
+# A finding of case 1 among case 0's records comes before what it names:
+# drawn from the whole trace, it is placed as when it comes last.
+trace early <<EOF
+{"type":"api","case":0,"phase":"timing","impl":"candidate","call":0,"name":"cudaLaunchKernel","thread":100,"start":1000000,"end":1002000,"corr":1,"stream":7,"in_call":true}
+{"type":"finding","case":1,"phase":"analysis","code":"wrong-output","severity":"invalidating","trial":0,"message":"a trial named"}
+{"type":"kernel","case":0,"phase":"timing","impl":"candidate","call":0,"name":"k_zero","stream":7,"start":1005000,"end":1010000,"corr":1,"device":0}
+$case1
+{"type":"api","case":1,"phase":"timing","impl":"candidate","call":0,"name":"cudaLaunchKernel","thread":300,"start":1004000,"end":1004500,"corr":1,"stream":7,"in_call":true}
+{"type":"check","case":1,"phase":"correctness","impl":"candidate","call":0,"kind":"compare","trial":0,"buffer":"y","ok":true,"count":10,"mismatches":0}
+EOF
+expect 0 "$KAUDIT" export "$tmp/early.kat" --perfetto "$tmp/early.json.gz"
+q early "$jqdefs"'rec(4; "finding") as $e | $e.ts == 4 and $e.args.placed_at == "trial 0" and
+	$e.tid == track("case 1: findings")' "early: a finding before its case is misplaced"
+
 echo "export_perfetto: ok"
