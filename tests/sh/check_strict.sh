@@ -178,5 +178,20 @@ for t in "$kat" "$tmp"/*.kat; do
 	b=$?
 	[ $a = $b ] && cmp -s "$tmp/held.out" "$tmp/spilled.out" ||
 		{ diff "$tmp/held.out" "$tmp/spilled.out" | head; fail "$t: spilled check differs"; }
+	# and read on one thread (KAUDIT_STREAM_THREADS=0) instead of two:
+	# check, inspect and export see the same records in the same order.
+	KAUDIT_STREAM_THREADS=0 "$KAUDIT" check "$t" --pubkey "$pub" > "$tmp/one.out" 2>&1
+	b=$?
+	[ $a = $b ] && cmp -s "$tmp/held.out" "$tmp/one.out" ||
+		{ diff "$tmp/held.out" "$tmp/one.out" | head; fail "$t: check on one thread differs"; }
+	for m in 0 1; do
+		KAUDIT_STREAM_THREADS=$m "$KAUDIT" inspect "$t" --json > "$tmp/inspect$m.out" 2>&1
+		KAUDIT_STREAM_THREADS=$m "$KAUDIT" export "$t" --perfetto "$tmp/export$m.json.gz" \
+			> /dev/null 2>&1 && gzip -dc "$tmp/export$m.json.gz" > "$tmp/export$m.json"
+		rm -f "$tmp/export$m.json.gz"
+	done
+	cmp -s "$tmp/inspect0.out" "$tmp/inspect1.out" || fail "$t: inspect on one thread differs"
+	cmp -s "$tmp/export0.json" "$tmp/export1.json" || fail "$t: export on one thread differs"
+	rm -f "$tmp"/export?.json
 done
 echo "check_strict: ok"
