@@ -23,7 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define QUEUE_RECORDS 65536
+#define QUEUE_RECORDS 16384
 
 struct item {
 	struct record_list recs;
@@ -121,8 +121,10 @@ static void on_record(void *ctx, struct record *r)
 {
 	struct grouper *g = ctx;
 	if (!trace_case_record(r)) {
-		struct item it = { { NULL, 0, 0 }, 0 };
-		record_list_push(&it.recs, r);
+		/* one record, allocated as one: a list would reserve many */
+		struct item it = { { xmalloc(sizeof *r), 1, 1 }, 0 };
+		it.recs.v[0] = *r;
+		record_init(r, r->type);
 		enqueue(g, &it);
 		return;
 	}
