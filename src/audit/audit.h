@@ -42,6 +42,11 @@ struct audit_opts {
 	/* The compiled implementations, loaded with backend->load and the
 	 * kernel's entry names (a load failure is an `error` record). */
 	const char *baseline_so, *candidate_so;
+	/* The inputs of the buffers whose init is get_inputs, made before the
+	 * worker started by a separate interpreter that imports the problem
+	 * file only (src/run/pyinputs.c): every input set's bytes in
+	 * audit_get_inputs_layout() order.  NULL when no buffer needs it. */
+	const char *inputs_path;
 };
 
 /* Defaults for SEED (reduced budgets when QUICK). */
@@ -60,6 +65,25 @@ int audit_case_record(const struct claim_kernel *k, const struct claim_params *p
  * whether the DRAW-th traced candidate sample of the case is checked. */
 int64_t audit_bait_trial(uint64_t seed, int trials);
 int audit_draw_checked(uint64_t seed, uint64_t draw, double check_fraction);
+
+/* The input sets a case asks for: its correctness trials 0..trials-1,
+ * then the timing phase's sets AUDIT_TIMING_SET_BASE + k, k < input_sets.
+ * Slots number them in that order (the layout of o->inputs_path). */
+#define AUDIT_TIMING_SET_BASE 1000000u
+int audit_input_sets(const struct audit_opts *o);
+uint64_t audit_input_set_id(const struct audit_opts *o, int slot);
+/* The slot of set ID, or -1 when the plan O has no such set. */
+int audit_input_set_slot(const struct audit_opts *o, uint64_t id);
+/* The torch.manual_seed of get_inputs() for input set ID of the case
+ * seeded CASE_SEED (below 2^53, like every seed). */
+uint64_t audit_get_inputs_seed(uint64_t case_seed, uint64_t id);
+/* Where buffer B of K's get_inputs buffers lies in one input set under
+ * parameters P (*OFFSET), and one set's bytes (*SET_BYTES: every
+ * get_inputs buffer's, in manifest order).  -1 (E) on a shape that does
+ * not evaluate or a size past 64 bits. */
+int audit_get_inputs_layout(const struct claim_kernel *k, const struct claim_params *p,
+			    size_t b, uint64_t *offset, uint64_t *set_bytes,
+			    struct errbuf *e) KAUDIT_MUST_CHECK;
 
 /* Runs case CASE_INDEX (claim_cases() order) of C on B. */
 int audit_run_case(const struct backend *b, const struct claim *c, size_t case_index,

@@ -51,6 +51,7 @@ struct plan {
 	enum record_impl err_impl;
 	int64_t err_call;
 	int sink_failed;
+	int inputs_fd; /* o->inputs_path once opened, else -1 */
 };
 
 /* plan.c */
@@ -73,6 +74,9 @@ int plan_is_input(const struct plan_buf *b);   /* in or inout */
  * distinct for each (trial/sample, side, variant). */
 uint32_t plan_poison_pattern(const struct plan *p, size_t i, uint64_t when,
 			     int side, int variant);
+/* get_inputs.c: buffer I's bytes of input set ID from o->inputs_path
+ * into its pristine buffer. */
+int plan_load_get_inputs(struct plan *p, size_t i, uint64_t id, struct errbuf *e);
 /* Generates this trial's (or timing set's) inputs into the pristine buffers. */
 int plan_generate_inputs(struct plan *p, uint64_t trial, struct errbuf *e);
 /* Copies the pristine inputs into SIDE's in/inout buffers. */

@@ -95,6 +95,11 @@ struct backend {
 	int (*guard_damage)(void *self, struct backend_buf *b, uint64_t *bad, struct errbuf *e);
 	int (*copy)(void *self, struct backend_buf *dst, struct backend_buf *src,
 		    size_t bytes, struct errbuf *e);
+	/* Copies BYTES of host memory at SRC into the start of DST (inputs
+	 * that get_inputs() made: kaudit-claim(5)).  Optional: NULL refuses
+	 * such a claim with a message. */
+	int (*upload)(void *self, struct backend_buf *dst, const void *src, size_t bytes,
+		      struct errbuf *e);
 	/* Number of differing bytes in the first BYTES of A and B. */
 	int (*diff_bytes)(void *self, struct backend_buf *a, struct backend_buf *b,
 			  size_t bytes, uint64_t *ndiff, struct errbuf *e);

@@ -31,10 +31,18 @@ static json_t *case_buffers(const struct claim_kernel *k, const struct claim_par
 			json_decref(bufs);
 			return NULL;
 		}
-		json_array_append_new(bufs, json_pack("{s:s, s:s, s:s, s:o, s:I}", "name", b->name,
+		json_t *bj = json_pack("{s:s, s:s, s:s, s:o, s:I}", "name", b->name,
 			"role", claim_role_name(b->role), "dtype", claim_dtype_name(b->dtype),
 			"shape", shape, "bytes",
-			(json_int_t)(numel * (int64_t)claim_dtype_size(b->dtype))));
+			(json_int_t)(numel * (int64_t)claim_dtype_size(b->dtype)));
+		/* Its values are not kaudit's to regenerate from the seed: say
+		 * where they came from (the supervisor adds their digest). */
+		if (b->init.dist == CLAIM_INIT_GET_INPUTS) {
+			json_object_set_new(bj, "init", json_string("get_inputs"));
+			json_object_set_new(bj, "item", json_integer(b->init.item));
+			json_object_set_new(bj, "file", json_string(k->inputs_source));
+		}
+		json_array_append_new(bufs, bj);
 	}
 	return bufs;
 }

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util/rng.h"
 
@@ -77,6 +78,7 @@ int plan_init(struct plan *p, const struct backend *b, const struct claim_kernel
 	p->seed = o->seed;
 	p->where = "setup";
 	p->err_call = REC_NONE;
+	p->inputs_fd = -1;
 	p->nbuf = k->nbuffers;
 	p->pb = xcalloc(p->nbuf, sizeof *p->pb);
 	for (size_t i = 0; i < p->nbuf; i++) {
@@ -197,6 +199,9 @@ void plan_release(struct plan *p)
 		free(p->side[s].kb);
 	}
 	release_all(p->b, p->pristine, p->nbuf);
+	if (p->inputs_fd >= 0)
+		close(p->inputs_fd);
+	p->inputs_fd = -1;
 	if (p->pb)
 		for (size_t i = 0; i < p->nbuf; i++)
 			free(p->pb[i].shape);
@@ -251,6 +256,13 @@ int plan_generate_inputs(struct plan *p, uint64_t trial, struct errbuf *e)
 		struct plan_buf *pb = &p->pb[i];
 		if (!plan_is_input(pb))
 			continue;
+		if (pb->cb->init.dist == CLAIM_INIT_GET_INPUTS) {
+			if (plan_load_get_inputs(p, i, trial, e) < 0) {
+				p->where = "inputs";
+				return -1;
+			}
+			continue;
+		}
 		if (p->b->generate(p->b->self, p->pristine[i], pb->cb->dtype,
 				   (uint64_t)pb->numel, &pb->cb->init,
 				   rng_derive_seed(p->seed, trial, i), e) < 0) {

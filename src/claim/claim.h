@@ -39,12 +39,18 @@ enum claim_dist {
 	CLAIM_INIT_UNIFORM = RNG_DIST_UNIFORM,
 	CLAIM_INIT_RANDINT = RNG_DIST_RANDINT,
 	CLAIM_INIT_ARANGE = RNG_DIST_ARANGE,
-	CLAIM_INIT_CONSTANT = RNG_DIST_CONSTANT
+	CLAIM_INIT_CONSTANT = RNG_DIST_CONSTANT,
+	/* Not kaudit's generator: item ITEM of the problem file's
+	 * get_inputs() under the trial's seed (kaudit-claim(5), PYTHON
+	 * IMPLEMENTATIONS), made by a separate confined interpreter that
+	 * imports the problem file only. */
+	CLAIM_INIT_GET_INPUTS = 100
 };
 
 struct claim_init {
 	enum claim_dist dist;
 	double a, b;
+	int item; /* CLAIM_INIT_GET_INPUTS: its index in get_inputs()'s list */
 };
 
 struct claim_buffer {
@@ -110,6 +116,11 @@ struct claim_kernel {
 	struct claim_expr *work_bytes; /* NULL if absent */
 	struct claim_expr *work_flops; /* NULL if absent */
 	struct claim_expect expect;
+	/* Some `in` buffer's init is get_inputs: the problem file that
+	 * defines get_inputs() (the baseline's Python file, else the
+	 * candidate's init_inputs file), as written and its real path
+	 * (borrowed from that implementation); both NULL otherwise. */
+	const char *inputs_source, *inputs_path;
 	struct claim_pos pos;
 };
 

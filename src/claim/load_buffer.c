@@ -30,9 +30,10 @@ static const struct dist_info dists[] = {
 	{ "randint", CLAIM_INIT_RANDINT, "low", "high", -100, 100, 0 },
 	{ "arange", CLAIM_INIT_ARANGE, NULL, NULL, 0, 0, 0 },
 	{ "constant", CLAIM_INIT_CONSTANT, "value", NULL, 0, 0, 1 },
+	{ "get_inputs", CLAIM_INIT_GET_INPUTS, NULL, NULL, 0, 0, 0 },
 };
 #define NDISTS (sizeof dists / sizeof dists[0])
-static const char dist_names[] = "normal uniform randint arange constant";
+static const char dist_names[] = "normal uniform randint arange constant get_inputs";
 
 /* Integers travel as doubles (struct claim_init): keep them exact. */
 #define EXACT_INT_LIMIT 9007199254740992.0 /* 2^53 */
@@ -229,7 +230,15 @@ static int load_buffer(struct claim_loader *L, const struct claim_kernel *k, siz
 		return yd_err(L, keys[BK_INIT], "init on output buffer '%s' (expected init only "
 						"on in and inout buffers: kaudit poisons outputs)",
 			      b->name);
-	return load_init(L, v[BK_INIT], b, &b->init);
+	if (load_init(L, v[BK_INIT], b, &b->init) != 0)
+		return -1;
+	/* get_inputs() gives forward's arguments, which are the `in`
+	 * buffers in order; an inout buffer is not one of them. */
+	if (b->init.dist == CLAIM_INIT_GET_INPUTS && b->role != CLAIM_IN)
+		return yd_err(L, v[BK_INIT], "init get_inputs on inout buffer '%s' (expected it "
+					     "only on in buffers: get_inputs() gives forward's "
+					     "arguments)", b->name);
+	return 0;
 }
 
 int claim_load_buffers(struct claim_loader *L, struct claim_kernel *k, const yaml_node_t *n)
@@ -243,11 +252,14 @@ int claim_load_buffers(struct claim_loader *L, struct claim_kernel *k, const yam
 		return yd_err(L, n, "buffers: %zu buffers (limit %d)", count, CLAIM_MAX_BUFFERS);
 	k->buffers = xcalloc(count, sizeof *k->buffers);
 	k->nbuffers = count;
-	int outputs = 0;
+	int outputs = 0, inputs = 0;
 	for (size_t i = 0; i < count; i++) {
 		if (load_buffer(L, k, i, yd_node(L, n->data.sequence.items.start[i])) != 0)
 			return -1;
 		outputs += k->buffers[i].role != CLAIM_IN;
+		/* The i-th `in` buffer is the i-th argument, get_inputs()[i]. */
+		if (k->buffers[i].role == CLAIM_IN)
+			k->buffers[i].init.item = inputs++;
 	}
 	if (!outputs)
 		return yd_err(L, n, "buffers: no out or inout buffer (expected at least one output "

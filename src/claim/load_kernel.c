@@ -466,6 +466,37 @@ static int load_expect(struct claim_loader *L, struct claim_kernel *k, const yam
 	return 0;
 }
 
+/* Inputs from get_inputs() come from the problem file: the baseline's own
+ * Python file, else the file the candidate names with init_inputs.  Never
+ * the candidate's own file: the code under audit does not choose its
+ * inputs. */
+static int resolve_problem_file(struct claim_loader *L, struct claim_kernel *k)
+{
+	const struct claim_buffer *first = NULL;
+	for (size_t b = 0; b < k->nbuffers && !first; b++)
+		if (k->buffers[b].init.dist == CLAIM_INIT_GET_INPUTS)
+			first = &k->buffers[b];
+	if (!first)
+		return 0;
+	if (k->baseline.python) {
+		k->inputs_source = k->baseline.source;
+		k->inputs_path = k->baseline.path;
+	} else if (k->candidate.python && k->candidate.init_path) {
+		k->inputs_source = k->candidate.init_source;
+		k->inputs_path = k->candidate.init_path;
+	} else {
+		return yd_err_at(L, first->pos, "buffer '%s': init get_inputs needs a problem file "
+				 "that defines get_inputs() (expected a Python baseline, or a Python "
+				 "candidate naming the problem file with init_inputs)", first->name);
+	}
+	if (k->candidate.python && strcmp(k->inputs_path, k->candidate.path) == 0)
+		return yd_err_at(L, first->pos, "buffer '%s': init get_inputs would take the inputs "
+				 "from the candidate's own file %s (expected the problem file: the "
+				 "code under audit does not choose its inputs)", first->name,
+				 k->candidate.source);
+	return 0;
+}
+
 int claim_load_kernel(struct claim_loader *L, struct claim *c, size_t idx,
 		      const yaml_node_t *n, yaml_node_t *const *defaults)
 {
@@ -506,6 +537,8 @@ int claim_load_kernel(struct claim_loader *L, struct claim *c, size_t idx,
 					 "supported with a Python implementation (its outputs are "
 					 "the values it returns: use in and out buffers)",
 					 k->buffers[b].name);
+	if (resolve_problem_file(L, k) != 0)
+		return -1;
 	if (v[KK_TOLERANCE] && load_tolerance(L, k, v[KK_TOLERANCE]) != 0)
 		return -1;
 	if (v[KK_DETERMINISTIC] &&

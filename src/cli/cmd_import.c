@@ -156,9 +156,11 @@ static int put_buffer(FILE *f, json_t *t, const char *name, const char *role, js
 	if (strcmp(role, "in") == 0) {
 		double lo = json_real_value(json_object_get(t, "min"));
 		double hi = json_real_value(json_object_get(t, "max"));
-		if (dt[0] == 'i' || dt[0] == 'u')
-			fprintf(f, ", init: {dist: randint, low: %.0f, high: %.0f}",
-				isfinite(lo) ? lo : 0, isfinite(hi) ? hi : 0);
+		/* Integers are indices, counts or masks, and non-negative values
+		 * past 1 are what a log or a sqrt needs: only the problem knows
+		 * their range, so its own get_inputs() makes them. */
+		if (dt[0] == 'i' || dt[0] == 'u' || (lo >= 0 && hi > 1))
+			fprintf(f, ", init: {dist: get_inputs}");
 		else if (lo >= 0 && hi <= 1)
 			fprintf(f, ", init: {dist: uniform, low: 0, high: 1}");
 		else
@@ -247,8 +249,10 @@ static int write_manifest(FILE *f, json_t *doc, const char *prob_rel, const char
 	fprintf(f, "# Written by kaudit import kernelbench: read it, then edit.\n"
 		   "# Buffers: forward's arguments (in) and what it returns (out), in order;\n"
 		   "# shapes and dtypes from running the problem once (seed 0), extents named\n"
-		   "# by the module's constants.  The audit's inputs are kaudit's own, from\n"
-		   "# each buffer's init: check it fits what get_inputs() draws.\n"
+		   "# by the module's constants.  Inputs that look like normal or uniform\n"
+		   "# draws are kaudit's own, from init (check it fits what get_inputs()\n"
+		   "# draws); integers and values >= 0 past 1 come from the problem's\n"
+		   "# get_inputs() under kaudit's seeds (init: {dist: get_inputs}).\n"
 		   "kaudit: 1\nclaim:\n  title: ");
 	char title[PATH_MAX + 64];
 	snprintf(title, sizeof title, "KernelBench %s: ModelNew vs Model", base);

@@ -160,6 +160,30 @@ static void print_timing(const char *impl, const json_t *t)
 	}
 }
 
+/* Inputs that get_inputs() made: a reader must know they are not
+ * regenerable from the seed alone, and what their bytes hashed to. */
+static void print_inputs(const json_t *c)
+{
+	const json_t *in = json_object_get(c, "inputs");
+	if (!json_array_size(in))
+		return;
+	char text[2048] = "from get_inputs(), not kaudit's generator:";
+	size_t i, len = strlen(text);
+	const json_t *b;
+	json_array_foreach(in, i, b) {
+		const char *sha = sget(b, "sha256");
+		len += (size_t)snprintf(text + len, len < sizeof text ? sizeof text - len : 0,
+				       "%s %s (item %lld of %s, sha256 %.16s%s)", i ? "," : "",
+				       sget(b, "buffer") ? sget(b, "buffer") : "?",
+				       (long long)json_integer_value(json_object_get(b, "item")),
+				       sget(b, "file") ? sget(b, "file") : "?",
+				       sha ? sha : "none", sha ? "..." : "");
+		if (len >= sizeof text)
+			break;
+	}
+	inspect_wrap_label("  inputs", text, 12, "", "");
+}
+
 static void print_case(const struct inspect_style *st, const json_t *c)
 {
 	char *params = json_dumps(json_object_get(c, "params"), JSON_COMPACT | JSON_PRESERVE_ORDER);
@@ -190,6 +214,7 @@ static void print_case(const struct inspect_style *st, const json_t *c)
 		       json_is_true(json_object_get(tol, "deterministic"))
 		       ? "deterministic: repeats must match bitwise"
 		       : "nondeterministic: repeats within tolerance");
+	print_inputs(c);
 	print_checks(c);
 	const json_t *timing = json_object_get(c, "timing");
 	if (json_object_size(timing)) {

@@ -239,6 +239,21 @@ static int g_copy(void *self, struct backend_buf *dst, struct backend_buf *src, 
 	return helper_end(g, "copy", rc, e);
 }
 
+/* From pageable host memory: the copy is staged, then the stream is
+ * synchronised (helper_end), so SRC may be freed on return. */
+static int g_upload(void *self, struct backend_buf *dst, const void *src, size_t bytes,
+		    struct errbuf *e)
+{
+	struct gpu *g = self;
+	if (check_extent(dst, bytes, 1, "upload", e) < 0)
+		return -1;
+	gpu_collect_harness_begin(NULL);
+	cudaError_t rc = bytes ? cudaMemcpyAsync(g_data(dst), src, bytes, cudaMemcpyHostToDevice,
+						 g->stream)
+			       : cudaSuccess;
+	return helper_end(g, "upload", rc, e);
+}
+
 static int g_diff_bytes(void *self, struct backend_buf *a, struct backend_buf *b, size_t bytes,
 			uint64_t *ndiff, struct errbuf *e)
 {
@@ -562,6 +577,7 @@ int kaudit_gpu_backend_open(struct backend *out, int device, struct errbuf *e)
 	out->count_poison = g_count_poison;
 	out->guard_damage = g_guard_damage;
 	out->copy = g_copy;
+	out->upload = g_upload;
 	out->diff_bytes = g_diff_bytes;
 	out->compare = g_compare;
 	out->invoke = g_invoke;

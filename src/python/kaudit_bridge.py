@@ -2,7 +2,7 @@
 #
 # Run by kaudit as a worker, never by hand:
 #
-#     PYTHON -I kaudit_bridge.py LIBKAUDIT_PYWORKER.so --case | --check-entry
+#     PYTHON -I kaudit_bridge.py LIBKAUDIT_PYWORKER.so --case | --check-entry | --inputs
 #
 # The process is already confined (no_new_privs, seccomp, Landlock: applied
 # by kaudit between fork and exec) and holds no key.  This script loads
@@ -37,13 +37,19 @@ PREPARE = ctypes.CFUNCTYPE(ctypes.c_void_p, ctypes.c_int, ctypes.c_char_p, ctype
 CHECK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_void_p,
                          ctypes.c_size_t)
 DESCRIBE = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_char_p, ctypes.c_void_p, ctypes.c_size_t)
+INPUTS = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_char_p, ctypes.c_uint64, ctypes.c_int,
+                          ctypes.POINTER(ctypes.c_int), ctypes.POINTER(ctypes.c_int),
+                          ctypes.POINTER(ctypes.c_int),
+                          ctypes.POINTER(ctypes.POINTER(ctypes.c_int64)),
+                          ctypes.POINTER(ctypes.c_void_p), ctypes.c_void_p, ctypes.c_size_t)
 
 EXIT_BAD_INPUT = 2
 EXIT_ENVIRONMENT = 3
 
 
 class Hooks(ctypes.Structure):
-    _fields_ = [("prepare", PREPARE), ("check", CHECK), ("describe", DESCRIBE)]
+    _fields_ = [("prepare", PREPARE), ("check", CHECK), ("describe", DESCRIBE),
+                ("inputs", INPUTS)]
 
 
 class Buffer(ctypes.Structure):
@@ -253,6 +259,79 @@ def describe_problem(file, err, cap):
         return EXIT_BAD_INPUT
     except BaseException as e:
         put(err, cap, "running %s failed: %s" % (file, one_line(e)))
+        return EXIT_BAD_INPUT
+
+
+PROBLEM = {}
+
+
+def inputs(file, seed, n, items, dtypes, ndims, shapes, dst, err, cap):
+    """--inputs: get_inputs() of the problem FILE under SEED; item
+    ITEMS[i] checked against DTYPES[i] and SHAPES[i], its bytes to DST[i].
+    This interpreter imports the problem file and nothing else of the
+    claim (src/run/pyinputs.c says why)."""
+    try:
+        import torch
+        file = file.decode()
+        mod = PROBLEM.get(file)
+        if mod is None:
+            try:
+                mod = import_file(file, "kaudit_problem")
+            except BaseException as e:
+                sys.stderr.write(traceback.format_exc())
+                put(err, cap, "importing it failed: %s" % one_line(e))
+                return EXIT_BAD_INPUT
+            if not callable(getattr(mod, "get_inputs", None)):
+                put(err, cap, "the file has no get_inputs() (the manifest's init get_inputs "
+                    "needs one)")
+                return EXIT_BAD_INPUT
+            PROBLEM[file] = mod
+        # Every generator a problem might draw from, seeded alike.
+        import random
+        random.seed(seed)
+        try:
+            import numpy
+            numpy.random.seed(seed & 0xFFFFFFFF)
+        except Exception:
+            pass
+        torch.manual_seed(seed)
+        try:
+            got = mod.get_inputs()
+            got = list(got)
+        except BaseException as e:
+            sys.stderr.write(traceback.format_exc())
+            put(err, cap, "it raised: %s" % one_line(e))
+            return EXIT_BAD_INPUT
+        for i in range(n):
+            item = items[i]
+            what = "item %d" % item
+            if item >= len(got):
+                put(err, cap, "it returned %d value%s; the manifest's in buffers need "
+                    "item %d" % (len(got), "" if len(got) == 1 else "s", item))
+                return EXIT_BAD_INPUT
+            t = got[item]
+            if not isinstance(t, torch.Tensor):
+                name = type(t).__name__
+                put(err, cap, "%s is %s %s, not a tensor (kaudit's buffers hold tensors "
+                    "only)" % (what, "an" if name[:1] in "aeiouAEIOU" else "a", name))
+                return EXIT_BAD_INPUT
+            want = MANIFEST_DTYPES[dtypes[i]] if 0 <= dtypes[i] < 10 else "?"
+            have = TORCH_TO_MANIFEST.get(str(t.dtype).replace("torch.", ""))
+            if have != want:
+                put(err, cap, "%s has dtype %s, the manifest says %s" % (
+                    what, str(t.dtype).replace("torch.", ""), want))
+                return EXIT_BAD_INPUT
+            shape = [shapes[i][d] for d in range(ndims[i])]
+            if list(t.shape) != shape:
+                put(err, cap, "%s has shape %s, the manifest's is %s" % (
+                    what, list(t.shape), shape))
+                return EXIT_BAD_INPUT
+            c = t.detach().to("cpu").contiguous()
+            if c.numel():
+                ctypes.memmove(dst[i], c.data_ptr(), c.numel() * c.element_size())
+        return 0
+    except BaseException as e:
+        put(err, cap, "get_inputs() failed: %s" % one_line(e))
         return EXIT_BAD_INPUT
 
 
@@ -489,7 +568,7 @@ def main(argv):
     LIB.kaudit_py_serve.restype = ctypes.c_int
     LIB.kaudit_py_fail.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
     LIB.kaudit_py_pattern.restype = ctypes.c_uint32
-    hooks = Hooks(PREPARE(prepare), CHECK(check), DESCRIBE(describe_problem))
+    hooks = Hooks(PREPARE(prepare), CHECK(check), DESCRIBE(describe_problem), INPUTS(inputs))
     return LIB.kaudit_py_serve(argv[2].encode(), ctypes.byref(hooks))
 
 

@@ -49,7 +49,22 @@ struct run_py_hooks {
 	 * object on stdout: inputs and outputs (shape, dtype, value range),
 	 * forward's argument names, integer constants.  Like check. */
 	int (*describe)(const char *file, char *err, size_t cap);
+	/* Imports the problem FILE (once per process) and runs get_inputs()
+	 * under torch.manual_seed(SEED); of what it returns, item ITEMS[i]
+	 * must be a tensor of dtype DTYPES[i] (enum kaudit_dtype) and shape
+	 * SHAPES[i] (NDIMS[i] extents), and its bytes go to DST[i], for i < N.
+	 * 0, or an exit code with the message in ERR. */
+	int (*inputs)(const char *file, uint64_t seed, int n, const int *items,
+		      const int *dtypes, const int *ndims, const int64_t *const *shapes,
+		      void *const *dst, char *err, size_t cap);
 };
+
+struct run_plan;
+/* The worker of mode --inputs: every input set of the plan's case from
+ * the problem file's get_inputs() into the plan's inputs_path (layout:
+ * audit_get_inputs_layout, sets in slot order). */
+__attribute__((visibility("hidden")))
+int run_py_inputs(const struct run_plan *p, const struct run_py_hooks *h, struct errbuf *e);
 
 /* Serves the worker of mode M with the Python hooks H (run_worker_serve's
  * contract otherwise). */

@@ -15,6 +15,7 @@ static const char *const mode_flags[RUN_NMODES] = {
 	[RUN_MODE_ENVIRONMENT] = "--environment",
 	[RUN_MODE_CASE] = "--case",
 	[RUN_MODE_ENTRY_CHECK] = "--check-entry",
+	[RUN_MODE_INPUTS] = "--inputs",
 };
 
 const char *run_mode_flag(enum run_mode m)
@@ -70,8 +71,10 @@ char *run_plan_encode(const struct run_plan *p, size_t *len)
 	json_t *j = json_object();
 	json_object_set_new(j, "mode", json_string(run_mode_flag(p->mode) + 2));
 	json_object_set_new(j, "device", json_integer(p->device));
-	if (p->mode == RUN_MODE_CASE) {
+	if (p->mode == RUN_MODE_CASE || p->mode == RUN_MODE_INPUTS) {
 		const struct audit_opts *o = &p->opts;
+		if (p->inputs_path)
+			json_object_set_new(j, "inputs_path", json_string(p->inputs_path));
 		json_object_set_new(j, "manifest_path", json_string(p->manifest_path));
 		json_object_set_new(j, "manifest_text",
 				    json_stringn(p->manifest_text, p->manifest_len));
@@ -191,7 +194,10 @@ int run_plan_decode(const char *text, size_t len, struct run_plan *out, struct e
 		goto out;
 	out->device = (int)dev;
 	out->case_index = REC_NONE;
-	if (out->mode == RUN_MODE_CASE) {
+	if (out->mode == RUN_MODE_CASE || out->mode == RUN_MODE_INPUTS) {
+		if ((out->mode == RUN_MODE_INPUTS || json_object_get(j, "inputs_path")) &&
+		    get_str(j, "inputs_path", &out->inputs_path, e) < 0)
+			goto out;
 		if (get_str(j, "manifest_path", &out->manifest_path, e) < 0 ||
 		    get_int(j, "case", 0, INT32_MAX, &idx, e) < 0 ||
 		    get_str(j, "baseline_so", &out->baseline_so, e) < 0 ||
@@ -210,6 +216,7 @@ int run_plan_decode(const char *text, size_t len, struct run_plan *out, struct e
 		out->case_index = idx;
 		out->opts.baseline_so = out->baseline_so;
 		out->opts.candidate_so = out->candidate_so;
+		out->opts.inputs_path = out->inputs_path;
 	} else if (out->mode == RUN_MODE_ENTRY_CHECK) {
 		if (get_str(j, "so", &out->so, e) < 0 || get_str(j, "entry", &out->entry, e) < 0)
 			goto out;
@@ -228,6 +235,7 @@ void run_plan_release(struct run_plan *p)
 	free(p->manifest_text);
 	free(p->baseline_so);
 	free(p->candidate_so);
+	free(p->inputs_path);
 	free(p->so);
 	free(p->entry);
 	memset(p, 0, sizeof *p);

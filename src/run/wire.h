@@ -29,6 +29,10 @@ enum run_mode {
 	RUN_MODE_ENVIRONMENT,  /* the device record; loads no claimant code */
 	RUN_MODE_CASE,         /* one case of the audit protocol */
 	RUN_MODE_ENTRY_CHECK,  /* load one object, resolve its entry; no GPU */
+	RUN_MODE_INPUTS,       /* a Python interpreter runs the problem file's
+				  get_inputs() for every input set of a case
+				  into inputs_path; no GPU, no claimant code
+				  but the problem file */
 	RUN_NMODES
 };
 
@@ -53,6 +57,9 @@ struct run_plan {
 	struct audit_opts opts;  /* seed and budgets; its object paths point
 				    at the two fields below */
 	char *baseline_so, *candidate_so;
+	/* RUN_MODE_CASE: the get_inputs() inputs to read (NULL: none);
+	 * RUN_MODE_INPUTS (which uses the case fields too): the file to write */
+	char *inputs_path;
 	/* RUN_MODE_ENTRY_CHECK */
 	char *so, *entry;
 };
@@ -65,7 +72,8 @@ int run_plan_decode(const char *text, size_t len, struct run_plan *out,
 		    struct errbuf *e) KAUDIT_MUST_CHECK;
 void run_plan_release(struct run_plan *p);
 
-/* "--probe", "--environment", "--case", "--check-entry"; NULL if unknown. */
+/* "--probe", "--environment", "--case", "--check-entry", "--inputs"; NULL if
+ * unknown. */
 const char *run_mode_flag(enum run_mode m);
 /* The mode named by FLAG, or -1. */
 int run_mode_parse(const char *flag);

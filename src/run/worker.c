@@ -230,7 +230,7 @@ static int audit_case(const struct run_plan *p, const struct claim *c, const str
 
 /* The manifest as the supervisor read it, never the file on disk: an
  * earlier case's candidate may have rewritten it. */
-static int plan_claim(const struct run_plan *p, struct claim **c, struct errbuf *e)
+int run_worker_plan_claim(const struct run_plan *p, struct claim **c, struct errbuf *e)
 {
 	if (claim_load_buffer(p->manifest_path, p->manifest_text, p->manifest_len, c, e) != 0)
 		return -1;
@@ -248,7 +248,7 @@ static int plan_claim(const struct run_plan *p, struct claim **c, struct errbuf 
 static int run_case(const struct run_plan *p, const struct run_py_hooks *py, struct errbuf *e)
 {
 	struct claim *c = NULL;
-	if (plan_claim(p, &c, e) < 0)
+	if (run_worker_plan_claim(p, &c, e) < 0)
 		return -1;
 	int fd = hide_record_channel();
 	if (fd < 0) {
@@ -350,6 +350,11 @@ static int serve(enum run_mode m, const struct run_py_hooks *py, struct errbuf *
 		break;
 	case RUN_MODE_ENTRY_CHECK:
 		rc = check_entry(&p, py, e);
+		break;
+	case RUN_MODE_INPUTS:
+		rc = py ? run_py_inputs(&p, py, e)
+			: errbuf_set(e, EXIT_BAD_INPUT, "worker: --inputs is the Python worker's "
+				     "(get_inputs() runs in the interpreter)");
 		break;
 	default:
 		rc = open_backend(p.device, &b, e);

@@ -17,4 +17,11 @@ int run_plan_read(int fd, struct run_plan *p, struct errbuf *e) KAUDIT_MUST_CHEC
  * its one line for stderr. */
 int run_worker_serve(enum run_mode m, struct errbuf *e);
 
+struct claim;
+/* The claim of the plan's case, from the manifest text the supervisor
+ * sent (never the file on disk: an earlier case may have rewritten it);
+ * fails when the case does not exist. */
+int run_worker_plan_claim(const struct run_plan *p, struct claim **c,
+			  struct errbuf *e) KAUDIT_MUST_CHECK;
+
 #endif

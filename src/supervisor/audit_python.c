@@ -15,6 +15,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "run/confine.h"
 
 #include "run/pyworker.h"
@@ -292,4 +294,87 @@ int run_py_build(const struct claim *c, const struct claim_impl *impl, struct bu
 {
 	memset(out, 0, sizeof *out);
 	return py_deps(c, impl, out, e);
+}
+
+int run_py_inputs_digest(const char *path, const struct claim_kernel *k,
+			 const struct claim_params *p, const struct audit_opts *o,
+			 char (*sha)[65], struct errbuf *e)
+{
+	uint64_t off = 0, set = 0;
+	if (audit_get_inputs_layout(k, p, 0, &off, &set, e) < 0)
+		return -1;
+	int sets = audit_input_sets(o);
+	/* The generator is done and its processes are gone; what it left
+	 * must be one plain file of exactly the promised size (not a link,
+	 * not a second name of another file). */
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0)
+		return errbuf_set(e, EXIT_NOT_REPRODUCED, "its inputs file %s is gone or not a "
+				  "plain file: %s", path, strerror(errno));
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1 ||
+	    (uint64_t)st.st_size != set * (uint64_t)sets) {
+		close(fd);
+		return errbuf_set(e, EXIT_NOT_REPRODUCED, "its inputs file is not what was asked "
+				  "(a plain file of %d sets of %llu bytes, one name): %lld bytes, "
+				  "%lu names", sets, (unsigned long long)set, (long long)st.st_size,
+				  (unsigned long)st.st_nlink);
+	}
+	EVP_MD_CTX **ctx = xcalloc(k->nbuffers ? k->nbuffers : 1, sizeof *ctx);
+	for (size_t b = 0; b < k->nbuffers; b++)
+		if (k->buffers[b].init.dist == CLAIM_INIT_GET_INPUTS) {
+			ctx[b] = EVP_MD_CTX_new();
+			if (!ctx[b] || EVP_DigestInit_ex(ctx[b], EVP_sha256(), NULL) != 1) {
+				fprintf(stderr, "kaudit: out of memory\n");
+				abort();
+			}
+		}
+	unsigned char *buf = xmalloc(1 << 20);
+	int rc = 0;
+	for (int s = 0; s < sets && rc == 0; s++)
+		for (size_t b = 0; b < k->nbuffers && rc == 0; b++) {
+			if (!ctx[b])
+				continue;
+			uint64_t boff = 0, dummy = 0;
+			if (audit_get_inputs_layout(k, p, b, &boff, &dummy, e) < 0) {
+				rc = -1;
+				break;
+			}
+			int64_t numel = 0;
+			if (claim_buffer_numel(&k->buffers[b], p, &numel, e) < 0) {
+				rc = -1;
+				break;
+			}
+			uint64_t left = (uint64_t)numel * claim_dtype_size(k->buffers[b].dtype);
+			uint64_t at = (uint64_t)s * set + boff;
+			while (left > 0 && rc == 0) {
+				size_t want = left < (1u << 20) ? (size_t)left : (1u << 20);
+				ssize_t r = pread(fd, buf, want, (off_t)at);
+				if (r < 0 && errno == EINTR)
+					continue;
+				if (r <= 0)
+					rc = errbuf_set(e, EXIT_NOT_REPRODUCED, "cannot read the inputs "
+							"from get_inputs() (%s)", path);
+				else {
+					EVP_DigestUpdate(ctx[b], buf, (size_t)r);
+					left -= (uint64_t)r;
+					at += (uint64_t)r;
+				}
+			}
+		}
+	for (size_t b = 0; b < k->nbuffers; b++) {
+		sha[b][0] = '\0';
+		if (!ctx[b])
+			continue;
+		unsigned char md[32];
+		unsigned int len = 0;
+		EVP_DigestFinal_ex(ctx[b], md, &len);
+		for (unsigned i = 0; i < 32; i++)
+			snprintf(sha[b] + 2 * i, 3, "%02x", md[i]);
+		EVP_MD_CTX_free(ctx[b]);
+	}
+	free(ctx);
+	free(buf);
+	close(fd);
+	return rc;
 }

@@ -575,13 +575,21 @@ static void progress(size_t i, size_t n, const struct claim_case *cc)
 /* The case record, written by the supervisor from its own manifest before
  * any worker runs; a fallback without buffers if the manifest's shapes do
  * not evaluate (the loader makes that unlikely). */
-static int write_case(struct run_audit *a, size_t i, uint64_t seed)
+static int write_case(struct run_audit *a, size_t i, uint64_t seed, char (*inputs_sha)[65])
 {
 	const struct claim_case *cc = &a->cases[i];
 	struct record c;
 	struct errbuf e = { "", 0 };
 	if (audit_case_record(cc->kernel, &cc->kernel->params[cc->param_index], (int64_t)i,
-			      seed, &c, &e) < 0) {
+			      seed, &c, &e) == 0) {
+		/* The digest of every get_inputs buffer's bytes over all its
+		 * input sets: the supervisor's fact, from the file it checked. */
+		json_t *b;
+		size_t j;
+		json_array_foreach(c.u.kase.buffers, j, b)
+			if (inputs_sha && j < cc->kernel->nbuffers && inputs_sha[j][0])
+				json_object_set_new(b, "sha256", json_string(inputs_sha[j]));
+	} else {
 		record_init(&c, REC_CASE);
 		c.case_index = (int64_t)i;
 		c.phase = PHASE_SETUP;
@@ -620,12 +628,11 @@ static int object_unchanged(const struct run_built *b, int side, char *why, size
 
 /* Runs case I in a confined worker; its records stream into the trace,
  * each admitted by the plan check. */
-static int run_case(struct run_audit *a, size_t i, uint64_t seed)
+static int run_case_worker(struct run_audit *a, size_t i, struct run_plan *plan,
+			   const struct run_built *kb, const char *inputs_failed,
+			   const char *inputs_dir)
 {
 	const struct claim_case *cc = &a->cases[i];
-	const struct run_built *kb = &a->built[cc->kernel_index];
-	if (write_case(a, i, seed) < 0)
-		return -1;
 	if (a->stop && *a->stop) {
 		a->not_run++;
 		return case_error(a, i, "interrupted", "interrupted before the case could run");
@@ -637,6 +644,12 @@ static int run_case(struct run_audit *a, size_t i, uint64_t seed)
 			 run_side_impl(cc->kernel, side)->source, kb->err[side]);
 		return case_error(a, i, "build", msg);
 	}
+	if (inputs_failed) {
+		char msg[ERRBUF_LEN + 400];
+		snprintf(msg, sizeof msg, "get_inputs() of %s: %s", cc->kernel->inputs_source,
+			 inputs_failed);
+		return case_error(a, i, "inputs", msg);
+	}
 	char why[ERRBUF_LEN];
 	int python = cc->kernel->baseline.python || cc->kernel->candidate.python;
 	for (int side = 0; side < 2; side++)
@@ -644,18 +657,6 @@ static int run_case(struct run_audit *a, size_t i, uint64_t seed)
 		    !object_unchanged(kb, side, why, sizeof why))
 			return case_error(a, i, "build", why);
 
-	struct run_plan plan = {
-		.mode = RUN_MODE_CASE,
-		.manifest_path = a->claim->path,
-		.manifest_text = a->claim->text,
-		.manifest_len = a->claim->text_len,
-		.case_index = (int64_t)i,
-		.baseline_so = cc->kernel->baseline.python ? RUN_PY_PREFIX "baseline"
-							    : (char *)kb->res[0].so_path,
-		.candidate_so = cc->kernel->candidate.python ? RUN_PY_PREFIX "candidate"
-							      : (char *)kb->res[1].so_path,
-	};
-	audit_opts_init(&plan.opts, seed, a->quick);
 	struct errbuf e = { "", 0 };
 	struct confined c;
 	/* What each Python side's build compiled, copied into the working
@@ -670,15 +671,18 @@ static int run_case(struct run_audit *a, size_t i, uint64_t seed)
 		      run_py_ext_seed(built, work, &e) < 0)))
 			return case_error(a, i, "setup", e.msg);
 	}
-	if ((python ? confined_init_py(&c, a, RUN_MODE_CASE, &plan, work, &e)
-		    : confined_init(&c, a->prog, RUN_MODE_CASE, &plan, a->claim->dir, &e)) < 0)
+	if ((python ? confined_init_py(&c, a, RUN_MODE_CASE, plan, work, &e)
+		    : confined_init(&c, a->prog, RUN_MODE_CASE, plan, a->claim->dir, &e)) < 0)
 		return case_error(a, i, "setup", e.msg);
 	for (int side = 0; side < 2; side++)
 		if (!run_side_impl(cc->kernel, side)->python)
 			run_confine_read_dir_of(&c.confine, kb->res[side].so_path);
+	/* Read, never write: the inputs are the generator's, digested. */
+	if (inputs_dir)
+		run_confine_read(&c.confine, inputs_dir);
 
 	struct run_check chk;
-	run_check_init(&chk, RUN_MODE_CASE, (int64_t)i, &plan.opts);
+	run_check_init(&chk, RUN_MODE_CASE, (int64_t)i, &plan->opts);
 	struct record_sink sink = { run_audit_sink_emit, a };
 	struct run_opts ro = { .timeout_s = a->timeout_s, .sink = &sink,
 			       .case_index = (int64_t)i, .stop = a->stop, .admit = admit,
@@ -728,6 +732,122 @@ static int run_case(struct run_audit *a, size_t i, uint64_t seed)
 	free(r);
 	return have_err ? run_audit_write(a, &err) : 0;
 }
+
+/* The --inputs worker of case I: a fresh confined interpreter imports the
+ * problem file only and writes every input set's get_inputs() into
+ * DIR/inputs.bin (DIR: a scratch directory of the supervisor's, which that
+ * worker alone may write); the file is checked and digested into SHA.
+ * -1 with WHY when it failed (the case's error), after writing the
+ * generator's sandbox record. */
+static int make_inputs(struct run_audit *a, size_t i, const struct run_plan *cp, char *dir,
+		       size_t cap, char (*sha)[65], char *why, size_t wcap)
+{
+	const struct claim_case *cc = &a->cases[i];
+	struct errbuf e = { "", 0 };
+	char path[PATH_MAX + 16];
+	if (run_scratch_make(dir, cap, &e) < 0) {
+		snprintf(why, wcap, "%s", e.msg);
+		return -1;
+	}
+	snprintf(path, sizeof path, "%s/inputs.bin", dir);
+	struct run_plan plan = *cp;
+	plan.mode = RUN_MODE_INPUTS;
+	plan.inputs_path = path;
+	struct confined c;
+	if (confined_init_py(&c, a, RUN_MODE_INPUTS, &plan, NULL, &e) < 0) {
+		snprintf(why, wcap, "%s", e.msg);
+		return -1;
+	}
+	run_confine_write(&c.confine, dir);
+	/* Making a case's inputs is part of the case: its timeout. */
+	struct run_opts ro = { .timeout_s = a->timeout_s > 0 ? a->timeout_s : PY_BUILD_TIMEOUT_S,
+			       .case_index = REC_NONE, .stop = a->stop };
+	confined_opts(&c, &ro, "get_inputs");
+	struct run_result *r = xcalloc(1, sizeof *r);
+	int rc = run_worker(&ro, r, &e);
+	confined_release(&c);
+	if (rc < 0) {
+		snprintf(why, wcap, "%s", e.msg);
+		free(r);
+		return -1;
+	}
+	struct sandbox_report rep;
+	struct record s;
+	worker_report(r, &rep);
+	sandbox_report_record(&rep, "get_inputs", (int64_t)i, &s);
+	if (run_audit_write(a, &s) < 0) {
+		free(r);
+		snprintf(why, wcap, "cannot write the trace");
+		return -1;
+	}
+	if (r->status != RUN_OK) {
+		char line[ERRBUF_LEN];
+		run_tail_last_line(&r->err, line, sizeof line);
+		if (r->status == RUN_EXIT && line[0])
+			snprintf(why, wcap, "%s", strncmp(line, "kaudit: ", 8) == 0 ? line + 8 : line);
+		else
+			run_result_describe(r, why, wcap);
+		free(r);
+		return -1;
+	}
+	free(r);
+	if (run_py_inputs_digest(path, cc->kernel, &cc->kernel->params[cc->param_index],
+				 &cp->opts, sha, &e) < 0) {
+		snprintf(why, wcap, "%s", e.msg);
+		return -1;
+	}
+	return 0;
+}
+
+static int run_case(struct run_audit *a, size_t i, uint64_t seed)
+{
+	const struct claim_case *cc = &a->cases[i];
+	const struct run_built *kb = &a->built[cc->kernel_index];
+	int built = kb->ok[0] && kb->ok[1];
+	int needs_inputs = cc->kernel->inputs_path != NULL && built && !(a->stop && *a->stop);
+	char inputs_dir[PATH_MAX] = "", inputs_why[ERRBUF_LEN + 320] = "";
+	char (*inputs_sha)[65] = NULL;
+	char inputs_file[PATH_MAX + 16] = "";
+	int inputs_failed = 0;
+	struct run_plan plan = {
+		.mode = RUN_MODE_CASE,
+		.manifest_path = a->claim->path,
+		.manifest_text = a->claim->text,
+		.manifest_len = a->claim->text_len,
+		.case_index = (int64_t)i,
+		.baseline_so = cc->kernel->baseline.python ? RUN_PY_PREFIX "baseline"
+							    : (char *)kb->res[0].so_path,
+		.candidate_so = cc->kernel->candidate.python ? RUN_PY_PREFIX "candidate"
+							      : (char *)kb->res[1].so_path,
+	};
+	audit_opts_init(&plan.opts, seed, a->quick);
+	if (needs_inputs) {
+		inputs_sha = xcalloc(cc->kernel->nbuffers, sizeof *inputs_sha);
+		if (make_inputs(a, i, &plan, inputs_dir, sizeof inputs_dir, inputs_sha,
+				inputs_why, sizeof inputs_why) < 0)
+			inputs_failed = 1;
+		if (a->write_failed) {
+			free(inputs_sha);
+			if (inputs_dir[0])
+				run_scratch_remove(inputs_dir);
+			return -1;
+		}
+		snprintf(inputs_file, sizeof inputs_file, "%s/inputs.bin", inputs_dir);
+		plan.inputs_path = inputs_file;
+		plan.opts.inputs_path = inputs_file;
+	}
+	int rc = write_case(a, i, seed, inputs_failed ? NULL : inputs_sha);
+	free(inputs_sha);
+	if (rc == 0)
+		rc = run_case_worker(a, i, &plan, kb, inputs_failed ? inputs_why : NULL,
+				     inputs_dir[0] ? inputs_dir : NULL);
+	if (inputs_dir[0])
+		run_scratch_remove(inputs_dir);
+	return rc;
+}
+
+/* Case I after its case record: the failures found before the worker,
+ * else the worker itself (INPUTS_DIR, when set, readable to it). */
 
 /* Verdicts the detectors did not give: a case that failed is an `error`;
  * the claim's is the worst of its cases'. */

@@ -98,5 +98,12 @@ int run_py_ext_seed(const char *built, const char *dest, struct errbuf *e) KAUDI
  * sha256. */
 int run_py_build(const struct claim *c, const struct claim_impl *impl,
 		 struct build_result *out, struct errbuf *e) KAUDIT_MUST_CHECK;
+/* Checks what the --inputs worker left at PATH for kernel K under
+ * parameters P and budgets O (one plain file, every input set) and puts
+ * in SHA[b] the sha256 of buffer b's bytes over all sets ("" for a
+ * buffer not from get_inputs). */
+int run_py_inputs_digest(const char *path, const struct claim_kernel *k,
+			 const struct claim_params *p, const struct audit_opts *o,
+			 char (*sha)[65], struct errbuf *e) KAUDIT_MUST_CHECK;
 
 #endif

@@ -202,6 +202,37 @@ static void keep_part(struct trace_summary_acc *a, int64_t k, json_t *head, json
 	json_decref(part);
 }
 
+/* The buffers whose values came from the problem's get_inputs() rather
+ * than kaudit's generator: which item of which file, and the digest the
+ * supervisor took of their bytes (kaudit-trace(5), case). */
+static void add_inputs(json_t *o, const json_t *buffers)
+{
+	json_t *list = json_array();
+	size_t i;
+	const json_t *b;
+	json_array_foreach(buffers, i, b) {
+		const json_t *init = json_object_get(b, "init");
+		if (!json_is_string(init) || strcmp(json_string_value(init), "get_inputs") != 0)
+			continue;
+		json_t *x = json_object();
+		const char *keys[] = { "name", "file", "sha256" };
+		for (size_t k = 0; k < 3; k++) {
+			const json_t *v = json_object_get(b, keys[k]);
+			if (json_is_string(v))
+				json_object_set_new(x, k == 0 ? "buffer" : keys[k],
+						    json_string(json_string_value(v)));
+		}
+		const json_t *item = json_object_get(b, "item");
+		if (json_is_integer(item))
+			json_object_set_new(x, "item", json_integer(json_integer_value(item)));
+		json_array_append_new(list, x);
+	}
+	if (json_array_size(list))
+		json_object_set_new(o, "inputs", list);
+	else
+		json_decref(list);
+}
+
 /* The head of case record C; RECS[0..N) are its case's measured records
  * (N 0 for a case record that names no case). */
 static void add_case(struct trace_summary_acc *a, const struct record *c,
@@ -223,6 +254,7 @@ static void add_case(struct trace_summary_acc *a, const struct record *c,
 	record_json_put_real(tol, "atol", c->u.kase.atol);
 	json_object_set_new(tol, "deterministic", json_boolean(c->u.kase.deterministic == 1));
 	json_object_set_new(o, "tolerance", tol);
+	add_inputs(o, c->u.kase.buffers);
 	/* Per kind of check, how many ran and how many passed: what "no
 	 * findings" rests on. */
 	json_t *checks = json_object();

@@ -356,6 +356,16 @@ static int host_copy(void *self, struct backend_buf *dst, struct backend_buf *sr
 	return 0;
 }
 
+static int host_upload(void *self, struct backend_buf *dst, const void *src, size_t bytes,
+		       struct errbuf *e)
+{
+	(void)self;
+	if (bytes > dst->bytes)
+		return errbuf_set(e, EXIT_NOT_REPRODUCED, "upload: %zu bytes out of range", bytes);
+	memcpy(host_data(dst), src, bytes);
+	return 0;
+}
+
 static int host_diff_bytes(void *self, struct backend_buf *a, struct backend_buf *b,
 			   size_t bytes, uint64_t *ndiff, struct errbuf *e)
 {
@@ -534,6 +544,7 @@ void host_backend_open(struct backend *b, const struct host_impl_def *defs)
 	b->count_poison = host_count_poison;
 	b->guard_damage = host_guard_damage;
 	b->copy = host_copy;
+	b->upload = host_upload;
 	b->diff_bytes = host_diff_bytes;
 	b->compare = host_compare;
 	b->invoke = host_invoke;

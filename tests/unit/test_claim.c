@@ -181,6 +181,33 @@ static void test_anchors_and_defaults(void **state)
 	"    candidate: {source: kernels/fast.cu, entry: fast}\n"
 #define OUT "    buffers: [{name: y, role: out, dtype: f32, shape: [4]}]\n"
 
+/* Items number the `in` buffers in order, whatever their init; the
+ * problem file is the Python baseline's, else the candidate's
+ * init_inputs. */
+static void test_get_inputs(void **state)
+{
+	(void)state;
+	struct claim *c = load_text(HEAD "  - id: k\n    claimed_speedup: 2\n"
+		"    baseline: {python: kernels/model.py, entry: Model}\n"
+		"    candidate: {source: kernels/fast.cu, entry: fast}\n"
+		"    buffers: [{name: a, role: in, dtype: f32, shape: [4]},\n"
+		"              {name: y, role: out, dtype: f32, shape: [4]},\n"
+		"              {name: i, role: in, dtype: i64, shape: [4], init: {dist: get_inputs}}]\n"
+		"  - id: j\n    claimed_speedup: 2\n"
+		"    baseline: {source: kernels/ref.cu, entry: ref}\n"
+		"    candidate: {python: kernels/model.py, entry: M, init_inputs: kernels/../kernels/model.py}\n"
+		"    buffers: [{name: y, role: out, dtype: f32, shape: [4]}]\n");
+	const struct claim_kernel *k = &c->kernels[0];
+	assert_int_equal(k->buffers[0].init.dist, CLAIM_INIT_DEFAULT);
+	assert_int_equal(k->buffers[0].init.item, 0);
+	assert_int_equal(k->buffers[2].init.dist, CLAIM_INIT_GET_INPUTS);
+	assert_int_equal(k->buffers[2].init.item, 1);
+	assert_string_equal(k->inputs_source, "kernels/model.py");
+	assert_ptr_equal(k->inputs_path, k->baseline.path);
+	assert_null(c->kernels[1].inputs_path); /* no buffer asks for it */
+	claim_free(c);
+}
+
 static void test_params_absent(void **state)
 {
 	(void)state;
@@ -437,9 +464,28 @@ static const struct bad bads[] = {
 	  P "8:68: init: expected a mapping, got 'normal'" },
 	{ HEAD KERNEL "    buffers: [{name: y, role: inout, dtype: f32, shape: [4], init: {std: 1}}]\n",
 	  P "8:68: missing required key 'dist' in init (expected one of normal uniform randint "
-	    "arange constant)" },
+	    "arange constant get_inputs)" },
 	{ HEAD KERNEL "    buffers: [{name: y, role: inout, dtype: f32, shape: [4], init: {dist: poisson}}]\n",
-	  P "8:75: unknown distribution 'poisson' (expected one of normal uniform randint arange constant)" },
+	  P "8:75: unknown distribution 'poisson' (expected one of normal uniform randint arange "
+	    "constant get_inputs)" },
+	{ HEAD KERNEL "    buffers: [{name: y, role: inout, dtype: f32, shape: [4], init: {dist: get_inputs}}]\n",
+	  P "8:68: init get_inputs on inout buffer 'y' (expected it only on in buffers: "
+	    "get_inputs() gives forward's arguments)" },
+	{ HEAD KERNEL "    buffers: [{name: x, role: in, dtype: f32, shape: [4], init: {dist: get_inputs}},\n"
+		      "              {name: y, role: out, dtype: f32, shape: [4]}]\n",
+	  P "8:15: buffer 'x': init get_inputs needs a problem file that defines get_inputs() "
+	    "(expected a Python baseline, or a Python candidate naming the problem file with "
+	    "init_inputs)" },
+	{ HEAD "  - id: k\n    claimed_speedup: 2\n"
+	  "    baseline: {source: kernels/ref.cu, entry: ref}\n"
+	  "    candidate: {python: kernels/model.py, entry: M, init_inputs: kernels/model.py}\n"
+	  "    buffers: [{name: x, role: in, dtype: f32, shape: [4], init: {dist: get_inputs}},\n"
+	  "              {name: y, role: out, dtype: f32, shape: [4]}]\n",
+	  P "8:15: buffer 'x': init get_inputs would take the inputs from the candidate's own file "
+	    "kernels/model.py (expected the problem file: the code under audit does not choose its "
+	    "inputs)" },
+	{ HEAD KERNEL "    buffers: [{name: y, role: in, dtype: f32, shape: [4], init: {dist: get_inputs, file: a.py}}]\n",
+	  P "8:84: unknown key 'file' in init (get_inputs) (expected one of dist)" },
 	{ HEAD KERNEL "    buffers: [{name: y, role: inout, dtype: f32, shape: [4], init: {dist: arange, value: 1}}]\n",
 	  P "8:83: unknown key 'value' in init (arange) (expected one of dist)" },
 	{ HEAD KERNEL "    buffers: [{name: y, role: inout, dtype: f32, shape: [4], init: {dist: normal, std: -0.5}}]\n",
@@ -896,6 +942,7 @@ int main(void)
 		cmocka_unit_test(test_source_containment),
 		cmocka_unit_test(test_tree_rel),
 		cmocka_unit_test(test_flag_allowlist),
+		cmocka_unit_test(test_get_inputs),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

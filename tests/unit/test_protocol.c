@@ -889,6 +889,29 @@ static void test_detectors_name_each_cheat(void **state)
 	}
 }
 
+/* The inputs file's slots: trials first, then timing sets, each id once;
+ * a seed per set, below 2^53, distinct across sets and cases. */
+static void test_get_inputs_slots(void **state)
+{
+	(void)state;
+	struct audit_opts o;
+	audit_opts_init(&o, 12345, 1);
+	int n = audit_input_sets(&o);
+	assert_int_equal(n, o.trials + o.input_sets);
+	for (int s = 0; s < n; s++) {
+		uint64_t id = audit_input_set_id(&o, s);
+		assert_int_equal(audit_input_set_slot(&o, id), s);
+		assert_true(s < o.trials ? id == (uint64_t)s : id >= AUDIT_TIMING_SET_BASE);
+		uint64_t seed = audit_get_inputs_seed(o.seed, id);
+		assert_true(seed < RNG_SEED_LIMIT);
+		assert_true(seed != audit_get_inputs_seed(o.seed + 1, id));
+		for (int t = 0; t < s; t++)
+			assert_true(seed != audit_get_inputs_seed(o.seed, audit_input_set_id(&o, t)));
+	}
+	assert_int_equal(audit_input_set_slot(&o, (uint64_t)o.trials), -1);
+	assert_int_equal(audit_input_set_slot(&o, AUDIT_TIMING_SET_BASE + (uint64_t)o.input_sets), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -916,6 +939,7 @@ int main(void)
 		cmocka_unit_test(test_no_such_case),
 		cmocka_unit_test(test_host_double_generates_like_device),
 		cmocka_unit_test(test_detectors_name_each_cheat),
+		cmocka_unit_test(test_get_inputs_slots),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
