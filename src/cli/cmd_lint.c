@@ -194,6 +194,8 @@ static void print_case(const struct claim_kernel *k, size_t i)
 		char h[32];
 		printf("] %s", human_bytes(numel * (int64_t)claim_dtype_size(buf->dtype), h,
 					    sizeof h));
+		if (buf->init.dist == CLAIM_INIT_GET_INPUTS)
+			printf(" from get_inputs()[%d]", buf->init.item);
 	}
 	putchar('\n');
 	struct case_size z = case_size(k, p);

@@ -25,7 +25,8 @@ static void plan(const uint8_t *p, size_t n)
 		abort(); /* what the encoder writes, the decoder must take */
 	if (a.mode != b.mode || a.case_index != b.case_index || a.opts.seed != b.opts.seed ||
 	    a.opts.trials != b.opts.trials || a.opts.rounds != b.opts.rounds ||
-	    a.manifest_len != b.manifest_len)
+	    a.manifest_len != b.manifest_len || !a.inputs_path != !b.inputs_path ||
+	    (a.inputs_path && strcmp(a.inputs_path, b.inputs_path) != 0))
 		abort();
 	free(s);
 	run_plan_release(&a);

@@ -90,7 +90,9 @@ gi=', init: {dist: get_inputs}'
 	kernel swap g_swap.py gather_new.py "$gi" error
 } >"$d/claim.yaml"
 
-"$KAUDIT" lint "$d/claim.yaml" >/dev/null 2>"$tmp/err" || fail "lint: $(cat "$tmp/err")"
+"$KAUDIT" lint "$d/claim.yaml" >"$tmp/lint" 2>"$tmp/err" || fail "lint: $(cat "$tmp/err")"
+grep -q 'idx in i64\[1024\] 8 KiB from get_inputs()\[1\]' "$tmp/lint" ||
+	fail "lint does not show which buffers come from get_inputs: $(grep 'case 0' "$tmp/lint")"
 "$KAUDIT" verify "$d/claim.yaml" --quick --expect --key "$key" -o "$tmp/t.kat" \
 	>"$tmp/out" 2>"$tmp/err"
 rc=$?

@@ -219,7 +219,7 @@ static int worker_case(int64_t index, struct record_list *out)
 	free(json);
 	free(text);
 	struct claim *c;
-	assert_int_equal(plan_claim(&p, &c, &e), 0);
+	assert_int_equal(run_worker_plan_claim(&p, &c, &e), 0);
 	struct backend b;
 	host_backend_open(&b, impls);
 	FILE *f = tmpfile();
