@@ -296,7 +296,7 @@ bundle: $(BUILD)/libkaudit-core.a $(MAIN_OBJ) $(GPU_LIB) $(OBSERVE_LIB) $(PROBE_
 		[ -z "$$p" ] || [ -e "$(BUNDLE)/$$(basename "$$p")" ] || cp -L "$$p" $(BUNDLE)/; done
 	cp include/kaudit/launcher.h $(BUNDLE)/include/kaudit/
 	cp src/slurm/kaudit-array.sbatch $(BUNDLE)/
-	cp $(PROBE_BIN) $(BUNDLE)/probes/
+	cp $(PROBE_BIN) tests/gpu/probe_torch_streams.py $(BUNDLE)/probes/
 	$(if $(MANPAGES),cp $(MANPAGES) $(BUNDLE)/man/)
 	@# Self-contained or nothing: kaudit links no libyaml/jansson/libcrypto/
 	@# libz dynamically, and the plugin takes the CUDA runtime, CUPTI and any

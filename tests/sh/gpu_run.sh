@@ -27,6 +27,11 @@ echo "ANSWER $p: stub answer (CUDA_MODULE_LOADING=\${CUDA_MODULE_LOADING:-unset}
 EOF
 	chmod +x "$b/probes/$p"
 done
+# The Python probe: a stub script, and a file where kaudit's libcudart
+# would be (the step passes its path).
+: > "$b/libcudart.so.13"
+printf 'import sys\nprint("ANSWER stub torch probe, runtime " + sys.argv[1].rsplit("/", 1)[-1])\n' \
+	> "$b/probes/probe_torch_streams.py"
 cat > "$tmp/bin/nvidia-smi" <<'EOF'
 #!/bin/sh
 case "$*" in
@@ -67,6 +72,8 @@ grep -q '^ANSWER \[probe_event_clock\] probe_event_clock: stub answer' "$tmp/one
 grep -q '^ANSWER \[probe_streams-eager\] probe_streams: stub answer (CUDA_MODULE_LOADING=EAGER)' "$o/answers.txt" ||
 	fail "the EAGER probe run did not answer: $(cat "$o/answers.txt")"
 grep -q '^ANSWER \[probe_dlopen\] none (exit 124' "$o/answers.txt" || fail "the hung probe has no 'none' answer"
+grep -q '^ANSWER \[probe_torch_streams\] stub torch probe, runtime libcudart.so.13' "$o/answers.txt" ||
+	fail "the Python probe did not run with the bundle's libcudart: $(cat "$o/answers.txt")"
 grep -q -- '---- last lines of .*probe_dlopen.log' "$tmp/one.stdout" || fail "no tail of the failing log"
 grep -q 'spinning' "$tmp/one.stdout" || fail "the failing log's tail is not printed"
 grep -q "verify $claim .*expect met" "$o/results.txt" || fail "verify did not run after one hang: $(cat "$o/results.txt")"
