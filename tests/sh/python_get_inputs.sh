@@ -14,7 +14,8 @@
 #     case's digests are still those of the real get_inputs();
 #   - get_inputs() with a wrong dtype, a wrong shape, too few items, an
 #     exception, no get_inputs at all, and a problem file that swaps the
-#     inputs file for a link: each an `error` saying what, the trace still
+#     inputs file for a link, and one that never returns (the case's
+#     timeout): each an `error` saying what, the trace still
 #     written and signed and `check` accepting it;
 #   - lint refuses get_inputs on inout buffers, without a problem file, and
 #     from the candidate's own file.
@@ -151,6 +152,20 @@ grep -q "inputs    from get_inputs(), not kaudit's generator: table (item 0 of" 
 "$KAUDIT" inspect "$tmp/t.kat" --pubkey "$pub" --json >"$tmp/inspect.json" || fail "inspect --json"
 jq -e '.cases[1].inputs | length == 3 and .[1].buffer == "idx" and .[1].item == 1' \
 	"$tmp/inspect.json" >/dev/null || fail "inspect --json: no inputs of case 1"
+
+# A get_inputs() that never returns is killed at the case's timeout: an
+# error for that case, the trace still written and signed.
+variant g_hang.py '    while True:
+        pass'
+{
+	printf 'kaudit: 1\nclaim:\n  title: "get_inputs hangs"\nkernels:\n'
+	kernel hang g_hang.py gather_new.py "$gi" error
+} >"$d/hang.yaml"
+"$KAUDIT" verify "$d/hang.yaml" --quick --expect --timeout 8 --key "$key" -o "$tmp/hang.kat" \
+	>"$tmp/out" 2>&1 || fail "hang: verify --expect: $(tail -n 5 "$tmp/out")"
+gzip -dc "$tmp/hang.kat" | grep '"type":"error"' | grep -q '"where":"inputs".*get_inputs() of g_hang.py: .*timed out\|"where":"inputs".*g_hang.py.*killed' ||
+	fail "hang: $(gzip -dc "$tmp/hang.kat" | grep '"type":"error"')"
+"$KAUDIT" check "$tmp/hang.kat" --pubkey "$pub" >/dev/null 2>&1 || fail "hang: check rejects the trace"
 
 # kaudit import kernelbench hands integer inputs and values >= 0 past 1 to
 # get_inputs (kaudit's default would give indices outside the table), and
