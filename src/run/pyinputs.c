@@ -31,24 +31,9 @@ struct gen_buf {
 	void *data;
 };
 
-static int write_all_fd(int fd, const void *buf, size_t n)
-{
-	const unsigned char *p = buf;
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 static int generate(const struct run_plan *p, const struct run_py_hooks *h,
-		    const struct claim_kernel *k, const struct claim_params *params,
-		    struct gen_buf *g, int n, int fd, struct errbuf *e)
+		    const struct claim_kernel *k, struct gen_buf *g, int n, int fd,
+		    struct errbuf *e)
 {
 	int *items = xcalloc((size_t)n, sizeof *items);
 	int *dtypes = xcalloc((size_t)n, sizeof *dtypes);
@@ -75,11 +60,10 @@ static int generate(const struct run_plan *p, const struct run_py_hooks *h,
 			break;
 		}
 		for (int i = 0; i < n && rc == 0; i++)
-			if (write_all_fd(fd, g[i].data, g[i].bytes) < 0)
+			if (write_all(fd, g[i].data, g[i].bytes) < 0)
 				rc = errbuf_set(e, EXIT_ENVIRONMENT, "cannot write %s: %s",
 						p->inputs_path, strerror(errno));
 	}
-	(void)params;
 	free(items);
 	free(dtypes);
 	free(ndims);
@@ -152,7 +136,7 @@ int run_py_inputs(const struct run_plan *p, const struct run_py_hooks *h, struct
 				strerror(errno));
 		goto out;
 	}
-	rc = generate(p, h, k, params, g, n, fd, e);
+	rc = generate(p, h, k, g, n, fd, e);
 	if (close(fd) != 0 && rc == 0)
 		rc = errbuf_set(e, EXIT_ENVIRONMENT, "cannot write %s: %s", p->inputs_path,
 				strerror(errno));
@@ -163,5 +147,5 @@ out:
 	}
 	free(g);
 	claim_free(c);
-	return rc < 0 ? -1 : rc == 0 ? 0 : -1;
+	return rc;
 }

@@ -22,14 +22,7 @@ set -u
 : "${BUILD:?set BUILD to the build directory}"
 . tests/tools/host_claim.sh
 
-py=
-for cand in "${KAUDIT_PYTHON:-}" python3 /usr/bin/python3; do
-	[ -n "$cand" ] || continue
-	if "$cand" -c 'import torch' 2>/dev/null; then py=$cand; break; fi
-done
-[ -n "$py" ] || fail "no python3 with torch (apt-get install python3-torch; .ci/run does)"
-KAUDIT_PYTHON=$py
-export KAUDIT_PYTHON
+. tests/tools/python_torch.sh
 
 d=$tmp/py
 mkdir -p "$d"
