@@ -110,8 +110,12 @@ char **run_py_env(char **env, const struct run_py_files *f, const char *scratch,
 	/* A sanitized kaudit's worker library needs the ASan runtime in the
 	 * interpreter, loaded after the poisoning preload (whose allocation
 	 * wrappers must come first), hence no link-order check. */
-	static char preload[2 * PATH_MAX + 2];
-	snprintf(preload, sizeof preload, "%s:%s", f->poison, KAUDIT_ASAN_LIB);
+	/* libstdc++ too, loaded from the start: the runtime resolves the
+	 * real __cxa_throw when it starts, and an interpreter does not link
+	 * libstdc++, so the first C++ exception torch throws (an IndexError,
+	 * say) would abort the worker in the interceptor instead. */
+	static char preload[2 * PATH_MAX + 32];
+	snprintf(preload, sizeof preload, "%s:%s:libstdc++.so.6", f->poison, KAUDIT_ASAN_LIB);
 	arg[0] = preload;
 	for (size_t i = 0; i < n; i++)
 		if (strncmp(env[i], "ASAN_OPTIONS=", 13) == 0) {
