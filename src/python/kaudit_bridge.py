@@ -271,7 +271,15 @@ def inputs(file, seed, n, items, dtypes, ndims, shapes, dst, err, cap):
     This interpreter imports the problem file and nothing else of the
     claim (src/run/pyinputs.c says why)."""
     try:
+        # Every generator a problem might draw from, imported before the
+        # claim's directory goes first on sys.path (a random.py there must
+        # not stand in for the one seeded here).
+        import random
         import torch
+        try:
+            import numpy
+        except Exception:
+            numpy = None
         file = file.decode()
         mod = PROBLEM.get(file)
         if mod is None:
@@ -286,14 +294,10 @@ def inputs(file, seed, n, items, dtypes, ndims, shapes, dst, err, cap):
                     "needs one)")
                 return EXIT_BAD_INPUT
             PROBLEM[file] = mod
-        # Every generator a problem might draw from, seeded alike.
-        import random
+        # Seeded alike for every input set.
         random.seed(seed)
-        try:
-            import numpy
+        if numpy is not None:
             numpy.random.seed(seed & 0xFFFFFFFF)
-        except Exception:
-            pass
         torch.manual_seed(seed)
         try:
             got = mod.get_inputs()

@@ -293,6 +293,30 @@ static int py_deps(const struct claim *c, const struct claim_impl *impl,
 	return 0;
 }
 
+int run_py_unchanged(const struct claim_impl *impl, const struct build_result *br, char *why,
+		     size_t cap)
+{
+	const char *paths[2] = { impl->path, impl->init_path };
+	for (size_t i = 0; i < br->ndeps && i < 2; i++) {
+		char *text = NULL, sha[65];
+		size_t len = 0;
+		struct errbuf e = { "", 0 };
+		if (read_file(paths[i], PY_MAX_SOURCE, &text, &len, &e) < 0) {
+			snprintf(why, cap, "%s", e.msg);
+			return 0;
+		}
+		sha256_hex(text, len, sha);
+		free(text);
+		if (strcmp(sha, br->deps[i].sha256) != 0) {
+			snprintf(why, cap, "%s changed after it was built (sha256 %.12s, built %.12s): "
+				 "the trace holds the text that was built, not the one that would run",
+				 br->deps[i].path, sha, br->deps[i].sha256);
+			return 0;
+		}
+	}
+	return 1;
+}
+
 int run_py_build(const struct claim *c, const struct claim_impl *impl, struct build_result *out,
 		 struct errbuf *e)
 {

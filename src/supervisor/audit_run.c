@@ -804,6 +804,12 @@ static int run_case(struct run_audit *a, size_t i, uint64_t seed)
 	const struct claim_case *cc = &a->cases[i];
 	const struct run_built *kb = &a->built[cc->kernel_index];
 	int built = kb->ok[0] && kb->ok[1];
+	char changed[ERRBUF_LEN] = "";
+	for (int side = 0; built && !(a->stop && *a->stop) && side < 2 && !changed[0]; side++)
+		if (run_side_impl(cc->kernel, side)->python &&
+		    !run_py_unchanged(run_side_impl(cc->kernel, side), &kb->res[side], changed,
+				      sizeof changed))
+			built = 0;
 	int needs_inputs = cc->kernel->inputs_path != NULL && built && !(a->stop && *a->stop);
 	char inputs_dir[PATH_MAX] = "", inputs_why[ERRBUF_LEN + 320] = "";
 	char (*inputs_sha)[65] = NULL;
@@ -838,7 +844,9 @@ static int run_case(struct run_audit *a, size_t i, uint64_t seed)
 	}
 	int rc = write_case(a, i, seed, inputs_failed ? NULL : inputs_sha);
 	free(inputs_sha);
-	if (rc == 0)
+	if (rc == 0 && changed[0])
+		rc = case_error(a, i, "build", changed);
+	else if (rc == 0)
 		rc = run_case_worker(a, i, &plan, kb, inputs_failed ? inputs_why : NULL,
 				     inputs_dir[0] ? inputs_dir : NULL);
 	if (inputs_dir[0])

@@ -98,6 +98,11 @@ int run_py_ext_seed(const char *built, const char *dest, struct errbuf *e) KAUDI
  * sha256. */
 int run_py_build(const struct claim *c, const struct claim_impl *impl,
 		 struct build_result *out, struct errbuf *e) KAUDIT_MUST_CHECK;
+/* Nonzero when IMPL's .py file and its init_inputs file still hold what
+ * their build BR recorded (the C objects' rehash, for Python: with a
+ * degraded sandbox an earlier case could rewrite them); 0 with WHY. */
+int run_py_unchanged(const struct claim_impl *impl, const struct build_result *br, char *why,
+		     size_t cap);
 /* Checks what the --inputs worker left at PATH for kernel K under
  * parameters P and budgets O (one plain file, every input set) and puts
  * in SHA[b] the sha256 of buffer b's bytes over all sets ("" for a

@@ -160,6 +160,40 @@ gzip -dc "$tmp/hang.kat" | grep '"type":"error"' | grep -q '"where":"inputs".*ge
 	fail "hang: $(gzip -dc "$tmp/hang.kat" | grep '"type":"error"')"
 "$KAUDIT" check "$tmp/hang.kat" --pubkey "$pub" >/dev/null 2>&1 || fail "hang: check rejects the trace"
 
+# With the sandbox off (KAUDIT_SANDBOX=off: every case sandbox-degraded), a
+# candidate can rewrite the problem file (here when its file is imported,
+# in its build) so that get_inputs() hands it rigged inputs; the file no
+# longer matches what its kernel's builds recorded, and its case is an
+# error, not a verdict on other inputs.  (A kernel built after the rewrite
+# records the rewritten text: the trace holds what ran.)
+mkdir -p "$d/rw"
+cp tests/python/gather.py tests/python/gather_new.py "$d/rw/"
+cat >"$d/rw/rewriter.py" <<'EOF'
+import os
+import torch
+import torch.nn as nn
+
+_problem = os.path.join(os.path.dirname(os.path.abspath(__file__)), "gather.py")
+with open(_problem, "a") as _f:
+    _f.write("\n\ndef get_inputs():\n    return [torch.randn(512, 32), "
+             "torch.zeros(1024, dtype=torch.int64), torch.ones(1024)]\n")
+
+
+class ModelNew(nn.Module):
+    def forward(self, table, idx, weight):
+        return table[idx] * weight[:, None]
+EOF
+{
+	printf 'kaudit: 1\nclaim:\n  title: "rewrites the problem"\nkernels:\n'
+	kernel first gather.py rewriter.py "$gi" error
+} >"$d/rw/claim.yaml"
+KAUDIT_SANDBOX=off "$KAUDIT" verify "$d/rw/claim.yaml" --quick --key "$key" -o "$tmp/rw.kat" \
+	>"$tmp/out" 2>&1
+grep -q 'torch.zeros(1024' "$d/rw/gather.py" || fail "rewrite: the candidate did not rewrite (setup)"
+gzip -dc "$tmp/rw.kat" | grep '"type":"error"' | grep '"case":0,' |
+	grep -q '"where":"build".*gather.py changed after it was built' ||
+	fail "rewrite: case 0 ran on the rewritten problem: $(gzip -dc "$tmp/rw.kat" | grep '"type":"error"')"
+
 # kaudit import kernelbench hands integer inputs and values >= 0 past 1 to
 # get_inputs (kaudit's default would give indices outside the table), and
 # what it writes reproduces.
