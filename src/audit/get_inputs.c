@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "util/rng.h"
@@ -111,7 +112,14 @@ int plan_load_get_inputs(struct plan *p, size_t i, uint64_t id, struct errbuf *e
 	if (audit_get_inputs_layout(p->k, p->params, i, &off, &set, e) < 0)
 		return -1;
 	if (p->inputs_fd < 0) {
-		p->inputs_fd = open(p->o->inputs_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		p->inputs_fd = open(p->o->inputs_path,
+				    O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+		struct stat st;
+		if (p->inputs_fd >= 0 && (fstat(p->inputs_fd, &st) != 0 || !S_ISREG(st.st_mode))) {
+			close(p->inputs_fd);
+			p->inputs_fd = -1;
+			errno = EINVAL;
+		}
 		if (p->inputs_fd < 0)
 			return errbuf_set(e, EXIT_NOT_REPRODUCED, "cannot open the inputs from "
 					  "get_inputs() %s: %s", p->o->inputs_path, strerror(errno));

@@ -334,8 +334,9 @@ int run_py_inputs_digest(const char *path, const struct claim_kernel *k,
 	int sets = audit_input_sets(o);
 	/* The generator is done and its processes are gone; what it left
 	 * must be one plain file of exactly the promised size (not a link,
-	 * not a second name of another file). */
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	 * not a second name of another file, and not a FIFO, which O_NONBLOCK
+	 * keeps the open from waiting on forever). */
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	struct stat st;
 	if (fd < 0)
 		return errbuf_set(e, EXIT_NOT_REPRODUCED, "its inputs file %s is gone or not a "

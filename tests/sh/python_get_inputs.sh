@@ -13,8 +13,8 @@
 #     would hand it all-zero indices) is invalid, wrong-output, and its
 #     case's digests are still those of the real get_inputs();
 #   - get_inputs() with a wrong dtype, a wrong shape, too few items, an
-#     exception, no get_inputs at all, and a problem file that swaps the
-#     inputs file for a link, and one that never returns (the case's
+#     exception, no get_inputs at all, a problem file that swaps the
+#     inputs file for a link or a FIFO, and one that never returns (the case's
 #     timeout): each an `error` saying what, the trace still
 #     written and signed and `check` accepting it;
 #   - lint refuses get_inputs on inout buffers, without a problem file, and
@@ -54,6 +54,18 @@ variant g_swap.py '    import os
             os.symlink("/etc/passwd", path)
     return [torch.randn(512, 32), torch.randint(0, 512, (1024,)), torch.rand(1024) + 0.5]'
 
+# The same with a FIFO, which would hold a reader's open forever.
+variant g_fifo.py '    import os
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            path = os.readlink("/proc/self/fd/" + fd)
+        except OSError:
+            continue
+        if path.endswith("/inputs.bin"):
+            os.unlink(path)
+            os.mkfifo(path)
+    return [torch.randn(512, 32), torch.randint(0, 512, (1024,)), torch.rand(1024) + 0.5]'
+
 kernel() { # id, problem, candidate, idx init, expect
 	cat <<EOF
   - id: $1
@@ -82,12 +94,15 @@ gi=', init: {dist: get_inputs}'
 	kernel scalar g_scalar.py gather_new.py "$gi" error
 	kernel none g_none.py gather_new.py "$gi" error
 	kernel swap g_swap.py gather_new.py "$gi" error
+	kernel fifo g_fifo.py gather_new.py "$gi" error
 } >"$d/claim.yaml"
 
 "$KAUDIT" lint "$d/claim.yaml" >"$tmp/lint" 2>"$tmp/err" || fail "lint: $(cat "$tmp/err")"
 grep -q 'idx in i64\[1024\] 8 KiB from get_inputs()\[1\]' "$tmp/lint" ||
 	fail "lint does not show which buffers come from get_inputs: $(grep 'case 0' "$tmp/lint")"
-"$KAUDIT" verify "$d/claim.yaml" --quick --expect --key "$key" -o "$tmp/t.kat" \
+# Bounded: a supervisor that waited on what the problem left (the FIFO
+# below) would otherwise hang the suite.
+timeout -k 5 300 "$KAUDIT" verify "$d/claim.yaml" --quick --expect --key "$key" -o "$tmp/t.kat" \
 	>"$tmp/out" 2>"$tmp/err"
 rc=$?
 [ "$rc" -eq 0 ] || { cat "$tmp/out" "$tmp/err"; fail "verify --expect exit $rc (expected 0)"; }
@@ -107,6 +122,7 @@ expect_err 6 'get_inputs() of g_raise.py: it raised: ValueError: no inputs today
 expect_err 7 'get_inputs() of g_scalar.py: item 1 is an int, not a tensor' scalar
 expect_err 8 'get_inputs() of g_none.py: the file has no get_inputs()' none
 expect_err 9 'get_inputs() of g_swap.py: its inputs file .* is gone or not a plain file' swap
+expect_err 10 'get_inputs() of g_fifo.py: its inputs file is not what was asked (a plain file' fifo
 # kaudit's default randint(-100, 100) gives negative row indices: the
 # problem itself fails, which is why it needs its own get_inputs.
 err_of 2 | grep -q '"where":"python".*index' || fail "default init: $(err_of 2)"
