@@ -23,6 +23,7 @@
 # IMPLEMENTATIONS, is the user's description.
 import ctypes
 import hashlib
+import importlib.machinery
 import importlib.util
 import os
 import sys
@@ -94,14 +95,47 @@ def one_line(e):
     return what
 
 
+class SourceOnlyLoader(importlib.machinery.SourceFileLoader):
+    """Runs a .py file from its text, never from bytecode: Python's own
+    loader would run __pycache__/NAME.cpython-XY.pyc whenever its recorded
+    size and time match the source's, so a planted .pyc would run in place
+    of the text the trace holds.  Nothing is written either."""
+
+    def get_code(self, fullname):
+        return compile(self.get_data(self.path), self.path, "exec", dont_inherit=True)
+
+
+CLAIM_DIRS = []
+
+
+def claim_path_hook(path):
+    """sys.path_hooks entry for the claim's directories (and packages in
+    them): .py files from their text only; no .pyc (sourceless or cached)
+    and no compiled extension module from the claim's tree, whose code is
+    not in the trace.  Other directories get Python's own finders."""
+    real = os.path.realpath(path)
+    for d in CLAIM_DIRS:
+        if real == d or real.startswith(d + os.sep):
+            return importlib.machinery.FileFinder(
+                path, (SourceOnlyLoader, importlib.machinery.SOURCE_SUFFIXES))
+    raise ImportError("not a claim directory")
+
+
 def import_file(path, name):
-    """Imports the file at PATH as module NAME, its directory first on
-    sys.path (so the claim's own helper modules import, as KernelBench's
-    eval allows)."""
+    """Imports the file at PATH as module NAME, from its text, its
+    directory first on sys.path (so the claim's own helper modules import,
+    as KernelBench's eval allows, also from their text)."""
     d = os.path.dirname(path)
+    real = os.path.realpath(d)
+    if real not in CLAIM_DIRS:
+        CLAIM_DIRS.append(real)
+        if claim_path_hook not in sys.path_hooks:
+            sys.path_hooks.insert(0, claim_path_hook)
+        sys.path_importer_cache.pop(d, None)
     if d not in sys.path:
         sys.path.insert(0, d)
-    spec = importlib.util.spec_from_file_location(name, path)
+    spec = importlib.util.spec_from_file_location(name, path,
+                                                  loader=SourceOnlyLoader(name, path))
     mod = importlib.util.module_from_spec(spec)
     sys.modules[name] = mod
     spec.loader.exec_module(mod)

@@ -210,6 +210,52 @@ gzip -dc "$tmp/rw.kat" | grep '"type":"error"' | grep '"case":0,' |
 	grep -q '"where":"build".*gather.py changed after it was built' ||
 	fail "rewrite: case 0 ran on the rewritten problem: $(gzip -dc "$tmp/rw.kat" | grep '"type":"error"')"
 
+# Bytecode planted beside the claim's files: Python's own loader runs
+# __pycache__/NAME.cpython-XY.pyc in place of NAME.py whenever the size and
+# time it records match the source's, so the trace would hold one text and
+# another would run.  Here the .pyc of the problem file, and of a helper
+# module another problem file imports, draw every index 0 (and the
+# candidate is right only then); kaudit runs the texts.
+mkdir -p "$d/pyc"
+cp tests/python/gather.py "$d/pyc/gather.py"
+sed 's/^def get_inputs():/from gi_helper import make_idx\n\n\ndef get_inputs():/; s/idx = torch.randint(0, ROWS, (PICKS,))/idx = make_idx(ROWS, PICKS)/' \
+	tests/python/gather.py >"$d/pyc/gather_h.py"
+printf 'import torch\n\n\ndef make_idx(rows, picks):\n    return torch.randint(0, rows, (picks,))\n' \
+	>"$d/pyc/gi_helper.py"
+cat >"$d/pyc/zero_rows.py" <<'EOF'
+import torch.nn as nn
+
+
+class ModelNew(nn.Module):
+    def forward(self, table, idx, weight):
+        return table[0].expand(idx.shape[0], -1) * weight[:, None]
+EOF
+(cd "$d/pyc" && "$py" - <<'EOF'
+import importlib.util, os, py_compile
+def plant(path, old, new):
+    honest = open(path).read()
+    evil = honest.replace(old, new)
+    assert evil != honest and len(evil) < len(honest)
+    evil += "#" * (len(honest) - len(evil) - 1) + "\n"
+    st = os.stat(path)
+    tmp = path + ".evil"
+    open(tmp, "w").write(evil)
+    os.utime(tmp, ns=(st.st_atime_ns, st.st_mtime_ns))
+    py_compile.compile(tmp, cfile=importlib.util.cache_from_source(path), doraise=True)
+    os.unlink(tmp)
+plant("gather.py", "idx = torch.randint(0, ROWS, (PICKS,))", "idx = torch.zeros(PICKS).long()")
+plant("gi_helper.py", "return torch.randint(0, rows, (picks,))", "return torch.zeros(picks).long()")
+EOF
+) || fail "pyc: cannot plant the bytecode"
+{
+	printf 'kaudit: 1\nclaim:\n  title: "planted bytecode"\nkernels:\n'
+	kernel pyc gather.py zero_rows.py "$gi" '{verdict: invalid, findings: [wrong-output]}'
+	kernel pyc_helper gather_h.py zero_rows.py "$gi" '{verdict: invalid, findings: [wrong-output]}'
+} >"$d/pyc/claim.yaml"
+"$KAUDIT" verify "$d/pyc/claim.yaml" --quick --expect --key "$key" -o "$tmp/pyc.kat" \
+	>"$tmp/out" 2>&1 || fail "pyc: the planted bytecode ran: $(tail -n 6 "$tmp/out")"
+ls "$d/pyc/__pycache__/" | grep -q 'gather\.' || fail "pyc: setup"
+
 # kaudit import kernelbench hands integer inputs and values >= 0 past 1 to
 # get_inputs (kaudit's default would give indices outside the table), and
 # what it writes reproduces.
