@@ -222,6 +222,23 @@ def check(file, entry, err, cap):
             return EXIT_BAD_INPUT
         lines = ["imported %s in %.2f s with %s" % (os.path.basename(file), took, versions()),
                  "entry %s: %s" % (entry, what)]
+        # The claim's own modules the import pulled in (helpers beside the
+        # file): in the build record with their text, like inline sources.
+        main = os.path.realpath(file)
+        for mname, m in sorted(sys.modules.items()):
+            f = getattr(m, "__file__", None)
+            if not f or os.path.realpath(f) == main:
+                continue
+            real = os.path.realpath(f)
+            if not any(real.startswith(d + os.sep) for d in CLAIM_DIRS):
+                continue
+            try:
+                data = open(real, "rb").read()
+            except OSError:
+                continue
+            lines.append("claim module %s from %s (sha256 %s, %d bytes):" % (
+                mname, os.path.basename(real), hashlib.sha256(data).hexdigest(), len(data)))
+            lines.append(data.decode("utf-8", "replace"))
         for name, kind, text in inline.calls:
             sha = hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
             lines.append("load_inline %s %s source (sha256 %s, %d bytes):" % (

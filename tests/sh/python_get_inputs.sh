@@ -255,6 +255,11 @@ EOF
 "$KAUDIT" verify "$d/pyc/claim.yaml" --quick --expect --key "$key" -o "$tmp/pyc.kat" \
 	>"$tmp/out" 2>&1 || fail "pyc: the planted bytecode ran: $(tail -n 6 "$tmp/out")"
 ls "$d/pyc/__pycache__/" | grep -q 'gather\.' || fail "pyc: setup"
+# The helper the problem imports is in its build record, text and sha256.
+want=$(sha256sum "$d/pyc/gi_helper.py" | cut -d' ' -f1)
+gzip -dc "$tmp/pyc.kat" | grep '"type":"build"' | grep '"kernel":"pyc_helper"' |
+	grep '"impl":"baseline"' | grep -q "claim module gi_helper from gi_helper.py (sha256 $want" ||
+	fail "pyc: the helper module is not in the build record"
 
 # kaudit import kernelbench hands integer inputs and values >= 0 past 1 to
 # get_inputs (kaudit's default would give indices outside the table), and
