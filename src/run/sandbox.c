@@ -115,6 +115,19 @@ static const char *const denied[] = {
 	"pidfd_send_signal", "pidfd_getfd", "tkill",
 };
 
+/* Done nothing, and reported done: a file's mode and owner.  Landlock
+ * does not cover them, so a worker of the same user could otherwise make
+ * the trace's directory or the signing key unreadable to the supervisor,
+ * or its own scratch unremovable; the linker's chmod of the library it
+ * wrote (a load_inline build) must still succeed, and dlopen needs no
+ * exec bit. */
+static const char *const ignored[] = {
+	"chmod", "fchmod", "fchmodat", "chown", "fchown", "lchown", "fchownat",
+};
+/* fchmodat2 (Linux 6.6) by number: libseccomp 2.5 does not know its name;
+ * every architecture numbers the syscalls added since 5.1 alike. */
+#define FCHMODAT2_NR 452
+
 /* Refused with EPERM when argument ARG, compared as the kernel reads it
  * (VALUE & MASK), equals VALUE.  One row each, so rows of one syscall
  * are alternatives.  int arguments are masked to their low 32 bits: the
@@ -187,6 +200,14 @@ static int load_deny_list(const char **failed)
 		struct scmp_arg_cmp cmp = { a->arg, SCMP_CMP_MASKED_EQ, a->mask, a->value };
 		rc = deny_rule(ctx, SCMP_ACT_ERRNO(EPERM), a->name, 1, &cmp, failed);
 	}
+	for (size_t i = 0; rc == 0 && i < sizeof ignored / sizeof ignored[0]; i++)
+		rc = deny_rule(ctx, SCMP_ACT_ERRNO(0), ignored[i], 0, NULL, failed);
+#if defined(__x86_64__) || defined(__aarch64__)
+	if (rc == 0) {
+		*failed = "fchmodat2";
+		rc = seccomp_rule_add_array(ctx, SCMP_ACT_ERRNO(0), FCHMODAT2_NR, 0, NULL);
+	}
+#endif
 	/* ENOSYS, not EPERM: glibc's pthread_create and posix_spawn then fall
 	 * back to clone, whose flags (unlike clone3's, behind a pointer) the
 	 * filter can read. */

@@ -66,6 +66,19 @@ variant g_fifo.py '    import os
             os.mkfifo(path)
     return [torch.randn(512, 32), torch.randint(0, 512, (1024,)), torch.rand(1024) + 0.5]'
 
+# A problem file that tries to change modes outside its view (Landlock does
+# not cover chmod; the same user could lock the supervisor out of the
+# trace's directory or the key): chmod does nothing in a worker.
+printf 'x\n' >"$tmp/sentinel"
+chmod 644 "$tmp/sentinel"
+variant g_chmod.py "    import os
+    for path, mode in ((\"$tmp/sentinel\", 0), (\"$tmp\", 0o555), (\"$d\", 0)):
+        try:
+            os.chmod(path, mode)
+        except OSError:
+            pass
+    return [torch.randn(512, 32), torch.randint(0, 512, (1024,)), torch.rand(1024) + 0.5]"
+
 kernel() { # id, problem, candidate, idx init, expect
 	cat <<EOF
   - id: $1
@@ -95,6 +108,7 @@ gi=', init: {dist: get_inputs}'
 	kernel none g_none.py gather_new.py "$gi" error
 	kernel swap g_swap.py gather_new.py "$gi" error
 	kernel fifo g_fifo.py gather_new.py "$gi" error
+	kernel chmod g_chmod.py gather_new.py "$gi" reproduced
 } >"$d/claim.yaml"
 
 "$KAUDIT" lint "$d/claim.yaml" >"$tmp/lint" 2>"$tmp/err" || fail "lint: $(cat "$tmp/err")"
@@ -123,6 +137,8 @@ expect_err 7 'get_inputs() of g_scalar.py: item 1 is an int, not a tensor' scala
 expect_err 8 'get_inputs() of g_none.py: the file has no get_inputs()' none
 expect_err 9 'get_inputs() of g_swap.py: its inputs file .* is gone or not a plain file' swap
 expect_err 10 'get_inputs() of g_fifo.py: its inputs file is not what was asked (a plain file' fifo
+[ "$(stat -c %a "$tmp/sentinel")" = 644 ] && [ "$(stat -c %a "$d")" != 0 ] ||
+	fail "chmod: a worker changed a mode: sentinel $(stat -c %a "$tmp/sentinel"), claim dir $(stat -c %a "$d")"
 # kaudit's default randint(-100, 100) gives negative row indices: the
 # problem itself fails, which is why it needs its own get_inputs.
 err_of 2 | grep -q '"where":"python".*index' || fail "default init: $(err_of 2)"

@@ -303,6 +303,55 @@ static int do_thread(void)
 
 static int do_fork(void) { return reap(fork()); }
 
+/* chmod reports success and does nothing: 0 only when the mode changed. */
+static int mode_changed(const char *path, mode_t was)
+{
+	struct stat st;
+	if (stat(path, &st) != 0)
+		return errno;
+	return (st.st_mode & 07777) != was ? 0 : EPERM;
+}
+static int do_chmod_outside(void)
+{
+	struct stat st;
+	if (stat(ctx.b_file, &st) != 0)
+		return errno;
+	long rc = chmod(ctx.b_file, 0);
+	return rc < 0 ? errno : mode_changed(ctx.b_file, st.st_mode & 07777);
+}
+static int do_fchmodat_dir(void)
+{
+	struct stat st;
+	if (stat(ctx.a, &st) != 0)
+		return errno;
+	long rc = syscall(SYS_fchmodat, AT_FDCWD, ctx.a, 0555);
+	return rc < 0 ? errno : mode_changed(ctx.a, st.st_mode & 07777);
+}
+static int do_fchmod_readonly(void)
+{
+	struct stat st;
+	int fd = open(ctx.a_file, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno;
+	if (fstat(fd, &st) != 0) {
+		close(fd);
+		return errno;
+	}
+	long rc = fchmod(fd, 0);
+	close(fd);
+	return rc < 0 ? errno : mode_changed(ctx.a_file, st.st_mode & 07777);
+}
+static int do_fchmodat2(void)
+{
+	struct stat st;
+	if (stat(ctx.b_file, &st) != 0)
+		return errno;
+	long rc = syscall(452, AT_FDCWD, ctx.b_file, 0, 0);
+	/* ENOSYS: a kernel before 6.6, nothing to stop. */
+	return rc < 0 ? (errno == ENOSYS ? EPERM : errno)
+		      : mode_changed(ctx.b_file, st.st_mode & 07777);
+}
+
 enum needs { SECCOMP, LANDLOCK };
 
 static const struct attack {
@@ -339,6 +388,10 @@ static const struct attack {
 	{ "kill(-self, 0)", do_kill_own_group_by_id, 0, SECCOMP },
 	{ "pthread_create", do_thread, 0, SECCOMP },
 	{ "fork", do_fork, 0, SECCOMP },
+	{ "chmod outside the policy", do_chmod_outside, EPERM, SECCOMP },
+	{ "fchmodat of a read-only dir", do_fchmodat_dir, EPERM, SECCOMP },
+	{ "fchmod of a file opened read-only", do_fchmod_readonly, EPERM, SECCOMP },
+	{ "fchmodat2 outside the policy", do_fchmodat2, EPERM, SECCOMP },
 	{ "read outside the policy", do_read_outside, EACCES, LANDLOCK },
 	{ "write a read-only file", do_write_readonly, EACCES, LANDLOCK },
 	{ "create in a read-only dir", do_create_readonly, EACCES, LANDLOCK },
