@@ -217,8 +217,32 @@ static int remove_one(const char *path, const struct stat *st, int flag, struct 
 	return 0; /* best effort: go on with the rest */
 }
 
+/* Set when a pass made an unreadable directory readable: its entries are
+ * only seen by the next pass. */
+static int opened_up;
+
+static int open_up(const char *path, const struct stat *st, int flag, struct FTW *f)
+{
+	(void)f;
+	/* Only directories (FTW_PHYS: never a link's target). */
+	if ((flag == FTW_D || flag == FTW_DNR) && (st->st_mode & 0700) != 0700 &&
+	    chmod(path, (st->st_mode & 07777) | 0700) == 0 && flag == FTW_DNR)
+		opened_up = 1;
+	return 0;
+}
+
 void run_scratch_remove(const char *dir)
 {
-	if (dir && dir[0])
-		nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+	if (!dir || !dir[0])
+		return;
+	/* A worker may leave a directory it made without permissions (mkdir
+	 * with mode 0 needs no chmod): the scratch is kaudit's, so its
+	 * directories are opened up, one more level per pass, then removed. */
+	for (int pass = 0; pass < 16; pass++) {
+		opened_up = 0;
+		nftw(dir, open_up, 16, FTW_PHYS | FTW_MOUNT);
+		if (!opened_up)
+			break;
+	}
+	nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
 }
