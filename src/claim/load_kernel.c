@@ -489,7 +489,13 @@ static int resolve_problem_file(struct claim_loader *L, struct claim_kernel *k)
 				 "that defines get_inputs() (expected a Python baseline, or a Python "
 				 "candidate naming the problem file with init_inputs)", first->name);
 	}
-	if (k->candidate.python && strcmp(k->inputs_path, k->candidate.path) == 0)
+	struct stat a, b;
+	int same = k->candidate.python &&
+		   (strcmp(k->inputs_path, k->candidate.path) == 0 ||
+		    /* a second name (hard link) of the same file */
+		    (stat(k->inputs_path, &a) == 0 && stat(k->candidate.path, &b) == 0 &&
+		     a.st_dev == b.st_dev && a.st_ino == b.st_ino));
+	if (same)
 		return yd_err_at(L, first->pos, "buffer '%s': init get_inputs would take the inputs "
 				 "from the candidate's own file %s (expected the problem file: the "
 				 "code under audit does not choose its inputs)", first->name,

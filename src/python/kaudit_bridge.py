@@ -381,9 +381,23 @@ def inputs(file, seed, n, items, dtypes, ndims, shapes, dst, err, cap):
                 put(err, cap, "%s has shape %s, the manifest's is %s" % (
                     what, list(t.shape), shape))
                 return EXIT_BAD_INPUT
-            c = t.detach().to("cpu").contiguous()
-            if c.numel():
-                ctypes.memmove(dst[i], c.data_ptr(), c.numel() * c.element_size())
+            # A plain dense tensor of exactly the buffer's bytes: a subclass
+            # may lie about its shape, and a lazy negation or conjugation is
+            # a bit on a view that its storage does not hold.
+            c = t.detach().to("cpu").as_subclass(torch.Tensor)
+            if hasattr(c, "resolve_neg"):
+                c = c.resolve_neg().resolve_conj()
+            c = c.contiguous()
+            want = 1
+            for x in shape:
+                want *= x
+            lo, hi = span(c)
+            if list(c.shape) != shape or c.numel() != want or c.data_ptr() < lo or \
+                    hi - c.data_ptr() < want * c.element_size():
+                put(err, cap, "%s does not hold the %d elements its shape says" % (what, want))
+                return EXIT_BAD_INPUT
+            if want:
+                ctypes.memmove(dst[i], c.data_ptr(), want * c.element_size())
         return 0
     except BaseException as e:
         put(err, cap, "get_inputs() failed: %s" % one_line(e))

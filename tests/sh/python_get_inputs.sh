@@ -12,7 +12,8 @@
 #     import (so a harness calling get_inputs where the candidate runs
 #     would hand it all-zero indices) is invalid, wrong-output, and its
 #     case's digests are still those of the real get_inputs();
-#   - get_inputs() with a wrong dtype, a wrong shape, too few items, an
+#   - get_inputs() with a wrong dtype, a wrong shape, too few items, a
+#     tensor subclass lying about its shape, an
 #     exception, no get_inputs at all, a problem file that swaps the
 #     inputs file for a link or a FIFO, and one that never returns (the case's
 #     timeout): each an `error` saying what, the trace still
@@ -40,6 +41,11 @@ variant g_shape.py '    return [torch.randn(512, 16), torch.randint(0, 512, (102
 variant g_short.py '    return [torch.randn(512, 32)]'
 variant g_raise.py '    raise ValueError("no inputs today")'
 variant g_scalar.py '    return [torch.randn(512, 32), 7, torch.rand(1024)]'
+variant g_lie.py '    class Liar(torch.Tensor):
+        @property
+        def shape(self):
+            return torch.Size([512, 32])
+    return [torch.randn(4).as_subclass(Liar), torch.randint(0, 512, (1024,)), torch.rand(1024)]'
 sed '/^def get_inputs/,$d' tests/python/gather.py >"$d/g_none.py"
 # A problem file that, while its inputs are made, replaces the file they
 # go to with a link to a file of the same size elsewhere.
@@ -109,6 +115,7 @@ gi=', init: {dist: get_inputs}'
 	kernel swap g_swap.py gather_new.py "$gi" error
 	kernel fifo g_fifo.py gather_new.py "$gi" error
 	kernel chmod g_chmod.py gather_new.py "$gi" reproduced
+	kernel lie g_lie.py gather_new.py "$gi" error
 } >"$d/claim.yaml"
 
 "$KAUDIT" lint "$d/claim.yaml" >"$tmp/lint" 2>"$tmp/err" || fail "lint: $(cat "$tmp/err")"
@@ -137,6 +144,7 @@ expect_err 7 'get_inputs() of g_scalar.py: item 1 is an int, not a tensor' scala
 expect_err 8 'get_inputs() of g_none.py: the file has no get_inputs()' none
 expect_err 9 'get_inputs() of g_swap.py: its inputs file .* is gone or not a plain file' swap
 expect_err 10 'get_inputs() of g_fifo.py: its inputs file is not what was asked (a plain file' fifo
+expect_err 12 'get_inputs() of g_lie.py: item 0 does not hold the 16384 elements its shape says' lie
 [ "$(stat -c %a "$tmp/sentinel")" = 644 ] && [ "$(stat -c %a "$d")" != 0 ] ||
 	fail "chmod: a worker changed a mode: sentinel $(stat -c %a "$tmp/sentinel"), claim dir $(stat -c %a "$d")"
 # kaudit's default randint(-100, 100) gives negative row indices: the
@@ -317,6 +325,14 @@ lint_refuses "from the candidate's own file" "from the candidate's own file" '  
     claimed_speedup: 1
     baseline: {source: impl.so, entry: ref_scale}
     candidate: {python: gather_new.py, entry: ModelNew, init_inputs: gather_new.py}
+    buffers:
+      - {name: x, role: in, dtype: f32, shape: [4], init: {dist: get_inputs}}
+      - {name: y, role: out, dtype: f32, shape: [4]}'
+ln "$d/gather_new.py" "$d/hard.py"
+lint_refuses "from a second name of the candidate's file" "from the candidate's own file" '  - id: k
+    claimed_speedup: 1
+    baseline: {source: impl.so, entry: ref_scale}
+    candidate: {python: gather_new.py, entry: ModelNew, init_inputs: hard.py}
     buffers:
       - {name: x, role: in, dtype: f32, shape: [4], init: {dist: get_inputs}}
       - {name: y, role: out, dtype: f32, shape: [4]}'
