@@ -625,6 +625,49 @@ static int decode_common(const json_t *j, struct record *r, struct errbuf *e)
 	return 0;
 }
 
+static int is_sha256_hex(const char *s)
+{
+	size_t n = 0;
+	for (; s[n]; n++)
+		if (!((s[n] >= '0' && s[n] <= '9') || (s[n] >= 'a' && s[n] <= 'f')))
+			return 0;
+	return n == 64;
+}
+
+/* A case record's buffers that came from get_inputs() (kaudit-trace(5),
+ * case): init is "get_inputs" and only on an `in` buffer, item a
+ * non-negative index below the number of buffers, file a string, sha256
+ * 64 lower-case hex digits; the last three only with that init.  A reader
+ * that shows where inputs came from must not show a garbled answer. */
+static int check_case_buffers(const json_t *bufs, struct errbuf *e)
+{
+	if (!bufs)
+		return 0;
+	if (!json_is_array(bufs))
+		return errbuf_set(e, EXIT_BAD_INPUT, "case record: 'buffers' is not a list");
+	size_t i;
+	const json_t *b;
+	json_array_foreach(bufs, i, b) {
+		if (!json_is_object(b))
+			return errbuf_set(e, EXIT_BAD_INPUT, "case record: buffer %zu is not an "
+					  "object", i);
+		const json_t *init = json_object_get(b, "init"), *item = json_object_get(b, "item");
+		const json_t *file = json_object_get(b, "file"), *sha = json_object_get(b, "sha256");
+		const json_t *role = json_object_get(b, "role");
+		if (!init && !item && !file && !sha)
+			continue;
+		if (!json_is_string(init) || strcmp(json_string_value(init), "get_inputs") != 0 ||
+		    !json_is_string(role) || strcmp(json_string_value(role), "in") != 0 ||
+		    !json_is_integer(item) || json_integer_value(item) < 0 ||
+		    (size_t)json_integer_value(item) >= json_array_size(bufs) ||
+		    (file && !json_is_string(file)) ||
+		    (sha && (!json_is_string(sha) || !is_sha256_hex(json_string_value(sha)))))
+			return errbuf_set(e, EXIT_BAD_INPUT, "case record: buffer %zu: malformed "
+					  "get_inputs fields (init, item, file, sha256)", i);
+	}
+	return 0;
+}
+
 int record_from_json(const json_t *j, struct record *r, struct errbuf *e)
 {
 	if (!json_is_object(j))
@@ -666,6 +709,10 @@ int record_from_json(const json_t *j, struct record *r, struct errbuf *e)
 			record_clear(r);
 			return -1;
 		}
+	}
+	if (t == REC_CASE && check_case_buffers(r->u.kase.buffers, e) < 0) {
+		record_clear(r);
+		return -1;
 	}
 	return 0;
 }
@@ -950,7 +997,9 @@ static int flat_decode(const char *line, size_t len, struct record *r)
 	memcpy(tname, s, sn);
 	tname[sn] = '\0';
 	int t = record_type_parse(tname);
-	if (t < 0 || t == REC_HEADER)
+	/* A case record's buffers are checked on the general path (one per
+	 * case: no cost worth a second copy of the rules). */
+	if (t < 0 || t == REC_HEADER || t == REC_CASE)
 		return 0;
 	record_init(r, (enum record_type)t);
 	const struct field *fields = types[t].fields;

@@ -299,6 +299,17 @@ grep -q '{name: table, .*init: {dist: normal' "$d/imported.yaml" ||
 "$KAUDIT" verify "$d/imported.yaml" --quick --key "$key" -o "$tmp/imported.kat" >"$tmp/out" 2>&1 ||
 	fail "import: the imported gather pair does not reproduce: $(tail -n 5 "$tmp/out")"
 
+# A forged case record (re-signed by a key holder) whose get_inputs fields
+# are garbled is a malformed trace, not a story inspect tells.
+for edit in 's/"item":1,"file":"gather.py","sha256":"[0-9a-f]*"/"item":1,"file":"gather.py","sha256":"zz"/' \
+	's/"item":1,/"item":-5,/' 's/"name":"out","role":"out",/"name":"out","role":"out","init":"get_inputs","item":0,/'; do
+	gzip -dc "$tmp/t.kat" | sed "$edit" | "$BUILD/tools/kat_resign" "$key" "$tmp/forged.kat" ||
+		fail "forge: kat_resign"
+	"$KAUDIT" check "$tmp/forged.kat" --pubkey "$pub" >"$tmp/out" 2>&1 &&
+		fail "forge ($edit): check accepts garbled get_inputs fields"
+	grep -q 'malformed get_inputs fields' "$tmp/out" || fail "forge ($edit): $(head -n 5 "$tmp/out")"
+done
+
 # Lint: where get_inputs cannot apply.
 cp "$tmp/impl.so" "$d/"
 lint_refuses() { # what, pattern, manifest body
