@@ -609,6 +609,25 @@ static int case_error(struct run_audit *a, size_t i, const char *where, const ch
 
 /* The object about to be loaded must still be the one built: the cache is
  * not the workers' to write, but it is a file on a disk. */
+static int object_unchanged(const struct run_built *b, int side, char *why, size_t cap);
+
+/* Both sides of case CC still load what was built: the compiled object,
+ * or the .py and init_inputs files (with a degraded sandbox an earlier
+ * case could rewrite the problem file its get_inputs() comes from).
+ * Checked before anything of the case runs, the inputs' interpreter
+ * included. */
+static int sides_unchanged(const struct claim_case *cc, const struct run_built *kb, char *why,
+			   size_t cap)
+{
+	for (int side = 0; side < 2; side++) {
+		const struct claim_impl *im = run_side_impl(cc->kernel, side);
+		if (im->python ? !run_py_unchanged(im, &kb->res[side], why, cap)
+			       : !object_unchanged(kb, side, why, cap))
+			return 0;
+	}
+	return 1;
+}
+
 static int object_unchanged(const struct run_built *b, int side, char *why, size_t cap)
 {
 	char sha[65];
@@ -626,8 +645,10 @@ static int object_unchanged(const struct run_built *b, int side, char *why, size
 	return 1;
 }
 
-/* Runs case I in a confined worker; its records stream into the trace,
- * each admitted by the plan check. */
+/* Case I after its case record: the failures found before the worker
+ * (INPUTS_FAILED: making its inputs), else case I in a confined worker,
+ * INPUTS_DIR (when set) readable to it; its records stream into the
+ * trace, each admitted by the plan check. */
 static int run_case_worker(struct run_audit *a, size_t i, struct run_plan *plan,
 			   const struct run_built *kb, const char *inputs_failed,
 			   const char *inputs_dir)
@@ -650,13 +671,7 @@ static int run_case_worker(struct run_audit *a, size_t i, struct run_plan *plan,
 			 inputs_failed);
 		return case_error(a, i, "inputs", msg);
 	}
-	char why[ERRBUF_LEN];
 	int python = cc->kernel->baseline.python || cc->kernel->candidate.python;
-	for (int side = 0; side < 2; side++)
-		if (!run_side_impl(cc->kernel, side)->python &&
-		    !object_unchanged(kb, side, why, sizeof why))
-			return case_error(a, i, "build", why);
-
 	struct errbuf e = { "", 0 };
 	struct confined c;
 	/* What each Python side's build compiled, copied into the working
@@ -740,16 +755,15 @@ static int run_case_worker(struct run_audit *a, size_t i, struct run_plan *plan,
  * -1 with WHY when it failed (the case's error), after writing the
  * generator's sandbox record. */
 static int make_inputs(struct run_audit *a, size_t i, const struct run_plan *cp, char *dir,
-		       size_t cap, char (*sha)[65], char *why, size_t wcap)
+		       size_t cap, char *path, size_t pcap, char (*sha)[65], char *why, size_t wcap)
 {
 	const struct claim_case *cc = &a->cases[i];
 	struct errbuf e = { "", 0 };
-	char path[PATH_MAX + 16];
 	if (run_scratch_make(dir, cap, &e) < 0) {
 		snprintf(why, wcap, "%s", e.msg);
 		return -1;
 	}
-	snprintf(path, sizeof path, "%s/inputs.bin", dir);
+	snprintf(path, pcap, "%s/inputs.bin", dir);
 	struct run_plan plan = *cp;
 	plan.mode = RUN_MODE_INPUTS;
 	plan.inputs_path = path;
@@ -803,14 +817,12 @@ static int run_case(struct run_audit *a, size_t i, uint64_t seed)
 {
 	const struct claim_case *cc = &a->cases[i];
 	const struct run_built *kb = &a->built[cc->kernel_index];
+	int stopped = a->stop && *a->stop;
 	int built = kb->ok[0] && kb->ok[1];
 	char changed[ERRBUF_LEN] = "";
-	for (int side = 0; built && !(a->stop && *a->stop) && side < 2 && !changed[0]; side++)
-		if (run_side_impl(cc->kernel, side)->python &&
-		    !run_py_unchanged(run_side_impl(cc->kernel, side), &kb->res[side], changed,
-				      sizeof changed))
-			built = 0;
-	int needs_inputs = cc->kernel->inputs_path != NULL && built && !(a->stop && *a->stop);
+	if (built && !stopped && !sides_unchanged(cc, kb, changed, sizeof changed))
+		built = 0;
+	int needs_inputs = cc->kernel->inputs_path != NULL && built && !stopped;
 	char inputs_dir[PATH_MAX] = "", inputs_why[ERRBUF_LEN + 320] = "";
 	char (*inputs_sha)[65] = NULL;
 	char inputs_file[PATH_MAX + 16] = "";
@@ -829,8 +841,8 @@ static int run_case(struct run_audit *a, size_t i, uint64_t seed)
 	audit_opts_init(&plan.opts, seed, a->quick);
 	if (needs_inputs) {
 		inputs_sha = xcalloc(cc->kernel->nbuffers, sizeof *inputs_sha);
-		if (make_inputs(a, i, &plan, inputs_dir, sizeof inputs_dir, inputs_sha,
-				inputs_why, sizeof inputs_why) < 0)
+		if (make_inputs(a, i, &plan, inputs_dir, sizeof inputs_dir, inputs_file,
+				sizeof inputs_file, inputs_sha, inputs_why, sizeof inputs_why) < 0)
 			inputs_failed = 1;
 		if (a->write_failed) {
 			free(inputs_sha);
@@ -838,7 +850,6 @@ static int run_case(struct run_audit *a, size_t i, uint64_t seed)
 				run_scratch_remove(inputs_dir);
 			return -1;
 		}
-		snprintf(inputs_file, sizeof inputs_file, "%s/inputs.bin", inputs_dir);
 		plan.inputs_path = inputs_file;
 		plan.opts.inputs_path = inputs_file;
 	}
@@ -854,8 +865,6 @@ static int run_case(struct run_audit *a, size_t i, uint64_t seed)
 	return rc;
 }
 
-/* Case I after its case record: the failures found before the worker,
- * else the worker itself (INPUTS_DIR, when set, readable to it). */
 
 /* Verdicts the detectors did not give: a case that failed is an `error`;
  * the claim's is the worst of its cases'. */
