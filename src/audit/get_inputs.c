@@ -78,23 +78,6 @@ int audit_get_inputs_layout(const struct claim_kernel *k, const struct claim_par
 	return 0;
 }
 
-/* pread until done: a regular file returns short only at its end. */
-static int read_at(int fd, void *buf, size_t n, uint64_t off)
-{
-	unsigned char *p = buf;
-	while (n > 0) {
-		ssize_t r = pread(fd, p, n, (off_t)off);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return -1;
-		p += r;
-		n -= (size_t)r;
-		off += (uint64_t)r;
-	}
-	return 0;
-}
-
 int plan_load_get_inputs(struct plan *p, size_t i, uint64_t id, struct errbuf *e)
 {
 	const struct plan_buf *pb = &p->pb[i];
@@ -129,7 +112,7 @@ int plan_load_get_inputs(struct plan *p, size_t i, uint64_t id, struct errbuf *e
 		return errbuf_set(e, EXIT_NOT_REPRODUCED, "buffer '%s': no host memory for %zu "
 				  "bytes of get_inputs() input", pb->cb->name, pb->bytes);
 	int rc = 0;
-	if (read_at(p->inputs_fd, host, pb->bytes, (uint64_t)slot * set + off) < 0)
+	if (pread_all(p->inputs_fd, host, pb->bytes, (uint64_t)slot * set + off) < 0)
 		rc = errbuf_set(e, EXIT_NOT_REPRODUCED, "buffer '%s': the inputs from get_inputs() "
 				"end before input set %llu", pb->cb->name, (unsigned long long)id);
 	else if (p->b->upload(p->b->self, p->pristine[i], host, pb->bytes, e) < 0)

@@ -358,39 +358,31 @@ int run_py_inputs_digest(const char *path, const struct claim_kernel *k,
 				abort();
 			}
 		}
-	unsigned char *buf = xmalloc(1 << 20);
+	/* Each set holds the get_inputs buffers' bytes back to back, in
+	 * manifest order (audit_get_inputs_layout): one pass over the file. */
+	uint64_t *bytes = xcalloc(k->nbuffers ? k->nbuffers : 1, sizeof *bytes);
 	int rc = 0;
+	for (size_t b = 0; b < k->nbuffers && rc == 0; b++) {
+		int64_t numel = 0;
+		if (ctx[b] && claim_buffer_numel(&k->buffers[b], p, &numel, e) < 0)
+			rc = -1;
+		bytes[b] = ctx[b] ? (uint64_t)numel * claim_dtype_size(k->buffers[b].dtype) : 0;
+	}
+	unsigned char *buf = xmalloc(1 << 20);
+	uint64_t at = 0;
 	for (int s = 0; s < sets && rc == 0; s++)
-		for (size_t b = 0; b < k->nbuffers && rc == 0; b++) {
-			if (!ctx[b])
-				continue;
-			uint64_t boff = 0, dummy = 0;
-			if (audit_get_inputs_layout(k, p, b, &boff, &dummy, e) < 0) {
-				rc = -1;
-				break;
-			}
-			int64_t numel = 0;
-			if (claim_buffer_numel(&k->buffers[b], p, &numel, e) < 0) {
-				rc = -1;
-				break;
-			}
-			uint64_t left = (uint64_t)numel * claim_dtype_size(k->buffers[b].dtype);
-			uint64_t at = (uint64_t)s * set + boff;
-			while (left > 0 && rc == 0) {
+		for (size_t b = 0; b < k->nbuffers && rc == 0; b++)
+			for (uint64_t left = bytes[b]; left > 0 && rc == 0;) {
 				size_t want = left < (1u << 20) ? (size_t)left : (1u << 20);
-				ssize_t r = pread(fd, buf, want, (off_t)at);
-				if (r < 0 && errno == EINTR)
-					continue;
-				if (r <= 0)
+				if (pread_all(fd, buf, want, at) < 0)
 					rc = errbuf_set(e, EXIT_NOT_REPRODUCED, "cannot read the inputs "
 							"from get_inputs() (%s)", path);
-				else {
-					EVP_DigestUpdate(ctx[b], buf, (size_t)r);
-					left -= (uint64_t)r;
-					at += (uint64_t)r;
-				}
+				else
+					EVP_DigestUpdate(ctx[b], buf, want);
+				left -= want;
+				at += want;
 			}
-		}
+	free(bytes);
 	for (size_t b = 0; b < k->nbuffers; b++) {
 		sha[b][0] = '\0';
 		if (!ctx[b])

@@ -146,6 +146,22 @@ int write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+int pread_all(int fd, void *buf, size_t len, uint64_t off)
+{
+	char *p = buf;
+	while (len > 0) {
+		ssize_t r = pread(fd, p, len, (off_t)off);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		p += r;
+		len -= (size_t)r;
+		off += (uint64_t)r;
+	}
+	return 0;
+}
+
 void sha256_hex(const void *buf, size_t len, char out[65])
 {
 	unsigned char md[SHA256_DIGEST_LENGTH];

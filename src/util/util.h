@@ -56,6 +56,9 @@ int read_file(const char *path, size_t max, char **out, size_t *len,
 
 /* Writes all of BUF to FD, retrying short writes and EINTR. */
 int write_all(int fd, const void *buf, size_t len) KAUDIT_MUST_CHECK;
+/* Reads exactly LEN bytes of FD at offset OFF into BUF, retrying short
+ * reads and EINTR; -1 on an error or at the file's end before LEN. */
+int pread_all(int fd, void *buf, size_t len, uint64_t off) KAUDIT_MUST_CHECK;
 
 /* sha256 of BUF as 64 lower-case hex digits plus NUL. */
 void sha256_hex(const void *buf, size_t len, char out[65]);
