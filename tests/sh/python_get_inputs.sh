@@ -48,29 +48,22 @@ variant g_lie.py '    class Liar(torch.Tensor):
     return [torch.randn(4).as_subclass(Liar), torch.randint(0, 512, (1024,)), torch.rand(1024)]'
 sed '/^def get_inputs/,$d' tests/python/gather.py >"$d/g_none.py"
 # A problem file that, while its inputs are made, replaces the file they
-# go to with a link to a file of the same size elsewhere.
-variant g_swap.py '    import os
-    for fd in os.listdir("/proc/self/fd"):
+# go to with something else (REPLACE: Python statements on PATH): a link
+# to a file elsewhere, or a FIFO, which would hold a reader's open forever.
+replacing() { # file, REPLACE
+	variant "$1" "    import os
+    for fd in os.listdir('/proc/self/fd'):
         try:
-            path = os.readlink("/proc/self/fd/" + fd)
+            path = os.readlink('/proc/self/fd/' + fd)
         except OSError:
             continue
-        if path.endswith("/inputs.bin"):
+        if path.endswith('/inputs.bin'):
             os.unlink(path)
-            os.symlink("/etc/passwd", path)
-    return [torch.randn(512, 32), torch.randint(0, 512, (1024,)), torch.rand(1024) + 0.5]'
-
-# The same with a FIFO, which would hold a reader's open forever.
-variant g_fifo.py '    import os
-    for fd in os.listdir("/proc/self/fd"):
-        try:
-            path = os.readlink("/proc/self/fd/" + fd)
-        except OSError:
-            continue
-        if path.endswith("/inputs.bin"):
-            os.unlink(path)
-            os.mkfifo(path)
-    return [torch.randn(512, 32), torch.randint(0, 512, (1024,)), torch.rand(1024) + 0.5]'
+            $2
+    return [torch.randn(512, 32), torch.randint(0, 512, (1024,)), torch.rand(1024) + 0.5]"
+}
+replacing g_swap.py "os.symlink('/etc/passwd', path)"
+replacing g_fifo.py 'os.mkfifo(path)'
 
 # A problem file that tries to change modes outside its view (Landlock does
 # not cover chmod; the same user could lock the supervisor out of the
